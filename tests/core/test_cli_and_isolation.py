@@ -1,0 +1,63 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.core import read_results
+from tui.demo import demo_files
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_core_never_imports_textual():
+    code = ("import sys, tui.core, tui.core.session, tui.core.formatting, tui.cli, tui.demo; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'tui.app')]; "
+            "print(bad); sys.exit(1 if bad or 'tui.app' in sys.modules else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_measure_prints_and_writes(tmp_path):
+    images, regions = demo_files()
+    out = tmp_path / "res.ecsv"
+    done = run("measure", str(images[0]), "--regions", str(regions[0]), "--background-region", "Sky A",
+               "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "Star A" in done.stdout and "Galaxy" in done.stdout
+    table = read_results(out)
+    assert list(table["subset_label"]) == ["Star A", "Galaxy", "Star B box", "Star C"]
+    assert table["pixarea_tot"].unit == "sr"  # auto-filled pixel area from PIXAR_A2
+
+
+def test_measure_flags_override_autofill(tmp_path):
+    images, regions = demo_files()
+    out = tmp_path / "res.csv"
+    done = run("measure", str(images[1]), "-r", str(regions[0]), "--counts-factor", "0.5", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert "0.5" in text
+
+
+@pytest.mark.parametrize("args,message", [
+    (["measure", "nothere.fits", "--regions", "x.reg"], "nothere.fits: no such file"),
+    (["measure", "{text}", "--regions", "x.reg"], "not a readable FITS file"),
+    (["measure", "{image}", "--regions", "{text}"], "no usable regions"),
+])
+def test_measure_errors_are_one_line_exit_2(tmp_path, args, message):
+    text = tmp_path / "notes.txt"
+    text.write_text("plain words, not FITS\n")
+    done = run(*[a.format(text=text, image=demo_files()[0][0]) for a in args])
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_app_refuses_dumb_terminal():
+    done = subprocess.run([sys.executable, "-m", "tui"], capture_output=True, text=True, cwd=ROOT,
+                          env={"TERM": "dumb", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2 and "measure" in done.stderr

@@ -1,0 +1,119 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import QTable
+from astropy.time import Time
+from regions import CirclePixelRegion, PixCoord
+
+from tests.conftest import tan_wcs
+from tui.core import PhotometryError, Session, read_results
+
+
+def measured(journal=None, n=2):
+    s = Session(journal=journal)
+    s.load_data(np.full((30, 30), 2.0) * u.MJy / u.sr, label="img[SCI,1]", wcs=tan_wcs((30, 30)))
+    s.add_subset(CirclePixelRegion(PixCoord(10, 10), 3))
+    for _ in range(n):
+        s.calculate(pixel_area=0.01, counts_factor=0.5, flux_scaling=0)  # no magnitude: None cells
+    return s
+
+
+@pytest.mark.parametrize("ext", ["ecsv", "fits"])
+def test_ecsv_and_fits_round_trip(tmp_path, ext):
+    s = measured()
+    path = s.export_results(tmp_path / f"out.{ext}")
+    back = read_results(path)
+    orig = s.get_aperture_photometry_results()
+    assert back.colnames == orig.colnames
+    assert back["aperture_sum"].unit == u.MJy
+    np.testing.assert_allclose(back["aperture_sum"].value, orig["aperture_sum"].value, rtol=1e-15)
+    assert isinstance(back["sky_center"], SkyCoord)
+    assert back["sky_center"][0].separation(orig["sky_center"][0]).arcsec < 1e-9
+    assert isinstance(back["timestamp"], Time)
+    assert abs((back["timestamp"][0] - orig["timestamp"][0]).sec) < 1e-3
+    assert list(back["data_label"]) == ["img[SCI,1]"] * 2
+    assert back["aperture_sum_mag"].mask.all()  # None cells become missing values
+
+
+@pytest.mark.parametrize("ext", ["csv", "vot", "xml", "html", "txt"])
+def test_other_formats_are_written(tmp_path, ext):
+    path = measured().export_results(tmp_path / f"out.{ext}")
+    text = path.read_text()
+    assert "aperture_sum" in text and "img[SCI,1]" in text
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no temporary file left
+
+
+def test_existing_file_is_kept_unless_overwrite(tmp_path):
+    s = measured()
+    path = tmp_path / "out.ecsv"
+    path.write_text("precious")
+    with pytest.raises(PhotometryError, match="file exists"):
+        s.export_results(path)
+    assert path.read_text() == "precious"
+    s.export_results(path, overwrite=True)
+    assert len(read_results(path)) == 2
+
+
+def test_unwritable_paths(tmp_path):
+    s = measured()
+    with pytest.raises(PhotometryError, match="no such directory"):
+        s.export_results(tmp_path / "missing" / "out.ecsv")
+    with pytest.raises(PhotometryError, match="unknown format"):
+        s.export_results(tmp_path / "out.xlsx")
+    with pytest.raises(PhotometryError, match="cannot write"):
+        s.export_results("/proc/out.ecsv")  # a read-only place even for root
+
+
+def test_read_only_directory(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root can write into read-only directories; /proc covers this case")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    with pytest.raises(PhotometryError, match="cannot write"):
+        measured().export_results(ro / "out.ecsv")
+
+
+def test_export_before_any_result():
+    with pytest.raises(PhotometryError, match="no results"):
+        Session().export_results("/tmp/never.ecsv")
+
+
+def test_archived_table_can_be_exported(tmp_path):
+    s = measured()
+    s.load_data(np.ones((30, 30)), label="plain")
+    s.calculate(data="plain")
+    s.export_results(tmp_path / "old.ecsv", archived=0)
+    assert len(read_results(tmp_path / "old.ecsv")) == 2
+
+
+def test_journal_records_each_result_and_restores(tmp_path):
+    journal = tmp_path / "j.jsonl"
+    s = measured(journal=journal, n=3)
+    assert len(journal.read_text().splitlines()) == 3
+    s.load_data(np.ones((30, 30)), label="plain")
+    s.calculate(data="plain")  # incompatible: archived on restore as it was live
+    with open(journal, "a") as f:
+        f.write('{"xcenter": {"value": 1')  # a line torn by a crash
+    restored = Session.restore(journal)
+    assert len(restored.archived_results) == 1 and len(restored.archived_results[0]) == 3
+    table, orig = restored.get_aperture_photometry_results(), s.get_aperture_photometry_results()
+    assert list(table["id"]) == [1] and table["aperture_sum"][0] == orig["aperture_sum"][0]
+    old = restored.archived_results[0]
+    assert old["aperture_sum"].unit == u.MJy and isinstance(old["sky_center"], SkyCoord)
+    assert old["timestamp"][0].isot == s.archived_results[0]["timestamp"][0].isot
+
+
+def test_journal_keeps_nan(tmp_path):
+    journal = tmp_path / "j.jsonl"
+    s = Session(journal=journal)
+    s.load_data(np.full((30, 30), -1.0) * u.electron / u.s)
+    s.add_subset(CirclePixelRegion(PixCoord(10, 10), 3))
+    s.calculate(counts_factor=1.0)
+    json.loads(journal.read_text())  # strict JSON
+    row = Session.restore(journal).result_rows[0]
+    assert np.isnan(row["aperture_sum_counts_err"].value)

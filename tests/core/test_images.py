@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+import astropy.units as u
+from astropy.io import fits
+
+from tui.core import PhotometryError, Session
+
+
+def test_sci_extension_is_chosen_and_labelled(tmp_path):
+    path = tmp_path / "jw01_cal.fits"
+    fits.HDUList([fits.PrimaryHDU(np.zeros((4, 4))), fits.ImageHDU(np.ones((5, 6)), name="ERR"),
+                  fits.ImageHDU(np.full((7, 8), 2.0), name="SCI")]).writeto(path)
+    s = Session()
+    label = s.load_data(path)
+    assert label == "jw01_cal[SCI,1]"
+    assert s.images[label].shape == (7, 8)
+
+
+def test_primary_image_label_and_memory_mapping(write_fits):
+    path = write_fits("plain.fits", np.arange(12.0).reshape(3, 4), ext=False)
+    s = Session()
+    label = s.load_data(path)
+    assert label == "plain[PRIMARY,1]"
+    bases, base = [], s.images[label].data
+    while base is not None:
+        bases.append(type(base).__name__)
+        base = getattr(base, "base", None)
+    assert "mmap" in bases  # the pixels stay in the file until a region reads them
+
+
+def test_scaled_integers_read_as_floats(tmp_path):
+    hdu = fits.PrimaryHDU(np.array([[10.0, 11.0], [12.0, 13.0]]))
+    hdu.scale("int16", bscale=0.5, bzero=10.0)  # stored on disk as 0, 2, 4, 6
+    path = tmp_path / "scaled.fits"
+    hdu.writeto(path)
+    assert fits.getdata(path, do_not_scale_image_data=True).tolist() == [[0, 2], [4, 6]]
+    s = Session()
+    data = s.images[s.load_data(path)].data
+    assert np.issubdtype(data.dtype, np.floating)
+    assert data.tolist() == [[10.0, 11.0], [12.0, 13.0]]
+
+
+def test_tile_compressed_image(tmp_path):
+    path = tmp_path / "comp.fits"
+    data = np.arange(64.0, dtype=np.float32).reshape(8, 8)
+    fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(data, name="SCI", quantize_level=0.0)]).writeto(path)
+    s = Session()
+    label = s.load_data(path)
+    assert label == "comp[SCI,1]"
+    np.testing.assert_array_equal(s.images[label].data, data)
+
+
+def test_length_one_cube_axis_is_squeezed(write_fits):
+    s = Session()
+    label = s.load_data(write_fits("cube1.fits", np.ones((1, 5, 6))))
+    assert s.images[label].shape == (5, 6)
+
+
+def test_real_cube_is_refused_with_its_shape(write_fits):
+    with pytest.raises(PhotometryError, match=r"3-D cube of shape \(3, 5, 6\)"):
+        Session().load_data(write_fits("cube.fits", np.ones((3, 5, 6))))
+
+
+def test_unparseable_bunit_is_reported_and_data_is_unitless(write_fits):
+    s = Session()
+    label = s.load_data(write_fits("odd.fits", np.ones((5, 5)), {"BUNIT": "furlongs per fortnight"}))
+    assert s.images[label].unit is None
+    assert any("could not be parsed" in n for n in s.pop_notices())
+
+
+def test_hst_bunit_spelling_is_understood(write_fits):
+    s = Session()
+    label = s.load_data(write_fits("hst.fits", np.ones((5, 5)), {"BUNIT": "ELECTRONS/S"}))
+    assert s.images[label].unit == u.electron / u.s
+
+
+def test_not_a_fits_file(tmp_path):
+    path = tmp_path / "notes.fits"
+    path.write_text("hello, I am text\n" * 10)
+    with pytest.raises(PhotometryError, match="not a readable FITS file"):
+        Session().load_data(path)
+
+
+def test_fits_with_no_image(tmp_path):
+    path = tmp_path / "table.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns([fits.Column("a", "E", array=[1.0])])]
+                 ).writeto(path)
+    with pytest.raises(PhotometryError, match="no image found"):
+        Session().load_data(path)
+
+
+def test_missing_file():
+    with pytest.raises(PhotometryError, match="no such file"):
+        Session().load_data("/nonexistent/x.fits")
+
+
+def test_arrays_quantities_and_hdus():
+    s = Session()
+    assert s.load_data(np.ones((3, 3))) == "Array 1"
+    label = s.load_data(np.ones((3, 3)) * u.Jy, label="q")
+    assert s.images[label].unit == u.Jy
+    assert s.load_data(fits.ImageHDU(np.ones((3, 3)), name="SCI")) == "HDU[SCI,1]"
+    assert s.load_data(np.ones((3, 3)), label="q") == "q (2)"  # labels stay unique
+    with pytest.raises(PhotometryError, match="2-D"):
+        s.load_data(np.ones(5))

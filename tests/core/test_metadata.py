@@ -1,0 +1,93 @@
+import math
+
+import numpy as np
+import pytest
+import astropy.units as u
+
+from tests.conftest import tan_wcs
+from tui.core import Session
+from tui.core.metadata import ARCSEC2_PER_SR
+
+
+def load(write_fits, name, header=None, primary=None, shape=(10, 10)):
+    s = Session()
+    label = s.load_data(write_fits(name, np.ones(shape, dtype=np.float32), header, primary))
+    s.select_data(label)
+    return s
+
+
+def test_pixel_area_from_pixar_a2_first(write_fits):
+    s = load(write_fits, "a.fits", {"PIXAR_A2": 0.0009, "PIXAR_SR": 1e-10})
+    assert s.inputs.pixel_area == 0.0009 and s.inputs.sources["pixel_area"] == "from PIXAR_A2"
+
+
+def test_pixel_area_from_pixar_sr(write_fits):
+    s = load(write_fits, "a.fits", {"PIXAR_SR": 2.0e-14})
+    assert s.inputs.pixel_area == pytest.approx(2.0e-14 * (648000 / math.pi) ** 2)
+    assert s.inputs.sources["pixel_area"] == "from PIXAR_SR"
+
+
+def test_pixel_area_from_wcs(write_fits):
+    s = load(write_fits, "a.fits", dict(tan_wcs((10, 10), scale_arcsec=0.1).to_header()))
+    assert s.inputs.pixel_area == pytest.approx(0.01, rel=1e-6)
+    assert s.inputs.sources["pixel_area"] == "from WCS"
+
+
+@pytest.mark.parametrize("instrument,detector,area", [
+    ("ACS", "WFC", 0.0025), ("ACS", "HRC", 0.0007), ("ACS", "SBC", 0.00102),
+    ("WFC3", "UVIS", 0.0016), ("WFC3", "IR", 0.0164)])
+def test_pixel_area_from_hst_nominal_scales(write_fits, instrument, detector, area):
+    s = load(write_fits, "h.fits", primary={"INSTRUME": instrument, "DETECTOR": detector})
+    assert s.inputs.pixel_area == area
+
+
+def test_jwst_counts_factor_prefers_effexptm(write_fits):
+    hdr = {"BUNIT": "MJy/sr", "PHOTMJSR": 0.5, "PIXAR_A2": 0.001}
+    s = load(write_fits, "j.fits", hdr, primary={"EFFEXPTM": 100.0, "EXPTIME": 200.0})
+    assert s.inputs.counts_factor == 0.5 / 100.0
+    s2 = load(write_fits, "j2.fits", hdr, primary={"EXPTIME": 200.0})
+    assert s2.inputs.counts_factor == 0.5 / 200.0
+
+
+def test_jwst_flux_scaling_is_ab_per_pixel_solid_angle(write_fits):
+    s = load(write_fits, "j.fits", {"BUNIT": "MJy/sr", "PIXAR_A2": 0.001})
+    assert s.inputs.flux_scaling == pytest.approx(0.003631 / (0.001 / ARCSEC2_PER_SR), rel=1e-14)
+
+
+def test_hst_counts_factor_and_ab_flux_scaling(write_fits):
+    s = load(write_fits, "h.fits", {"BUNIT": "ELECTRONS/S", "PHOTFLAM": 1e-19, "PHOTPLAM": 5000.0},
+             {"EXPTIME": 400.0})
+    assert s.inputs.counts_factor == 1 / 400.0
+    zp = -2.5 * math.log10(1e-19) - 5 * math.log10(5000.0) - 2.408
+    assert s.inputs.flux_scaling == pytest.approx(10 ** (0.4 * zp), rel=1e-14)
+
+
+def test_own_header_wins_over_primary(write_fits):
+    s = load(write_fits, "a.fits", {"PIXAR_A2": 0.002}, {"PIXAR_A2": 0.5})
+    assert s.inputs.pixel_area == 0.002
+
+
+def test_changing_data_keeps_background_and_resets_the_rest(write_fits):
+    s = Session()
+    jw = s.load_data(write_fits("j.fits", np.ones((10, 10)), {"BUNIT": "MJy/sr", "PIXAR_A2": 0.001,
+                                                               "PHOTMJSR": 0.5, "EXPTIME": 10.0}))
+    plain = s.load_data(write_fits("p.fits", np.ones((10, 10))))
+    s.select_data(jw)
+    s.inputs.background = 0.25
+    s.inputs.counts_factor = 99.0  # typed by the user, then the data changes
+    s.select_data(plain)
+    assert s.inputs.background == 0.25
+    assert (s.inputs.pixel_area, s.inputs.counts_factor, s.inputs.flux_scaling) == (0.0, 0.0, 0.0)
+    assert s.inputs.sources["counts_factor"] == "reset: no metadata"
+
+
+def test_calculate_on_other_data_autofills_like_selecting_it(write_fits):
+    s = Session()
+    plain = s.load_data(write_fits("p.fits", np.ones((10, 10))))
+    jw = s.load_data(write_fits("j.fits", np.ones((10, 10)), {"BUNIT": "MJy/sr", "PIXAR_A2": 0.001}))
+    from regions import CirclePixelRegion, PixCoord
+    s.add_subset(CirclePixelRegion(PixCoord(5, 5), 2))
+    assert s.selected_data == plain
+    row = s.calculate(data=jw)
+    assert s.selected_data == jw and s.inputs.pixel_area == 0.001
+    assert row["pixarea_tot"].unit == u.sr

@@ -1,0 +1,127 @@
+import numpy as np
+import pytest
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from regions import CircleSkyRegion, PixCoord, PointPixelRegion, RectangleSkyRegion
+
+from tests.conftest import tan_wcs
+from tui.core import PhotometryError, Session
+
+DS9 = """# Region file format: DS9 version 4.1
+image
+circle(20,20,4) # text={Star}
+ellipse(30,15,5,3,20) # text={Gal}
+box(10,30,4,6,30) # text={Box}
+polygon(2,2,8,2,8,7)
+annulus(20,20,6,9) # text={Sky}
+"""
+
+
+def test_region_file_labels_and_shapes(tmp_path):
+    path = tmp_path / "r.reg"
+    path.write_text(DS9)
+    s = Session()
+    assert s.load_regions(path) == ["Star", "Gal", "Box", "Subset 4", "Sky"]
+    assert s.subsets["Sky"].is_annulus and s.subsets["Box"].shape_name == "rectangle"
+
+
+def test_duplicate_text_labels_fall_back_to_numbers(tmp_path):
+    path = tmp_path / "r.reg"
+    path.write_text("image\ncircle(5,5,2) # text={A}\ncircle(9,9,2) # text={A}\n")
+    assert Session().load_regions(path) == ["Subset 1", "Subset 2"]
+
+
+def test_crtf_file(tmp_path):
+    path = tmp_path / "r.crtf"
+    path.write_text("#CRTFv0\ncircle [[10pix, 12pix], 3pix]\n")
+    s = Session()
+    [label] = s.load_regions(path)
+    s.load_data(np.ones((30, 30)))
+    assert s.calculate(subset=label)["npix"].value == pytest.approx(np.pi * 9)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "not a readable DS9|no usable regions"),
+    ("this is { not a region file", "not a readable DS9|no usable regions"),
+])
+def test_empty_or_corrupt_region_file(tmp_path, text, message):
+    path = tmp_path / "bad.reg"
+    path.write_text(text)
+    s = Session()
+    with pytest.raises(PhotometryError, match=message):
+        s.load_regions(path)
+    assert s.subsets == {}
+
+
+def test_unsupported_shapes_are_skipped_with_a_note_or_refused(tmp_path):
+    path = tmp_path / "p.reg"
+    path.write_text("image\npoint(5,5)\ncircle(9,9,2)\n")
+    s = Session()
+    assert s.load_regions(path) == ["Subset 1"]
+    assert any("point regions are not supported" in n for n in s.pop_notices())
+    only = tmp_path / "only.reg"
+    only.write_text("image\npoint(5,5)\n")
+    with pytest.raises(PhotometryError, match="no usable regions"):
+        Session().load_regions(only)
+    with pytest.raises(PhotometryError, match="point regions are not supported"):
+        Session().add_subset(PointPixelRegion(PixCoord(1, 1)))
+
+
+def test_sky_region_follows_each_image_wcs():
+    s = Session()
+    a = s.load_data(np.ones((40, 40)), label="a", wcs=tan_wcs((40, 40), 0.1))
+    b = s.load_data(np.ones((80, 80)), label="b", wcs=tan_wcs((80, 80), 0.05))
+    s.add_subset(CircleSkyRegion(SkyCoord(150.0, 2.0, unit="deg"), 0.5 * u.arcsec))
+    ra = s.calculate(data=a)
+    rb = s.calculate(data=b)
+    assert ra["npix"].value == pytest.approx(np.pi * 25, rel=1e-3)   # 5 px radius at 0.1"/px
+    assert rb["npix"].value == pytest.approx(np.pi * 100, rel=1e-3)  # 10 px radius at 0.05"/px
+    assert rb["sky_center"].separation(ra["sky_center"]).arcsec < 1e-6
+
+
+def test_rotated_sky_rectangle_becomes_a_pixel_rectangle():
+    s = Session()
+    s.load_data(np.ones((60, 60)), wcs=tan_wcs((60, 60), 0.1))
+    s.add_subset(RectangleSkyRegion(SkyCoord(150.0, 2.0, unit="deg"), 1 * u.arcsec, 2 * u.arcsec, 30 * u.deg))
+    assert s.calculate()["npix"].value == pytest.approx(200.0, rel=1e-2)
+
+
+def test_sky_region_on_image_without_wcs():
+    s = Session()
+    s.load_data(np.ones((10, 10)))
+    s.add_subset(CircleSkyRegion(SkyCoord(150.0, 2.0, unit="deg"), 1 * u.arcsec))
+    with pytest.raises(PhotometryError, match="no celestial WCS"):
+        s.calculate()
+    assert s.get_aperture_photometry_results() is None
+
+
+def test_unknown_labels_and_bad_fields_change_nothing():
+    s = Session()
+    s.load_data(np.ones((30, 30)), label="img")
+    from regions import CirclePixelRegion
+    s.add_subset(CirclePixelRegion(PixCoord(10, 10), 3))
+    s.calculate()
+    for kwargs, message in [({"data": "nope"}, "no data named 'nope'"),
+                            ({"subset": "nope"}, "no subset named 'nope'"),
+                            ({"background": "abc"}, "Background value: 'abc' is not a number"),
+                            ({"pixel_area": -1}, "Pixel area: must not be negative"),
+                            ({"counts_factor": "1e"}, "Counts conversion factor"),
+                            ({"flux_scaling": "inf"}, "Flux scaling: must be a finite number")]:
+        with pytest.raises(PhotometryError, match=message):
+            s.calculate(**kwargs)
+    assert len(s.get_aperture_photometry_results()) == 1
+    s.inputs.pixel_area = "twelve"
+    with pytest.raises(PhotometryError, match="Pixel area: 'twelve' is not a number"):
+        s.calculate()
+    s.inputs.pixel_area = ""  # empty means "not set"
+    assert s.calculate()["id"] == 2
+
+
+def test_pixel_region_drawn_on_one_image_used_on_another_says_so():
+    s = Session()
+    s.load_data(np.ones((20, 20)), label="a")
+    s.load_data(np.ones((20, 20)), label="b")
+    from regions import CirclePixelRegion
+    s.add_subset(CirclePixelRegion(PixCoord(10, 10), 2), origin="a")
+    s.calculate(data="b")
+    assert any("pixel coordinates of a" in n for n in s.pop_notices())

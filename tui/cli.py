@@ -1,0 +1,133 @@
+"""Command line: launch the app, or `measure` in batch with the same core."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EPILOG = "Batch mode: aperphot-tui measure IMAGE... --regions FILE [options]  (see aperphot-tui measure -h)"
+
+
+def app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="aperphot-tui",
+        description="Simple aperture photometry in the terminal. With no arguments, opens the demo data.",
+        epilog=EPILOG,
+    )
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="FITS images to load")
+    p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE",
+                   help="DS9 or CRTF region file (repeatable)")
+    p.add_argument("--resume", action="store_true", help="restore the results of an interrupted session")
+    p.add_argument("--journal", metavar="PATH", help="where results are journaled as they are computed")
+    p.add_argument("--colors", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
+                   help="colour system (default: from the terminal); 'none' draws the image in ASCII")
+    p.add_argument("--ascii", action="store_true", help="draw the image with an ASCII density ramp")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    return p
+
+
+def measure_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="aperphot-tui measure",
+        description="Measure every region on every image, print the table, and optionally write it.",
+    )
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("-r", "--regions", action="append", required=True, metavar="FILE")
+    bg = p.add_mutually_exclusive_group()
+    bg.add_argument("--background", type=float, metavar="V", help="background value in the data unit")
+    bg.add_argument("--background-region", metavar="LABEL", help="background = median of this region")
+    p.add_argument("--pixel-area", type=float, metavar="A", help="arcsec^2 per pixel (default: auto-fill)")
+    p.add_argument("--counts-factor", type=float, metavar="C", help="data unit per count (default: auto-fill)")
+    p.add_argument("--flux-scaling", type=float, metavar="F", help="in the data unit (default: auto-fill)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the table (.ecsv .csv .fits .vot .html .txt)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    return p
+
+
+def _version() -> str:
+    from tui import __version__
+    return __version__
+
+
+def _fail(message: str) -> int:
+    print(f"aperphot-tui: error: {message}", file=sys.stderr)
+    return 2
+
+
+def measure(argv: list[str]) -> int:
+    args = measure_parser().parse_args(argv)
+    from tui.core import PhotometryError, Session
+    from tui.core.export import write_table
+    from tui.core.formatting import summary
+
+    session = Session()
+    try:
+        labels = [session.load_data(path) for path in args.images]
+        subsets = [label for path in args.regions for label in session.load_regions(path)]
+        if args.background_region is not None:
+            if args.background_region not in session.subsets:
+                raise PhotometryError(f"--background-region: no region labelled {args.background_region!r} "
+                                      f"(labels: {', '.join(session.subsets)})")
+            session.inputs.background_region = args.background_region
+        elif args.background is not None:
+            session.inputs.background = args.background
+    except PhotometryError as exc:
+        return _fail(str(exc))
+    for notice in session.pop_notices():
+        print(f"note: {notice}", file=sys.stderr)
+
+    apertures = [s for s in subsets if not session.subsets[s].is_annulus and s != args.background_region]
+    failures = 0
+    for data in labels:
+        for subset in apertures:
+            try:
+                session.calculate(data=data, subset=subset, pixel_area=args.pixel_area,
+                                  counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
+            except PhotometryError as exc:
+                failures += 1
+                print(f"skipped: {exc}", file=sys.stderr)
+    tables = [*session.archived_results, session.get_aperture_photometry_results()]
+    tables = [t for t in tables if t is not None]
+    if not tables:
+        return _fail("no measurement succeeded")
+    for table in tables:
+        print(summary(table))
+        print()
+    if args.output:
+        out = Path(args.output)
+        try:
+            for n, table in enumerate(tables, start=1):
+                # Incompatible units give several tables; each gets its own file, numbered before the suffix.
+                path = out if len(tables) == 1 else out.with_name(f"{out.stem}.{n}{out.suffix}")
+                written = write_table(table, path, overwrite=args.overwrite)
+                print(f"wrote {written} ({len(table)} rows)", file=sys.stderr)
+        except PhotometryError as exc:
+            return _fail(str(exc))
+    return 1 if failures else 0
+
+
+def run_app(argv: list[str]) -> int:
+    args = app_parser().parse_args(argv)
+    if os.environ.get("TERM", "") in ("dumb", "unknown") or not sys.stdout.isatty():
+        return _fail("this terminal cannot show the app (TERM=dumb or no terminal); "
+                     "use 'aperphot-tui measure IMAGE... --regions FILE' instead")
+    if args.colors != "auto":
+        # Textual reads this once, when first imported: it must be set before any Textual import.
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = {"none": "standard"}.get(args.colors, args.colors)
+    ascii_mode = args.ascii or args.colors == "none" or bool(os.environ.get("NO_COLOR")) or \
+        os.environ.get("TERM", "") in ("vt100", "vt220", "linux")
+    from tui.app.app import AperPhotApp
+
+    app = AperPhotApp(images=args.images, region_files=args.regions, resume=args.resume,
+                      journal=args.journal, ascii_mode=ascii_mode)
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["measure"]:
+        return measure(argv[1:])
+    return run_app(argv)

@@ -1,0 +1,100 @@
+"""Writing a results table: format from the extension, None cells as missing values, atomic write."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Column, MaskedColumn, QTable
+from astropy.time import Time
+
+from tui.core.errors import PhotometryError
+
+FORMATS = {
+    ".ecsv": "ascii.ecsv",
+    ".csv": "ascii.csv",
+    ".fits": "fits",
+    ".vot": "votable",
+    ".xml": "votable",
+    ".html": "ascii.html",
+    ".txt": "ascii.fixed_width",
+}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def format_for(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise PhotometryError(
+            f"{path.name}: unknown format {path.suffix or '(no extension)'}; use one of {', '.join(FORMATS)}"
+        )
+    return fmt
+
+
+def writable(table: QTable, fmt: str) -> QTable:
+    """A copy in which columns of None become fully masked float columns, which every format can hold."""
+    out = table.copy(copy_data=False)
+    for name in out.colnames:
+        col = out[name]
+        if getattr(col, "dtype", None) == object and all(v is None for v in col):
+            out[name] = MaskedColumn(np.zeros(len(col)), mask=np.ones(len(col), bool), name=name)
+        elif fmt == "votable" and isinstance(col, SkyCoord):  # VOTable holds no SkyCoord or Time columns
+            index = out.colnames.index(name)
+            out.remove_column(name)
+            out.add_column(col.spherical.lon.to(u.deg), name=f"{name}_ra", index=index)
+            out.add_column(col.spherical.lat.to(u.deg), name=f"{name}_dec", index=index + 1)
+        elif fmt == "votable" and isinstance(col, Time):
+            out[name] = Column(col.utc.isot, name=name)
+    return out
+
+
+def read_table(path: str | os.PathLike) -> QTable:
+    """Read an exported table back. FITS needs astropy_native=True for its Time column to come back as Time."""
+    path = Path(path).expanduser()
+    fmt = format_for(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return QTable.read(path, format=fmt, **({"astropy_native": True} if fmt == "fits" else {}))
+
+
+def write_table(table: QTable | None, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write atomically: a temporary file in the same directory, then a rename."""
+    if table is None or len(table) == 0:
+        raise PhotometryError("there are no results to export yet")
+    path = Path(path).expanduser()
+    fmt = format_for(path)
+    if path.is_dir():
+        raise PhotometryError(f"{path}: is a directory")
+    if path.exists() and not overwrite:
+        raise PhotometryError(f"{path}: file exists (choose overwrite to replace it)")
+    folder = path.parent
+    if not folder.is_dir():
+        raise PhotometryError(f"{folder}: no such directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
+    except OSError as exc:
+        raise PhotometryError(f"{folder}: cannot write here ({exc.strerror})") from None
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the result should look like any new file
+        with warnings.catch_warnings():
+            # astropy warns that units such as electron/s are not FITS/VOTable standard; they still round-trip.
+            warnings.simplefilter("ignore")
+            writable(table, fmt).write(tmp, format=fmt, overwrite=True)
+        os.replace(tmp, path)
+    except Exception as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise PhotometryError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise PhotometryError(f"{path}: cannot write as {fmt} ({exc})") from None
+    return path

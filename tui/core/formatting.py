@@ -1,0 +1,93 @@
+"""Result values as text, the way the reference plugin shows them (shared by the app and the batch command)."""
+
+from __future__ import annotations
+
+import math
+
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import QTable
+from astropy.time import Time
+
+# Names shown for each column in the result panel, in the reference plugin's order.
+RESULT_FIELDS = (
+    ("xcenter", "xcenter"), ("ycenter", "ycenter"), ("sky_center", "sky_center"), ("background", "background"),
+    ("npix", "npix"), ("aperture_sum", "aperture_sum"), ("pixarea_tot", "pixarea_tot"),
+    ("aperture_sum_counts", "aperture_sum_counts"), ("counts_fac", "counts_fac"),
+    ("aperture_sum_mag", "aperture_sum_mag"), ("flux_scaling", "flux_scaling"),
+    ("mean", "mean"), ("stddev", "stddev"), ("median", "median"), ("min", "min"), ("max", "max"),
+)
+# The columns a narrow results table shows first; the rest follow, reached by scrolling.
+TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum_mag", "npix")
+
+
+def unit_text(unit) -> str:
+    return unit.to_string() if unit is not None and unit != u.dimensionless_unscaled else ""
+
+
+def number(value: float, fmt: str = ".4e") -> str:
+    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+
+
+def sky_text(coord: SkyCoord) -> str:
+    sph = coord.icrs.spherical if coord.frame.name not in ("icrs", "fk5") else coord.spherical
+    return f"{sph.lon.deg:.6f} {sph.lat.deg:+.6f}"
+
+
+def value_text(name: str, value, with_unit: bool = True) -> str:
+    """One value as text; None as an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, SkyCoord):
+        return sky_text(value)
+    if isinstance(value, Time):
+        return value.utc.iso[:19]
+    if isinstance(value, str):
+        return value
+    if name == "id":
+        return str(int(value))
+    fmt = ".1f" if name == "npix" else ".2f" if name in ("xcenter", "ycenter") else ".4e"
+    if isinstance(value, u.Quantity):
+        text = number(float(value.value), fmt)
+        unit = unit_text(value.unit)
+        return f"{text} {unit}" if with_unit and unit else text
+    return number(float(value), fmt)
+
+
+def result_lines(row: dict) -> list[tuple[str, str]]:
+    """(name, text) pairs for the result panel, skipping columns that do not apply (None)."""
+    lines = []
+    for name, title in RESULT_FIELDS:
+        value = row.get(name)
+        if value is None:
+            continue
+        text = value_text(name, value)
+        if name == "sky_center":
+            text = f"RA {value_text(name, value).replace(' ', ', Dec ')} deg"
+        if name == "aperture_sum_counts" and row.get("aperture_sum_counts_err") is not None:
+            err = row["aperture_sum_counts_err"]
+            text = f"{number(float(value.value))} ({number(float(err.value))}) {unit_text(value.unit)}"
+        lines.append((title, text))
+    return lines
+
+
+def column_title(name: str, sample) -> str:
+    unit = unit_text(sample.unit) if isinstance(sample, u.Quantity) else ""
+    return f"{name} [{unit}]" if unit else name
+
+
+def summary(table: QTable) -> str:
+    """A plain-text table of the main columns, for the terminal."""
+    names = [n for n in ("id", "data_label", "subset_label", "xcenter", "ycenter", "npix", "aperture_sum",
+                         "aperture_sum_counts", "aperture_sum_mag") if n in table.colnames]
+    rows = [{n: table[n][i] for n in names} for i in range(len(table))]
+    first = rows[0]
+    names = [n for n in names if first[n] is not None]
+    header = [column_title(n, first[n]) for n in names]
+    body = [[value_text(n, r[n], with_unit=False) for n in names] for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.rjust(w) if i not in (1, 2) else c.ljust(w) for i, (c, w) in enumerate(zip(b, widths)))
+              for b in body]
+    return "\n".join(lines)

@@ -1,0 +1,206 @@
+"""Loading FITS files, HDUs and arrays into one image type."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import astropy.units as u
+from astropy.io import fits
+from astropy.wcs import WCS, FITSFixedWarning
+
+from tui.core.errors import PhotometryError
+
+# BUNIT spellings used by HST pipelines that astropy's parser does not know.
+_UNIT_ALIASES = {
+    "ELECTRONS": "electron",
+    "ELECTRONS/S": "electron/s",
+    "ELECTRONS/SEC": "electron/s",
+    "COUNTS": "count",
+    "COUNTS/S": "count/s",
+    "COUNTS/SEC": "count/s",
+}
+_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fz", ".gz", ".bz2")
+
+
+@dataclass
+class Image:
+    """A 2-D image with what photometry needs from its file."""
+
+    data: np.ndarray
+    label: str
+    unit: u.UnitBase | None = None
+    wcs: WCS | None = None  # celestial WCS only, or None
+    header: fits.Header = field(default_factory=fits.Header)
+    primary_header: fits.Header = field(default_factory=fits.Header)
+    notes: list[str] = field(default_factory=list)  # things the user should be told about loading
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.data.shape
+
+    def keyword(self, name: str):
+        """A header keyword from the image's own header first, then the primary header."""
+        for header in (self.header, self.primary_header):
+            if name in header and header[name] not in (None, ""):
+                return header[name]
+        return None
+
+
+def parse_unit(text: str | None) -> tuple[u.UnitBase | None, str | None]:
+    """(unit, problem): an unparseable unit gives (None, a message)."""
+    if text is None or not str(text).strip():
+        return None, None
+    text = str(text).strip()
+    text = _UNIT_ALIASES.get(text.upper(), text)
+    try:
+        unit = u.Unit(text, parse_strict="raise")
+    except (ValueError, TypeError):
+        return None, f"unit {text!r} could not be parsed; the image is treated as unitless"
+    if unit == u.dimensionless_unscaled:
+        return None, None
+    return unit, None
+
+
+def celestial_wcs(header: fits.Header) -> WCS | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        try:
+            wcs = WCS(header)
+        except Exception:  # a broken WCS is as good as none for photometry
+            return None
+    if not wcs.has_celestial:
+        return None
+    return wcs.celestial
+
+
+def as_2d(data: np.ndarray, what: str) -> np.ndarray:
+    """Squeeze length-1 axes; refuse anything that is not then 2-D."""
+    if data is None:
+        raise PhotometryError(f"{what} holds no image data")
+    if data.ndim > 2:
+        squeezed = np.squeeze(data)
+        if squeezed.ndim != 2:
+            raise PhotometryError(
+                f"{what} is a {data.ndim}-D cube of shape {data.shape}; only 2-D images are supported"
+            )
+        data = squeezed
+    if data.ndim != 2:
+        raise PhotometryError(f"{what} has shape {data.shape}; a 2-D image is needed")
+    return data
+
+
+def file_stem(path: Path) -> str:
+    name = path.name
+    while True:
+        for suffix in _FITS_SUFFIXES:
+            if name.lower().endswith(suffix) and len(name) > len(suffix):
+                name = name[: -len(suffix)]
+                break
+        else:
+            return name
+
+
+def _is_image_hdu(hdu) -> bool:
+    return isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) and hdu.header.get("NAXIS", 0) >= 2
+
+
+def pick_hdu(hdul: fits.HDUList):
+    """The first SCI image extension, else the first HDU holding an image."""
+    images = [hdu for hdu in hdul if _is_image_hdu(hdu)]
+    for hdu in images:
+        if hdu.name.upper() == "SCI":
+            return hdu
+    if not images:
+        raise PhotometryError("no image found in this FITS file (no HDU holds a 2-D array)")
+    return images[0]
+
+
+def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None) -> Image:
+    label = f"{stem}[{hdu.name or 'PRIMARY'},{hdu.ver}]"
+    raw = hdu.data
+    data = as_2d(raw, label)
+    if not np.issubdtype(data.dtype, np.floating):
+        # Scaled integers are scaled by astropy already; plain integers become floats so NaN and
+        # background subtraction behave.
+        data = data.astype(np.float64)
+    header = hdu.header
+    unit, problem = parse_unit(header.get("BUNIT") or (primary_header or {}).get("BUNIT"))
+    image = Image(
+        data=data,
+        label=label,
+        unit=unit,
+        wcs=celestial_wcs(header),
+        header=header,
+        primary_header=primary_header if primary_header is not None else fits.Header(),
+    )
+    if problem:
+        image.notes.append(f"{label}: {problem}")
+    return image
+
+
+def load_fits(path: str | Path) -> Image:
+    path = Path(path)
+    if not path.exists():
+        raise PhotometryError(f"{path}: no such file")
+    if path.is_dir():
+        raise PhotometryError(f"{path}: is a directory, not a FITS file")
+    try:
+        return _read_image(path, memmap=True)
+    except _Unmappable:
+        # Scaled integers (BSCALE/BZERO/BLANK) cannot be memory-mapped: astropy must scale them in memory.
+        return _read_image(path, memmap=False)
+
+
+class _Unmappable(Exception):
+    pass
+
+
+def _read_image(path: Path, memmap: bool) -> Image:
+    try:
+        # lazy_load_hdus=False reads every header now, so a truncated file fails here, not later.
+        hdul = fits.open(path, memmap=memmap, lazy_load_hdus=False)
+    except (OSError, ValueError, TypeError) as exc:
+        raise PhotometryError(f"{path}: not a readable FITS file ({exc})") from None
+    try:
+        hdu = pick_hdu(hdul)
+        return from_hdu(hdu, file_stem(path), hdul[0].header)
+    except PhotometryError as exc:
+        raise PhotometryError(f"{path.name}: {exc}") from None
+    except (OSError, ValueError, TypeError) as exc:
+        if memmap and "memory-mapped" in str(exc):
+            raise _Unmappable() from None
+        raise PhotometryError(f"{path}: could not read the image ({exc})") from None
+
+
+def from_array(data, label: str, unit=None, wcs=None, meta=None) -> Image:
+    if isinstance(data, u.Quantity):
+        if unit is None:
+            unit = data.unit
+        data = data.value
+    data = np.asanyarray(data)
+    if not np.issubdtype(data.dtype, np.number):
+        raise PhotometryError(f"{label}: image data must be numeric, not {data.dtype}")
+    data = as_2d(data, label)
+    if not np.issubdtype(data.dtype, np.floating):
+        data = data.astype(np.float64)
+    if isinstance(unit, str):
+        unit, problem = parse_unit(unit)
+        if problem:
+            raise PhotometryError(f"{label}: {problem}")
+    elif unit is not None:
+        unit = u.Unit(unit)
+    if wcs is not None:
+        if not getattr(wcs, "has_celestial", False):
+            wcs = None
+        else:
+            wcs = wcs.celestial
+    header = fits.Header()
+    for key, value in (meta or {}).items():
+        try:
+            header[key] = value
+        except (ValueError, TypeError):
+            continue  # metadata that cannot be a FITS card is not used for auto-fill anyway
+    return Image(data=data, label=label, unit=unit, wcs=wcs, header=header)

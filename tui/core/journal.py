@@ -1,0 +1,84 @@
+"""An append-as-you-go record of every result, so a crash or a dropped SSH connection loses nothing.
+
+One JSON object per line: a torn last line (a crash mid-write) is skipped on restore.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.time import Time
+
+from tui.core.errors import PhotometryError
+
+
+def encode(value):
+    if value is None or isinstance(value, (str, int)):
+        return value
+    if isinstance(value, SkyCoord):
+        sph = value.spherical
+        return {"sky": [sph.lon.deg, sph.lat.deg], "frame": value.frame.name}
+    if isinstance(value, Time):
+        return {"time": value.utc.isot}
+    if isinstance(value, u.Quantity):
+        return {"value": _num(value.value), "unit": value.unit.to_string()}
+    return _num(value)
+
+
+def _num(x):
+    x = float(x)
+    return x if math.isfinite(x) else str(x)  # strict JSON has no NaN or inf
+
+
+def decode(value):
+    if isinstance(value, dict):
+        if "sky" in value:
+            return SkyCoord(*value["sky"], unit="deg", frame=value["frame"])
+        if "time" in value:
+            return Time(value["time"], format="isot", scale="utc")
+        return float(value["value"]) * u.Unit(value["unit"])
+    if value in ("nan", "inf", "-inf"):
+        return float(value)
+    return value
+
+
+class Journal:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path).expanduser()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise PhotometryError(f"journal {self.path}: cannot write ({exc.strerror})") from None
+
+    def append(self, row: dict) -> None:
+        record = {name: encode(value) for name, value in row.items() if name != "id"}
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()  # flushed to the OS: survives a crash of this process or a dropped SSH session
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_journal(path: str | os.PathLike) -> list[dict]:
+    """The rows recorded in a journal, oldest first."""
+    path = Path(path).expanduser()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise PhotometryError(f"journal {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PhotometryError(f"journal {path}: cannot read ({exc})") from None
+    rows = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line torn by a crash
+        rows.append({name: decode(value) for name, value in record.items()})
+    return rows

@@ -1,0 +1,212 @@
+"""Session: the public API. Holds images, subsets, inputs and results; the UI and the batch command use it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import numpy as np
+import regions as rg
+from astropy.io import fits
+from astropy.table import QTable
+
+from tui.core import images, metadata, photometry
+from tui.core.errors import PhotometryError
+from tui.core.export import write_table
+from tui.core.images import Image
+from tui.core.inputs import Inputs
+from tui.core.journal import Journal, read_journal
+from tui.core.results import Results
+from tui.core.subsets import Subset, check_shape, pixel_region, read_region_file
+
+
+class Session:
+    def __init__(self, journal: str | os.PathLike | None = None):
+        self.images: dict[str, Image] = {}
+        self.subsets: dict[str, Subset] = {}
+        self.inputs = Inputs()
+        self.selected_data: str | None = None
+        self.selected_subset: str | None = None
+        self.notices: list[str] = []  # things to tell the user (skipped regions, unparseable units, ...)
+        self._results = Results()
+        self._journal = Journal(journal) if journal is not None else None
+        self._arrays = 0
+
+    # -- loading --------------------------------------------------------------------------------------
+    def load_data(self, source, label: str | None = None, unit=None, wcs=None, meta=None) -> str:
+        """Load a FITS path, HDU/HDUList or 2-D array/Quantity; returns its data label."""
+        if isinstance(source, (str, os.PathLike)):
+            image = images.load_fits(source)
+        elif isinstance(source, fits.HDUList):
+            image = images.from_hdu(images.pick_hdu(source), "HDUList", source[0].header)
+        elif isinstance(source, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
+            image = images.from_hdu(source, "HDU")
+        elif isinstance(source, (np.ndarray, list)) or hasattr(source, "__array__"):
+            self._arrays += 1
+            image = images.from_array(source, label or f"Array {self._arrays}", unit=unit, wcs=wcs, meta=meta)
+        else:
+            raise PhotometryError(f"cannot load data from a {type(source).__name__}")
+        image.label = self._unique(label or image.label, self.images)
+        self.images[image.label] = image
+        self.notices.extend(image.notes)
+        if self.selected_data is None:
+            self.select_data(image.label)
+        return image.label
+
+    def add_subset(self, region, label: str | None = None, origin: str | None = None) -> str:
+        """Add a region; returns its subset label. `origin`: the data label a pixel region was drawn on."""
+        check_shape(region)
+        if origin is not None:
+            self._image(origin)
+        if label is not None and label in self.subsets:
+            raise PhotometryError(f"a subset named {label!r} already exists")
+        label = label or self._next_subset_label()
+        self.subsets[label] = Subset(label, region, origin)
+        if self.selected_subset is None and not self.subsets[label].is_annulus:
+            self.selected_subset = label
+        return label
+
+    def load_regions(self, path) -> list[str]:
+        """Add every usable region of a DS9 or CRTF file; returns their labels."""
+        found, notes = read_region_file(path)
+        self.notices.extend(notes)
+        return [
+            self.add_subset(region, None if text is None or text in self.subsets else text)
+            for region, text in found
+        ]
+
+    def _next_subset_label(self) -> str:
+        n = len(self.subsets) + 1
+        while f"Subset {n}" in self.subsets:
+            n += 1
+        return f"Subset {n}"
+
+    @staticmethod
+    def _unique(label: str, taken) -> str:
+        if label not in taken:
+            return label
+        n = 2
+        while f"{label} ({n})" in taken:
+            n += 1
+        return f"{label} ({n})"
+
+    # -- selection and inputs ---------------------------------------------------------------------------
+    def _image(self, label: str) -> Image:
+        try:
+            return self.images[label]
+        except KeyError:
+            raise PhotometryError(f"no data named {label!r}") from None
+
+    def _subset(self, label: str) -> Subset:
+        try:
+            return self.subsets[label]
+        except KeyError:
+            raise PhotometryError(f"no subset named {label!r}") from None
+
+    def _inputs_for(self, label: str) -> Inputs:
+        """Inputs after choosing `label`: background kept, the rest auto-filled or reset (SPEC)."""
+        filled = metadata.autofill(self._image(label))
+        sources = {k: v for k, v in self.inputs.sources.items() if k == "background"}
+        sources.update({name: f.source for name, f in filled.items()})
+        return replace(self.inputs, sources=sources, **{name: f.value for name, f in filled.items()})
+
+    def select_data(self, label: str) -> None:
+        self.inputs = self._inputs_for(label)
+        self.selected_data = label
+
+    def select_subset(self, label: str) -> None:
+        self._subset(label)
+        self.selected_subset = label
+
+    def background_median(self, data: str | None = None) -> float | None:
+        """The background region's median on an image, or None when no background region is set."""
+        if self.inputs.background_region is None:
+            return None
+        image = self._image(data or self._require(self.selected_data, "data"))
+        subset = self._subset(self.inputs.background_region)
+        region = pixel_region(subset, image)
+        return photometry.region_median(image, region, f"background region {subset.label}")
+
+    def pixel_region(self, subset: str, data: str) -> rg.PixelRegion:
+        """A subset in an image's pixel coordinates (what the thumbnail draws)."""
+        return pixel_region(self._subset(subset), self._image(data))
+
+    @staticmethod
+    def _require(label: str | None, what: str) -> str:
+        if label is None:
+            raise PhotometryError(f"no {what} selected; load some first")
+        return label
+
+    # -- photometry -----------------------------------------------------------------------------------
+    def calculate(self, data=None, subset=None, background=None, pixel_area=None, counts_factor=None,
+                  flux_scaling=None) -> dict:
+        """Measure a subset on an image, append the row and return it. Bad input changes nothing."""
+        data = self._require(data or self.selected_data, "data")
+        subset = self._require(subset or self.selected_subset, "subset")
+        image, chosen = self._image(data), self._subset(subset)
+        if chosen.is_annulus:
+            raise PhotometryError(f"{subset} is an annulus: use it as the background region, not as an aperture")
+        base = self.inputs if data == self.selected_data else self._inputs_for(data)
+        if background is None and base.background_region is not None:
+            bg_subset = self._subset(base.background_region)
+            background = photometry.region_median(
+                image, pixel_region(bg_subset, image), f"background region {bg_subset.label}")
+            base = replace(base, background=background)
+        inputs = base.validated(background=background, pixel_area=pixel_area,
+                                counts_factor=counts_factor, flux_scaling=flux_scaling)
+        if chosen.origin is not None and chosen.origin != data and not chosen.is_sky:
+            self.notices.append(f"{subset} is in pixel coordinates of {chosen.origin}; "
+                                f"used unchanged on {data}, which has no common sky frame")
+        row = photometry.measure(image, pixel_region(chosen, image), inputs, subset)
+        stored, started_new = self._results.add(row)
+        if started_new:
+            self.notices.append(
+                f"the new result does not fit the columns or units of the previous table, so a new table "
+                f"was started; the previous one ({len(self.archived_results[-1])} rows) is kept in "
+                f"archived_results and can still be exported")
+        if self._journal is not None:
+            self._journal.append(stored)
+        self.inputs, self.selected_data, self.selected_subset = base, data, subset
+        return stored
+
+    # -- results --------------------------------------------------------------------------------------
+    def get_aperture_photometry_results(self) -> QTable | None:
+        table = self._results.table
+        return None if table is None else table.copy()
+
+    @property
+    def archived_results(self) -> list[QTable]:
+        return self._results.archived
+
+    @property
+    def result_rows(self) -> list[dict]:
+        """The current table's rows as dicts (what the UI shows), without building a table."""
+        return self._results.rows
+
+    def export_results(self, path, overwrite: bool = False, archived: int | None = None):
+        """Write the results (or `archived_results[archived]`); format from the extension."""
+        if archived is None:
+            table = self._results.table
+        else:
+            try:
+                table = self.archived_results[archived]
+            except IndexError:
+                raise PhotometryError(f"there is no archived table {archived}") from None
+        return write_table(table, path, overwrite=overwrite)
+
+    @classmethod
+    def restore(cls, path, journal: bool = True) -> "Session":
+        """A session holding the results recorded in a journal (and journaling on to it)."""
+        rows = read_journal(path)
+        session = cls(journal=path if journal else None)
+        for row in rows:
+            session._results.add(row)
+        return session
+
+    def pop_notices(self) -> list[str]:
+        notices, self.notices = self.notices, []
+        return notices
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()

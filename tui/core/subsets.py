@@ -1,0 +1,104 @@
+"""Regions ("subsets"): reading region files, labels, and sky -> pixel per image."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import regions as rg
+
+from tui.core.errors import PhotometryError
+from tui.core.images import Image
+
+APERTURE_SHAPES = (
+    rg.CirclePixelRegion, rg.CircleSkyRegion,
+    rg.EllipsePixelRegion, rg.EllipseSkyRegion,
+    rg.RectanglePixelRegion, rg.RectangleSkyRegion,
+    rg.PolygonPixelRegion, rg.PolygonSkyRegion,
+)
+ANNULUS_SHAPES = (
+    rg.CircleAnnulusPixelRegion, rg.CircleAnnulusSkyRegion,
+    rg.EllipseAnnulusPixelRegion, rg.EllipseAnnulusSkyRegion,
+    rg.RectangleAnnulusPixelRegion, rg.RectangleAnnulusSkyRegion,
+)
+
+
+@dataclass
+class Subset:
+    label: str
+    region: rg.Region  # a PixelRegion, or a SkyRegion converted per image
+    origin: str | None = None  # the data label a pixel region was drawn on, if known
+
+    @property
+    def is_annulus(self) -> bool:
+        return isinstance(self.region, ANNULUS_SHAPES)
+
+    @property
+    def is_sky(self) -> bool:
+        return isinstance(self.region, rg.SkyRegion)
+
+    @property
+    def shape_name(self) -> str:
+        return type(self.region).__name__.replace("PixelRegion", "").replace("SkyRegion", "").lower()
+
+
+def check_shape(region) -> None:
+    if not isinstance(region, rg.Region):
+        raise PhotometryError(f"not a region: {type(region).__name__}")
+    if not isinstance(region, APERTURE_SHAPES + ANNULUS_SHAPES):
+        name = type(region).__name__.replace("PixelRegion", "").replace("SkyRegion", "").lower()
+        raise PhotometryError(
+            f"{name} regions are not supported; use a circle, ellipse, rectangle, polygon or annulus"
+        )
+
+
+def region_text(region) -> str | None:
+    meta = getattr(region, "meta", None) or {}
+    text = meta.get("text") or meta.get("label")
+    return str(text).strip() or None if text else None
+
+
+def read_region_file(path: str | Path) -> tuple[list[tuple[rg.Region, str | None]], list[str]]:
+    """((region, text label or None) for each usable region, notes about skipped ones)."""
+    path = Path(path)
+    if not path.exists():
+        raise PhotometryError(f"{path}: no such file")
+    fmt = "crtf" if path.suffix.lower() == ".crtf" else "ds9"
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = rg.Regions.read(str(path), format=fmt)
+    except Exception as exc:  # the parsers raise many types; all mean "not a region file we can read"
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
+    # The parsers warn about each line they skip: the user should hear of it, once, in our words.
+    notes = [f"{path.name}: {w.message}" for w in caught]
+    usable = []
+    for region in found:
+        try:
+            check_shape(region)
+        except PhotometryError as exc:
+            notes.append(f"{path.name}: skipped a region: {exc}")
+            continue
+        usable.append(region)
+    if not usable:
+        raise PhotometryError(f"{path.name}: no usable regions in this file" + (f" ({notes[0]})" if notes else ""))
+    texts = [region_text(r) for r in usable]
+    unique = [t if t is not None and texts.count(t) == 1 else None for t in texts]
+    return list(zip(usable, unique)), notes
+
+
+def pixel_region(subset: Subset, image: Image) -> rg.PixelRegion:
+    """The subset in this image's pixel coordinates."""
+    if subset.is_sky:
+        if image.wcs is None:
+            raise PhotometryError(
+                f"{subset.label} is in sky coordinates but {image.label} has no celestial WCS"
+            )
+        try:
+            return subset.region.to_pixel(image.wcs)
+        except Exception as exc:
+            raise PhotometryError(f"{subset.label}: cannot place it on {image.label} ({exc})") from None
+    return subset.region
+
