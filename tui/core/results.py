@@ -34,7 +34,7 @@ def conform(row: dict, first: dict) -> dict | None:
         value, ref = row[name], first[name]
         if _kind(value) != _kind(ref):
             return None
-        if isinstance(value, u.Quantity):
+        if isinstance(value, u.Quantity) and value.unit != ref.unit:
             if not value.unit.is_equivalent(ref.unit):
                 return None
             value = value.to(ref.unit)
@@ -86,7 +86,9 @@ class Results:
                 started_new = True
             else:
                 row = conformed
-        stored = {"id": max((r["id"] for r in self.rows), default=0) + 1, **{k: row[k] for k in COLUMNS[1:]}}
+        # ids only grow within a table, so max(id) + 1 is the last id + 1
+        next_id = self.rows[-1]["id"] + 1 if self.rows else 1
+        stored = {"id": next_id, **{k: row[k] for k in COLUMNS[1:]}}
         self.rows.append(stored)
         self._table = None
         return stored, started_new
