@@ -20,7 +20,6 @@ def app_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE",
                    help="DS9 or CRTF region file (repeatable)")
     p.add_argument("--resume", action="store_true", help="restore the results of an interrupted session")
-    p.add_argument("--journal", metavar="PATH", help="where results are journaled as they are computed")
     p.add_argument("--colors", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
                    help="colour system (default: from the terminal); 'none' draws the image in ASCII")
     p.add_argument("--ascii", action="store_true", help="draw the image with an ASCII density ramp")
@@ -120,8 +119,7 @@ def run_app(argv: list[str]) -> int:
         os.environ.get("TERM", "") in ("vt100", "vt220", "linux")
     from tui.app.app import AperPhotApp
 
-    app = AperPhotApp(images=args.images, region_files=args.regions, resume=args.resume,
-                      journal=args.journal, ascii_mode=ascii_mode)
+    app = AperPhotApp(images=args.images, region_files=args.regions, resume=args.resume, ascii_mode=ascii_mode)
     app.run()
     return app.return_code or 0
 

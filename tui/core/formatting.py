@@ -71,6 +71,12 @@ def result_lines(row: dict) -> list[tuple[str, str]]:
     return lines
 
 
+def column_order(row: dict) -> list[str]:
+    """Columns for a results view: the readable ones first, columns that do not apply (None) left out."""
+    rest = [name for name in row if name not in TABLE_FIRST]
+    return [name for name in (*TABLE_FIRST, *rest) if name in row and row[name] is not None]
+
+
 def column_title(name: str, sample) -> str:
     unit = unit_text(sample.unit) if isinstance(sample, u.Quantity) else ""
     return f"{name} [{unit}]" if unit else name

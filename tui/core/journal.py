@@ -82,3 +82,56 @@ def read_journal(path: str | os.PathLike) -> list[dict]:
             continue  # a line torn by a crash
         rows.append({name: decode(value) for name, value in record.items()})
     return rows
+
+
+class JournalStore:
+    """Journal files of app sessions in one folder: `live-<pid>.jsonl` while running, `done-<time>.jsonl` after.
+
+    A live journal whose process is gone was left by a crash or a dropped connection: the next start offers it.
+    """
+
+    def __init__(self, folder: str | os.PathLike | None = None):
+        default = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "aperphot-tui"
+        self.folder = Path(folder or os.environ.get("APERPHOT_STATE_DIR") or default)
+
+    def live_path(self) -> Path:
+        return self.folder / f"live-{os.getpid()}.jsonl"
+
+    def orphans(self) -> list[Path]:
+        """Non-empty live journals of processes that no longer run, newest first."""
+        found = []
+        for path in self.folder.glob("live-*.jsonl"):
+            try:
+                pid = int(path.stem.split("-", 1)[1])
+            except ValueError:
+                continue
+            if pid != os.getpid() and not _running(pid) and path.stat().st_size > 0:
+                found.append(path)
+        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+    def newest_done(self) -> Path | None:
+        done = sorted(self.folder.glob("done-*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
+        return done[0] if done else None
+
+    def retire(self, path: Path) -> Path | None:
+        """Keep a finished journal as `done-<time>.jsonl` (an empty one is removed)."""
+        if not path.exists():
+            return None
+        if path.stat().st_size == 0:
+            path.unlink()
+            return None
+        from datetime import datetime
+
+        target = self.folder / f"done-{datetime.now():%Y%m%d-%H%M%S}-{path.stem.split('-', 1)[-1]}.jsonl"
+        path.rename(target)
+        return target
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -17,7 +17,7 @@ from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.journal import Journal, read_journal
 from tui.core.results import Results
-from tui.core.subsets import Subset, check_shape, pixel_region, read_region_file
+from tui.core.subsets import Subset, check_shape, make_region, pixel_region, read_region_file
 
 
 class Session:
@@ -29,8 +29,10 @@ class Session:
         self.selected_subset: str | None = None
         self.notices: list[str] = []  # things to tell the user (skipped regions, unparseable units, ...)
         self._results = Results()
-        self._journal = Journal(journal) if journal is not None else None
+        self._journal: Journal | None = None
         self._arrays = 0
+        if journal is not None:
+            self.attach_journal(journal)
 
     # -- loading --------------------------------------------------------------------------------------
     def load_data(self, source, label: str | None = None, unit=None, wcs=None, meta=None) -> str:
@@ -131,6 +133,29 @@ class Session:
         """A subset in an image's pixel coordinates (what the thumbnail draws)."""
         return pixel_region(self._subset(subset), self._image(data))
 
+    def add_drawn_region(self, shape: str, data: str, x: float, y: float, size: float,
+                         size2: float | None = None, angle: float = 0.0, label: str | None = None) -> str:
+        """A region placed from the keyboard on an image (pixels, angle in degrees); returns its label.
+
+        On an image with a celestial WCS it is kept in sky coordinates, so it follows the source on other images.
+        """
+        image = self._image(data)
+        region = make_region(shape, x, y, size, size2, angle)
+        if image.wcs is not None:
+            return self.add_subset(region.to_sky(image.wcs), label=label)
+        return self.add_subset(region, label=label, origin=data)
+
+    def pixel_info(self, data: str, x: float, y: float) -> dict:
+        """What the cursor reads out at a pixel: value (with unit text), sky position."""
+        image = self._image(data)
+        ix, iy = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))
+        inside = 0 <= ix < image.shape[1] and 0 <= iy < image.shape[0]
+        info = {"x": x, "y": y, "value": float(image.data[iy, ix]) if inside else None,
+                "unit": image.unit.to_string() if image.unit is not None else "", "sky": None}
+        if image.wcs is not None:
+            info["sky"] = image.wcs.pixel_to_world(x, y)
+        return info
+
     @staticmethod
     def _require(label: str | None, what: str) -> str:
         if label is None:
@@ -197,11 +222,28 @@ class Session:
     @classmethod
     def restore(cls, path, journal: bool = True) -> "Session":
         """A session holding the results recorded in a journal (and journaling on to it)."""
-        rows = read_journal(path)
-        session = cls(journal=path if journal else None)
-        for row in rows:
-            session._results.add(row)
+        session = cls()
+        session.replay_journal(path)
+        if journal:
+            session.attach_journal(path)
         return session
+
+    def replay_journal(self, path) -> int:
+        """Add the results recorded in a journal, through the same compatibility rule; returns how many."""
+        rows = read_journal(path)
+        for row in rows:
+            self._results.add(row)
+        return len(rows)
+
+    def attach_journal(self, path) -> None:
+        """Append every later result to `path` as it is computed."""
+        if self._journal is not None:
+            self._journal.close()
+        self._journal = Journal(path)
+
+    @property
+    def journal_path(self):
+        return None if self._journal is None else self._journal.path
 
     def pop_notices(self) -> list[str]:
         notices, self.notices = self.notices, []

@@ -6,6 +6,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import astropy.units as u
 import regions as rg
 
 from tui.core.errors import PhotometryError
@@ -102,3 +104,23 @@ def pixel_region(subset: Subset, image: Image) -> rg.PixelRegion:
             raise PhotometryError(f"{subset.label}: cannot place it on {image.label} ({exc})") from None
     return subset.region
 
+
+
+DRAWN_SHAPES = ("circle", "ellipse", "rectangle")
+
+
+def make_region(shape: str, x: float, y: float, size: float, size2: float | None = None,
+                angle: float = 0.0) -> rg.PixelRegion:
+    """A pixel region from typed numbers: circle radius, ellipse/rectangle full width and height."""
+    if shape not in DRAWN_SHAPES:
+        raise PhotometryError(f"shape must be one of {', '.join(DRAWN_SHAPES)}, not {shape!r}")
+    for name, value in (("x", x), ("y", y), ("size", size), ("second size", size2), ("angle", angle)):
+        if value is not None and not np.isfinite(value):
+            raise PhotometryError(f"{name} must be a finite number")
+    if size <= 0 or (size2 is not None and size2 <= 0):
+        raise PhotometryError("region sizes must be positive")
+    center = rg.PixCoord(x, y)
+    if shape == "circle":
+        return rg.CirclePixelRegion(center, size)
+    cls = rg.EllipsePixelRegion if shape == "ellipse" else rg.RectanglePixelRegion
+    return cls(center, size, size2 if size2 is not None else size, angle=angle * u.deg)

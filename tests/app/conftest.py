@@ -1,0 +1,42 @@
+import pytest
+
+from tui.demo import demo_files
+
+
+@pytest.fixture
+def demo():
+    images, regions = demo_files()
+    return [str(p) for p in images], [str(p) for p in regions]
+
+
+@pytest.fixture
+def make_app(tmp_path, demo):
+    """A fresh app on the demo files with its own journal folder."""
+    from tui.app.app import AperPhotApp
+
+    def make(images=None, regions=None, **kwargs):
+        kwargs.setdefault("state_dir", str(tmp_path / "state"))
+        return AperPhotApp(images=demo[0] if images is None else images,
+                           region_files=demo[1] if regions is None else regions, **kwargs)
+
+    return make
+
+
+async def ready(app, pilot):
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def type_text(pilot, text: str):
+    for ch in text:
+        await pilot.press(ch)
+
+
+def screen_text(app) -> str:
+    """Everything on screen as plain text (what the user reads)."""
+    from rich.console import Console
+
+    console = Console(width=app.size.width, record=True, file=open("/dev/null", "w"))
+    app.screen._compositor.render_update(full=True)
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

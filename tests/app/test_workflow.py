@@ -1,0 +1,319 @@
+"""The whole workflow driven by keys, as a user would, at 80x24 and larger."""
+
+import pytest
+from astropy.table import QTable
+
+from tests.app.conftest import ready, screen_text, type_text
+from tui.app.widgets.results_table import ResultsTable
+from tui.core import Session, read_results
+
+JW, HST, PLAIN = "jwst_nircam_demo[SCI,1]", "hst_acs_demo[SCI,1]", "plain_demo[PRIMARY,1]"
+
+
+def field(app, name):
+    return app.screen.query_one(f"#{name}").value
+
+
+def hint(app, name):
+    return str(app.screen.query_one(f"#{name}-hint").render())
+
+
+async def choose(pilot, select_id, label):
+    """Pick an option of a Select with the keyboard: focus it, open it, walk to the label, Enter."""
+    app = pilot.app
+    select = app.screen.query_one(f"#{select_id}")
+    select.focus()
+    await pilot.press("enter")
+    await pilot.pause()
+    for _ in range(20):
+        overlay = select.query_one("SelectOverlay")
+        option = overlay.get_option_at_index(overlay.highlighted)
+        if option.id == label or str(option.prompt) == label:
+            break
+        await pilot.press("down")
+    await pilot.press("enter")
+    await pilot.pause()
+    assert select.value == label
+
+
+async def test_autofill_calculate_by_f5_and_ctrl_j(make_app, demo):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        assert app.screen.query_one("#data").value == JW
+        assert field(app, "pixel_area") == "0.000961" and hint(app, "pixel_area") == "from PIXAR_A2"
+        assert "PHOTMJSR/EFFEXPTM" in hint(app, "counts_factor")
+        await pilot.press("f5")
+        await pilot.pause()
+        app.screen.query_one("#background").focus()
+        await pilot.press("ctrl+j")  # calculates even while typing in a field
+        await pilot.pause()
+        rows = app.session.result_rows
+        assert [r["id"] for r in rows] == [1, 2]
+        table = app.screen.query_one(ResultsTable)
+        assert table.row_count == 2 and table.cursor_row == 1  # newest selected
+        # The numbers are the core's: the same as a script would get.
+        s = Session()
+        s.load_data(demo[0][0])
+        s.load_regions(demo[1][0])
+        expected = s.calculate(subset="Star A")
+        assert rows[0]["aperture_sum"] == expected["aperture_sum"]
+        text = screen_text(app)
+        assert "Star A on jwst_nircam_demo[SCI,1]" in text
+        assert f"{expected['aperture_sum'].value:.4e}" in text  # result panel and table
+
+
+async def test_data_change_keeps_background_and_resets_or_refills(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        app.screen.query_one("#background").focus()
+        await type_text(pilot, "0.1")
+        await choose(pilot, "data", HST)
+        assert field(app, "background") == "0.1"
+        assert hint(app, "pixel_area") == "from WCS" and float(field(app, "pixel_area")) == pytest.approx(0.0025)
+        assert hint(app, "counts_factor") == "from 1/EXPTIME"
+        await choose(pilot, "data", PLAIN)
+        assert [field(app, n) for n in ("pixel_area", "counts_factor", "flux_scaling")] == ["0", "0", "0"]
+        assert hint(app, "flux_scaling") == "reset: no metadata"
+        await choose(pilot, "subset", "Bright")
+        await pilot.press("f5")
+        await pilot.pause()
+        row = app.session.result_rows[-1]
+        assert row["data_label"] == PLAIN and row["background"] == 0.1
+
+
+async def test_bad_field_is_marked_and_calculate_refuses(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f5")
+        app.screen.query_one("#pixel_area").focus()
+        await type_text(pilot, "12x")  # select_on_focus: typing replaced the value
+        await pilot.pause()
+        assert app.screen.query_one("#pixel_area").has_class("-invalid")
+        assert "Pixel area: '12x' is not a number" in screen_text(app)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert len(app.session.result_rows) == 1
+        assert any("is not a number" in n.message for n in app._notifications)
+
+
+async def test_region_off_image_and_sky_region_without_wcs(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await choose(pilot, "data", PLAIN)
+        await choose(pilot, "subset", "Star A")  # a sky region; the plain image has no WCS
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.session.result_rows == []
+        assert any("no celestial WCS" in n.message for n in app._notifications)
+
+
+async def test_incompatible_result_starts_new_table_and_says_how_to_reach_old(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f5")
+        await pilot.press("f5")
+        await choose(pilot, "data", HST)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert len(app.session.archived_results) == 1
+        assert app.screen.query_one(ResultsTable).row_count == 1
+        assert any("ctrl+s" in n.message and "archived" in n.message for n in app._notifications)
+
+
+async def test_export_dialog_default_name_typing_overwrite_and_errors(make_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert any("Nothing to export" in n.message for n in app._notifications)
+        await pilot.press("f5", "f5")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        path_input = app.screen.query_one("#path")
+        assert path_input.has_focus and path_input.value.startswith("aperphot_results_")
+        await pilot.press("enter")
+        await pilot.pause()
+        written = list(tmp_path.glob("aperphot_results_*.ecsv"))
+        assert len(written) == 1 and len(read_results(written[0])) == 2
+        # Typing replaces the selected default name; an existing file asks first.
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await type_text(pilot, "out.fits")
+        await pilot.press("enter")
+        await pilot.pause()
+        table = read_results(tmp_path / "out.fits")
+        assert len(table) == 2 and table["aperture_sum"].unit == "MJy"
+        await pilot.press("f5")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await type_text(pilot, "out.fits")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "exists" in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause()
+        assert len(read_results(tmp_path / "out.fits")) == 3
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await type_text(pilot, "nodir/x.ecsv")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("no such directory" in n.message for n in app._notifications)
+        assert len(app.session.result_rows) == 3  # nothing lost
+
+
+async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path):
+    bad = tmp_path / "bad.fits"
+    bad.write_text("not fits at all")
+    app = make_app(images=[demo[0][2]], regions=[])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        for path in (demo[0][0], demo[1][0], str(bad)):
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            await type_text(pilot, path)
+            await pilot.press("enter")
+            await pilot.pause()
+        assert JW in app.session.images and "Star A" in app.session.subsets
+        assert app.screen.query_one("#data").value == JW
+        assert any("not a readable FITS file" in n.message for n in app._notifications)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.session.result_rows[-1]["subset_label"] == "Star A"
+
+
+async def test_draw_region_with_keys_and_with_the_form(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        app.screen.query_one("#thumbnail").focus()
+        await pilot.press("c", "right_square_bracket", "right", "enter")
+        await pilot.pause()
+        label = app.session.selected_subset
+        assert label.startswith("Subset") and app.session.subsets[label].is_sky  # follows the source
+        assert app.screen.query_one("#subset").value == label
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.session.result_rows[-1]["subset_label"] == label
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        for name, value in (("f-x", "40"), ("f-y", "50"), ("f-size", "6"), ("f-label", "typed")):
+            app.screen.query_one(f"#{name}").focus()
+            await type_text(pilot, value)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        row = app.session.result_rows[-1]
+        assert row["subset_label"] == "typed"
+        assert (row["xcenter"].value, row["ycenter"].value) == pytest.approx((40, 50), abs=1e-6)
+
+
+async def test_background_from_an_annulus(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await choose(pilot, "bg-source", "Sky A")
+        median = app.session.background_median()
+        assert float(field(app, "background")) == pytest.approx(median, rel=1e-5)
+        assert app.screen.query_one("#background").disabled
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.session.result_rows[-1]["background"].value == median
+
+
+async def test_restore_after_crash_and_resume(make_app, tmp_path, demo):
+    state = tmp_path / "state"
+    state.mkdir()
+    crashed = Session(journal=state / "live-999999999.jsonl")  # a pid that does not run
+    crashed.load_data(demo[0][0])
+    crashed.load_regions(demo[1][0])
+    for subset in ("Star A", "Galaxy"):
+        crashed.calculate(subset=subset)
+    crashed.close()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        assert "Restore them?" in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause()
+        assert [r["subset_label"] for r in app.session.result_rows] == ["Star A", "Galaxy"]
+        assert app.screen.query_one(ResultsTable).row_count == 2
+        await pilot.press("f5")
+        await pilot.pause()
+    # The app quit cleanly: its journal (2 restored + 1 new) is kept and --resume brings it back.
+    app = make_app(resume=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        assert len(app.session.result_rows) == 3
+
+
+async def test_help_palette_and_quit_confirmation(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert "Workflow" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await type_text(pilot, "export")
+        await pilot.pause()
+        await pilot.pause(0.3)
+        assert "Export results" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("f5")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert "were not exported" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_tab_reaches_every_control_in_order(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        seen = []
+        for _ in range(12):
+            seen.append(app.focused.id)
+            await pilot.press("tab")
+        assert seen[:10] == ["data", "subset", "background", "bg-source", "pixel_area", "counts_factor",
+                             "flux_scaling", "calculate", "result", "thumbnail"]
+        assert "results" in seen
+
+
+async def test_thumbnail_cursor_readout_and_zoom(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        thumb = app.screen.query_one("#thumbnail")
+        thumb.focus()
+        x0, y0 = thumb.cursor
+        await pilot.press("right", "up")
+        await pilot.pause()
+        x1, y1 = thumb.cursor
+        assert x1 > x0 and y1 > y0
+        readout = str(app.screen.query_one("#readout").render())
+        from astropy.io import fits
+        from astropy.wcs import WCS
+
+        with fits.open(app._images[0]) as hdul:
+            sky = WCS(hdul["SCI"].header).pixel_to_world(x1, y1)
+            value = hdul["SCI"].data[round(y1), round(x1)]
+        assert f"x {x1:.1f} y {y1:.1f}" in readout
+        assert f"RA {sky.ra.deg:.6f} Dec {sky.dec.deg:+.6f}" in readout
+        assert f"{value:.4g} MJy / sr" in readout
+        await pilot.press("plus", "t", "a")
+        await pilot.pause()
+        info = str(app.screen.query_one("#viewinfo").render())
+        assert "zoom 2×" in info and "asinh" in info and "ascii" in info

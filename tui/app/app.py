@@ -1,0 +1,457 @@
+"""The Textual app: layout, bindings, and wiring to the core Session. It shows what the Session answers.
+
+Textual is imported first and astropy/regions only in the loading worker, so the first frame paints at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Footer, Input, Select, Static
+
+from tui.app.screens.confirm import ConfirmScreen
+from tui.app.screens.export import ExportRequest, ExportScreen
+from tui.app.screens.help import HelpScreen
+from tui.app.screens.open import OpenScreen
+from tui.app.screens.region_form import RegionForm, RegionFormScreen
+from tui.app.widgets.fields import FIELDS, TYPED, FieldsPanel
+from tui.app.widgets.result import ResultPanel
+from tui.app.widgets.results_table import ResultsTable
+from tui.app.widgets.thumbnail import Thumbnail
+
+REGION_SUFFIXES = (".reg", ".crtf")
+INPUT_NAMES = ("background",) + tuple(name for name, _, _ in FIELDS)
+
+
+class AperPhotApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "aperphot-tui"
+    AUTO_FOCUS = "#data"
+    BINDINGS = [
+        Binding("f5", "calculate", "Calculate", priority=True),
+        Binding("ctrl+j", "calculate", "Calculate", show=False, priority=True),
+        Binding("ctrl+s", "export", "Export", priority=True),
+        Binding("ctrl+o", "open", "Open", priority=True),
+        Binding("ctrl+n", "new_region", "Region", priority=True),
+        Binding("f1", "help", "Help", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, images=(), region_files=(), resume: bool = False, ascii_mode: bool = False,
+                 state_dir: str | None = None) -> None:
+        super().__init__()
+        self._images = [str(p) for p in images]
+        self._region_files = [str(p) for p in region_files]
+        self._resume = resume
+        self._ascii = ascii_mode
+        self._state_dir = state_dir
+        self.session = None  # tui.core.Session once loaded
+        self.store = None  # tui.core.journal.JournalStore
+        self._previews: dict = {}
+        self._unsaved = 0
+        self._last_export: str | None = None
+
+    # -- layout ------------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield FieldsPanel(id="fields")
+                yield ResultPanel(id="result")
+            with Vertical(id="right"):
+                yield Thumbnail(ascii_mode=self._ascii, id="thumbnail")
+                yield Static(Text("loading…"), id="readout")
+                yield Static("", id="viewinfo")
+        yield ResultsTable(id="results")
+        yield Footer(compact=True)
+
+    @property
+    def fields(self) -> FieldsPanel:
+        return self.screen_stack[0].query_one(FieldsPanel)
+
+    def main(self, selector: str, kind=None):
+        """A widget of the main screen, even while a dialog is open."""
+        return self.screen_stack[0].query_one(selector, kind)
+
+    # -- loading -----------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.load_files()
+
+    @work(thread=True, exclusive=True, group="load")
+    def load_files(self) -> None:
+        from tui.core import PhotometryError, Session
+        from tui.core.journal import JournalStore
+
+        images, regions = self._images, self._region_files
+        if not images and not regions:
+            from tui.demo import demo_files
+
+            demo_images, demo_regions = demo_files()
+            images, regions = [str(p) for p in demo_images], [str(p) for p in demo_regions]
+        session = Session()
+        errors = []
+        for path in images:
+            try:
+                session.load_data(path)
+            except PhotometryError as exc:
+                errors.append(str(exc))
+        for path in regions:
+            try:
+                session.load_regions(path)
+            except PhotometryError as exc:
+                errors.append(str(exc))
+        if session.selected_data is not None:
+            self._preview(session, session.selected_data)
+        self.call_from_thread(self._loaded, session, JournalStore(self._state_dir), errors)
+
+    def _preview(self, session, label: str):
+        if label not in self._previews:
+            from tui.app.widgets.render import Preview
+
+            self._previews[label] = Preview(session.images[label].data)
+        return self._previews[label]
+
+    def _loaded(self, session, store, errors: list[str]) -> None:
+        self.session, self.store = session, store
+        for error in errors:
+            self.notify(error, title="Not loaded", severity="error", timeout=10)
+        self._show_notices()
+        orphans = store.orphans()
+        if self._resume:
+            source = orphans[0] if orphans else store.newest_done()
+            if source is None:
+                self.notify("--resume: there is no journal to restore", severity="warning")
+            self._start_journal(restore=source, retire=orphans[1:])
+        elif orphans:
+            count = sum(1 for _ in open(orphans[0], encoding="utf-8"))
+
+            def answer(yes: bool | None) -> None:
+                self._start_journal(restore=orphans[0] if yes else None, retire=orphans if not yes else orphans[1:])
+
+            self.push_screen(ConfirmScreen(
+                f"An earlier session ended without quitting (a crash or a dropped connection) and left "
+                f"{count} result(s) in its journal.\n\nRestore them?", yes="Restore", no="Start fresh"), answer)
+        else:
+            self._start_journal(restore=None, retire=[])
+        self._refresh_choices()
+        if session.selected_data is None:
+            self.main("#readout", Static).update(Text("No image loaded: ctrl+o opens one."))
+        else:
+            self._data_selected(session.selected_data)
+
+    def _start_journal(self, restore: Path | None, retire: list[Path]) -> None:
+        from tui.core import PhotometryError
+
+        live = self.store.live_path()
+        try:
+            for path in retire:
+                self.store.retire(path)
+            if restore is not None:
+                live.parent.mkdir(parents=True, exist_ok=True)
+                restore.rename(live)  # adopted: restored rows stay journaled if this session dies too
+                count = self.session.replay_journal(live)
+                self.notify(f"Restored {count} result(s).", title="Journal")
+            self.session.attach_journal(live)
+        except (PhotometryError, OSError) as exc:
+            self.notify(f"Results will not be journaled: {exc}", severity="warning", timeout=10)
+        self.main("#results", ResultsTable).reset(self.session.result_rows)
+
+    # -- selections and fields -----------------------------------------------------------------------
+    def _refresh_choices(self) -> None:
+        s = self.session
+        apertures = [label for label, sub in s.subsets.items() if not sub.is_annulus]
+        self.fields.set_choices("data", list(s.images), s.selected_data, "(no data: ctrl+o)")
+        self.fields.set_choices("subset", apertures, s.selected_subset, "(no regions: ctrl+o, ctrl+n)")
+        self.fields.set_background_sources(list(s.subsets), s.inputs.background_region)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if self.session is None or event.select.id not in ("data", "subset", "bg-source"):
+            return
+        value = None if event.select.is_blank() else event.value
+        if event.select.id == "data" and value is not None:
+            self._data_selected(value)
+        elif event.select.id == "subset" and value is not None:
+            self.session.select_subset(value)
+            self._draw_overlays()
+        elif event.select.id == "bg-source":
+            self.session.inputs.background_region = None if value in (None, TYPED) else value
+            self._update_background()
+            self._draw_overlays()
+
+    def _data_selected(self, label: str) -> None:
+        s = self.session
+        s.select_data(label)
+        for name in INPUT_NAMES:
+            self.fields.show_value(name, getattr(s.inputs, name), s.inputs.sources.get(name, ""))
+        self._update_background()
+        thumb = self.main("#thumbnail", Thumbnail)
+        thumb.show_image(self._preview(s, label), self._overlays())
+        if thumb.cursor is not None:
+            self._readout(*thumb.cursor)
+
+    def _update_background(self) -> None:
+        """With a background region, the field shows that region's median on the selected image."""
+        from tui.core import PhotometryError
+
+        field = self.main("#background", Input)
+        s = self.session
+        field.disabled = s.inputs.background_region is not None
+        if s.inputs.background_region is None:
+            return
+        try:
+            median = s.background_median()
+        except PhotometryError as exc:
+            self.fields.mark("background", str(exc))
+            return
+        s.inputs.background = median
+        self.fields.show_value("background", median)
+        self.fields.mark("background", None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        name = event.input.id
+        if self.session is None or name not in INPUT_NAMES:
+            return
+        from tui.core import PhotometryError
+        from tui.core.inputs import parse_field
+
+        setattr(self.session.inputs, name, event.value)
+        if name != "background":
+            self.session.inputs.sources[name] = "typed"
+            self.main(f"#{name}-hint", Static).update(Text("typed"))
+        try:
+            parse_field(name, event.value)
+            self.fields.mark(name, None)
+        except PhotometryError as exc:
+            self.fields.mark(name, str(exc))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "calculate":
+            self.action_calculate()
+
+    # -- thumbnail -----------------------------------------------------------------------------------
+    def _overlays(self) -> tuple:
+        from tui.app.widgets.render import Overlay
+        from tui.core import PhotometryError
+
+        s = self.session
+        overlays = []
+        for label, subset in s.subsets.items():
+            try:
+                region = s.pixel_region(label, s.selected_data)
+            except PhotometryError:
+                continue  # a sky region on an image without WCS: nothing to draw
+            kind = ("selected" if label == s.selected_subset else
+                    "background" if label == s.inputs.background_region else "other")
+            overlays.append(Overlay(region, kind, label))
+        overlays.sort(key=lambda o: o.kind == "selected")  # the selected outline on top
+        return tuple(overlays)
+
+    def _draw_overlays(self) -> None:
+        if self.session.selected_data is not None:
+            self.main("#thumbnail", Thumbnail).set_overlays(self._overlays())
+
+    def on_thumbnail_cursor_moved(self, event: Thumbnail.CursorMoved) -> None:
+        self._readout(event.x, event.y)
+
+    def on_thumbnail_view_changed(self, event: Thumbnail.ViewChanged) -> None:
+        self.main("#viewinfo", Static).update(Text(event.description))
+
+    def _readout(self, x: float, y: float) -> None:
+        from tui.core.formatting import sky_text
+
+        info = self.session.pixel_info(self.session.selected_data, x, y)
+        parts = [f"x {x:.1f} y {y:.1f}"]
+        if info["sky"] is not None:
+            ra, dec = sky_text(info["sky"]).split()
+            parts.append(f"RA {ra} Dec {dec}")
+        value = "off image" if info["value"] is None else f"{info['value']:.4g} {info['unit']}".strip()
+        parts.append(value)
+        self.main("#readout", Static).update(Text(" │ ".join(parts)))
+
+    def on_thumbnail_region_drawn(self, event: Thumbnail.RegionDrawn) -> None:
+        d = event.draft
+        self._add_region(d.shape, d.x, d.y, d.size, None if d.shape == "circle" else d.size2, d.angle, None)
+
+    def _add_region(self, shape, x, y, size, size2, angle, label) -> None:
+        from tui.core import PhotometryError
+
+        try:
+            label = self.session.add_drawn_region(shape, self.session.selected_data, x, y, size, size2,
+                                                  angle, label or None)
+        except PhotometryError as exc:
+            self.notify(str(exc), title="Region not added", severity="error")
+            return
+        self.session.select_subset(label)
+        self._refresh_choices()
+        self._draw_overlays()
+        self.notify(f"Added {label}; it is now the selected subset.", timeout=3)
+
+    def action_new_region(self) -> None:
+        if self.session is None or self.session.selected_data is None:
+            self.notify("Load an image first (ctrl+o).", severity="warning")
+            return
+        x, y = self.main("#thumbnail", Thumbnail).cursor or (0.0, 0.0)
+        self.push_screen(RegionFormScreen(x, y, self.session.selected_data), self._region_form_done)
+
+    def _region_form_done(self, form: RegionForm | None) -> None:
+        if form is None:
+            return
+        numbers = {}
+        for name in ("x", "y", "size", "size2", "angle"):
+            text = getattr(form, name).strip()
+            if name == "size2" and (not text or form.shape == "circle"):
+                numbers[name] = None
+                continue
+            try:
+                numbers[name] = float(text or "0")
+            except ValueError:
+                self.notify(f"{name}: {text!r} is not a number", title="Region not added", severity="error")
+                return
+        self._add_region(form.shape, numbers["x"], numbers["y"], numbers["size"], numbers["size2"],
+                         numbers["angle"], form.label.strip())
+
+    # -- calculate -----------------------------------------------------------------------------------
+    def action_calculate(self) -> None:
+        if self.session is None:
+            self.notify("Still loading…", severity="warning")
+            return
+        from tui.core import PhotometryError
+        from tui.core.formatting import result_lines
+
+        s = self.session
+        archived = len(s.archived_results)
+        try:
+            row = s.calculate()
+        except PhotometryError as exc:
+            self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
+            return
+        finally:
+            self._show_notices(skip_new_table=True)
+        self._unsaved += 1
+        self.main("#result", ResultPanel).show(
+            f"#{row['id']}  {row['subset_label']} on {row['data_label']}", result_lines(row))
+        table = self.main("#results", ResultsTable)
+        if len(s.archived_results) > archived:
+            table.reset(s.result_rows)
+            old = s.archived_results[-1]
+            self.notify(f"This result's units or columns differ from the table's, so a new table was started. "
+                        f"The previous {len(old)} row(s) are kept: ctrl+s and choose the archived table.",
+                        title="New results table", severity="warning", timeout=12)
+        else:
+            table.add_result(row)
+
+    def _show_notices(self, skip_new_table: bool = False) -> None:
+        for notice in self.session.pop_notices():
+            if skip_new_table and "new table" in notice:
+                continue
+            self.notify(notice, severity="warning", timeout=8)
+
+    # -- export, open, help, quit ---------------------------------------------------------------------
+    def action_export(self) -> None:
+        s = self.session
+        if s is None or (s.get_aperture_photometry_results() is None and not s.archived_results):
+            self.notify("Nothing to export yet: press F5 to calculate first.", severity="warning")
+            return
+        tables = []
+        if s.result_rows:
+            tables.append((f"current table ({len(s.result_rows)} rows)", None))
+        tables += [(f"archived table {i + 1} ({len(t)} rows)", i) for i, t in enumerate(s.archived_results)]
+        self.push_screen(ExportScreen(tables, self._last_export), self._export)
+
+    def _export(self, request: ExportRequest | None, overwrite: bool = False) -> None:
+        if request is None:
+            return
+        from tui.core import PhotometryError
+
+        target = Path(request.path).expanduser()
+        if target.exists() and not target.is_dir() and not overwrite:
+            self.push_screen(ConfirmScreen(f"{target} exists. Replace it?", yes="Replace", no="Keep"),
+                             lambda yes: self._export(request, True) if yes else None)
+            return
+        try:
+            written = self.session.export_results(target, overwrite=overwrite, archived=request.archived)
+        except PhotometryError as exc:
+            self.notify(f"{exc}. Your results are kept.", title="Not exported", severity="error", timeout=10)
+            return
+        rows = len(self.session.result_rows if request.archived is None
+                   else self.session.archived_results[request.archived])
+        if request.archived is None:
+            self._unsaved = 0
+        self._last_export = request.path
+        self.notify(f"Saved {rows} row(s) to {written.resolve()}", title="Exported", timeout=8)
+
+    def action_open(self) -> None:
+        if self.session is None:
+            self.notify("Still loading…", severity="warning")
+            return
+        self.push_screen(OpenScreen(), self._open)
+
+    def _open(self, path: str | None) -> None:
+        if not path:
+            return
+        from tui.core import PhotometryError
+
+        s = self.session
+        try:
+            if Path(path).suffix.lower() in REGION_SUFFIXES:
+                labels = s.load_regions(path)
+                message = f"Added {len(labels)} region(s): {', '.join(labels)}"
+            else:
+                label = s.load_data(path)
+                s.select_data(label)
+                message = f"Loaded {label}"
+        except PhotometryError as exc:
+            self.notify(str(exc), title="Not loaded", severity="error", timeout=10)
+            return
+        self._show_notices()
+        self._refresh_choices()
+        self._data_selected(s.selected_data)
+        self.notify(message, timeout=4)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        if self._unsaved and self.session is not None:
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.exit()
+
+            self.push_screen(ConfirmScreen(
+                f"{self._unsaved} result(s) were not exported. They stay in the journal "
+                f"(aperphot-tui --resume brings them back). Quit?", yes="Quit", no="Stay"), answer)
+            return
+        self.exit()
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            live = self.session.journal_path
+            self.session.close()
+            if live is not None and self.store is not None:
+                self.store.retire(live)
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        commands = [
+            ("Calculate", "Measure the selected subset on the selected data (F5, ctrl+j)", self.action_calculate),
+            ("Export results", "Write the results table to a file (ctrl+s)", self.action_export),
+            ("Open file", "Load a FITS image or a region file (ctrl+o)", self.action_open),
+            ("New region (form)", "Type a region's centre and size (ctrl+n)", self.action_new_region),
+            ("Help", "Keys and workflow (F1)", self.action_help),
+            ("Focus image", "Move the keyboard to the image thumbnail",
+             lambda: self.main("#thumbnail").focus()),
+            ("Focus results table", "Move the keyboard to the results table",
+             lambda: self.main("#results").focus()),
+            ("Toggle ASCII image", "Draw the image with characters only (a on the image)",
+             lambda: self.main("#thumbnail", Thumbnail).action_toggle_ascii()),
+            ("Cycle stretch", "sqrt, asinh, log, linear (t on the image)",
+             lambda: self.main("#thumbnail", Thumbnail).action_cycle_stretch()),
+            ("Fit image", "Show the whole image (0 on the image)",
+             lambda: self.main("#thumbnail", Thumbnail).action_fit()),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)

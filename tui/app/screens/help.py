@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP = """aperphot-tui: simple aperture photometry, as in the Imviz plugin
+
+Workflow
+  1. Pick the image in Data and the region in Subset (Tab moves between controls).
+  2. Background: type a value in the data unit, or choose a region (an annulus) whose median is used.
+  3. Pixel area, Counts conversion factor and Flux scaling fill themselves from the image's
+     metadata when they can (the hint says from where) and reset when Data changes. 0 = not set.
+  4. Press F5 (or ctrl+j) from anywhere. The result shows under CALCULATE and joins the table.
+
+Keys everywhere
+  F5, ctrl+j   calculate            ctrl+s   export the results (.ecsv .csv .fits .vot .html .txt)
+  ctrl+o       open images/regions  ctrl+n   new region from a form
+  ctrl+p       every action         F1       this help          ctrl+q   quit
+
+Image (Tab to it)
+  arrows  move the cursor (x, y, RA/Dec and value below)   shift+arrows  pan
+  + / -   zoom at the cursor    0 fit    t stretch    i interval    a ASCII/colour
+  c e r   draw a circle / ellipse / rectangle at the cursor:
+          arrows move it, ] [ size, } { second axis, > < rotate, Enter adds, Esc cancels
+
+Results table
+  up/down select rows, left/right scroll columns, s sorts (again: descending, then next column)
+
+Nothing is lost: each result is journaled as it is computed; after a crash or a dropped
+connection the next start offers to restore (or use --resume). When a result does not fit
+the table's units, a new table starts and the old one stays exportable (ctrl+s, choose it).
+Batch: aperphot-tui measure IMAGE... --regions FILE [-o OUT]
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog help"):
+            yield Static(Text(HELP))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,71 @@
+"""Open images or region files: a path field with completion, and a file tree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import DirectoryTree, Input, Label, Static
+
+SHOWN = (".fits", ".fit", ".fts", ".fz", ".gz", ".reg", ".crtf")
+
+
+class PathSuggester(Suggester):
+    """Completes the last path component from the file system (accept with → or End)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        path = Path(os.path.expanduser(value))
+        folder, stem = (path, "") if value.endswith("/") else (path.parent, path.name)
+        try:
+            names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
+                           if p.name.startswith(stem) and not p.name.startswith("."))
+        except OSError:
+            return None
+        return value + names[0][len(stem):] if names else None
+
+
+class FitsTree(DirectoryTree):
+    def filter_paths(self, paths):
+        return [p for p in paths if p.is_dir() and not p.name.startswith(".")
+                or p.suffix.lower() in SHOWN]
+
+
+class OpenScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, start: str | None = None) -> None:
+        super().__init__()
+        self.start = start or os.getcwd()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog tall"):
+            yield Label("Open a FITS image or a region file (.reg, .crtf)")
+            field = Input(placeholder="path… (→ completes)", id="open-path", suggester=PathSuggester())
+            field.cursor_blink = False
+            yield field
+            yield Static(Text("Enter opens · Tab to the tree below · Esc cancels"), classes="hint")
+            yield FitsTree(self.start, id="tree")
+
+    def on_mount(self) -> None:
+        self.query_one("#open-path", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(os.path.expanduser(event.value.strip()))
+
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        self.dismiss(str(event.path))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,70 @@
+"""A small form to type a region's centre and size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+
+@dataclass
+class RegionForm:
+    shape: str
+    x: str
+    y: str
+    size: str
+    size2: str
+    angle: str
+    label: str
+
+
+FIELDS = (("x", "x (pix)"), ("y", "y (pix)"), ("size", "radius / width"), ("size2", "height"),
+          ("angle", "angle (deg)"), ("label", "label"))
+
+
+class RegionFormScreen(ModalScreen[RegionForm | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, x: float, y: float, data_label: str) -> None:
+        super().__init__()
+        self.defaults = {"x": f"{x:.2f}", "y": f"{y:.2f}", "size": "5", "size2": "", "angle": "0", "label": ""}
+        self.data_label = data_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"New region on {self.data_label} (0-based pixels)"))
+            with Horizontal(classes="row"):
+                yield Label("shape", classes="name")
+                yield Select([(s, s) for s in ("circle", "ellipse", "rectangle")], value="circle",
+                             id="shape", allow_blank=False, compact=True)
+            for name, title in FIELDS:
+                with Horizontal(classes="row"):
+                    yield Label(title, classes="name")
+                    field = Input(self.defaults[name], id=f"f-{name}", compact=True, select_on_focus=True)
+                    field.cursor_blink = False
+                    yield field
+            yield Static(Text("Ellipse/rectangle: width and height are full sizes. Enter adds."), classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Add (enter)", id="add", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#shape").focus()
+
+    def _form(self) -> RegionForm:
+        values = {name: self.query_one(f"#f-{name}", Input).value for name, _ in FIELDS}
+        return RegionForm(shape=str(self.query_one("#shape", Select).value), **values)
+
+    def on_input_submitted(self) -> None:
+        self.dismiss(self._form())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(self._form() if event.button.id == "add" else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

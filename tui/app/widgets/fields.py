@@ -1,0 +1,77 @@
+"""The left panel: Data and Subset selectors, the four input fields with where-from hints, CALCULATE."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Select, Static
+
+TYPED = "__typed__"  # the background source meaning "the value typed in the field"
+FIELDS = (("pixel_area", "Pixel area", "arcsec² per pixel"),
+          ("counts_factor", "Counts fac", "data unit per count"),
+          ("flux_scaling", "Flux scale", "in the data unit"))
+
+
+def _input(name: str, tooltip: str) -> Input:
+    field = Input(id=name, compact=True, select_on_focus=True, tooltip=tooltip)
+    field.cursor_blink = False  # a blinking cursor costs bytes every half second over SSH
+    return field
+
+
+class FieldsPanel(Vertical):
+    """Only shows and collects; the app asks the core for every value it shows."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Label("Data", classes="name")
+            yield Select([], id="data", prompt="(loading…)", allow_blank=True, compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Subset", classes="name")
+            yield Select([], id="subset", prompt="(no regions)", allow_blank=True, compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Background", classes="name")
+            yield _input("background", "Background value, in the data unit (or choose a region)")
+            yield Select([(Text("typed value"), TYPED)], id="bg-source", value=TYPED, allow_blank=False,
+                         compact=True, tooltip="Where the background comes from")
+        for name, title, tip in FIELDS:
+            with Horizontal(classes="row"):
+                yield Label(title, classes="name")
+                yield _input(name, f"{title}: {tip}; 0 or empty means not set")
+                yield Static("", id=f"{name}-hint", classes="hint")
+        yield Button("CALCULATE  F5", id="calculate", variant="primary", compact=True)
+        yield Static("", id="field-error", classes="error")
+
+    def set_choices(self, select_id: str, labels, value, blank_prompt: str) -> None:
+        select = self.query_one(f"#{select_id}", Select)
+        with select.prevent(Select.Changed):
+            select.set_options([(Text(label), label) for label in labels])
+            select.prompt = blank_prompt
+            if value is not None and value in labels:
+                select.value = value
+
+    def set_background_sources(self, labels, value) -> None:
+        select = self.query_one("#bg-source", Select)
+        with select.prevent(Select.Changed):
+            select.set_options([(Text("typed value"), TYPED)] + [(Text(f"median: {l}"), l) for l in labels])
+            select.value = value if value in labels else TYPED
+
+    def show_value(self, name: str, value, hint: str | None = None) -> None:
+        field = self.query_one(f"#{name}", Input)
+        with field.prevent(Input.Changed):
+            field.value = _number_text(value)
+        field.remove_class("-invalid")
+        if hint is not None and name != "background":
+            self.query_one(f"#{name}-hint", Static).update(Text(hint))
+
+    def mark(self, name: str, problem: str | None) -> None:
+        field = self.query_one(f"#{name}", Input)
+        field.set_class(problem is not None, "-invalid")
+        self.query_one("#field-error", Static).update(Text(problem or ""))
+
+
+def _number_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    return "0" if value == 0 else f"{value:.6g}"

@@ -1,0 +1,269 @@
+"""Drawing an image with characters: a pure function from an array and view settings to styled lines.
+
+Colour terminals get half-blocks ("▀": foreground = upper sample, background = lower), two samples per cell;
+terminals without colour get one character per cell from an ASCII density ramp. Rows go up the image
+(y increases upwards), as in DS9 and Imviz.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from astropy.visualization import (AsinhStretch, LinearStretch, LogStretch, MinMaxInterval, PercentileInterval,
+                                   SqrtStretch, ZScaleInterval)
+from regions import PixCoord
+from rich.segment import Segment
+from rich.style import Style
+
+STRETCHES = {"linear": LinearStretch(), "sqrt": SqrtStretch(), "log": LogStretch(), "asinh": AsinhStretch(0.1)}
+INTERVALS = ("99.5%", "zscale", "minmax")
+RAMP = " .:-=+*#%@"
+LEVELS = 64
+PREVIEW_MAX = 1024  # longest side of the cached preview; finer views read the image itself
+OUTLINE = {"selected": "#00ff5f", "other": "#d7af00", "draft": "#ff00ff", "background": "#5fafff"}
+ASCII_OUTLINE = {"selected": "O", "other": "o", "draft": "X", "background": "~"}
+
+
+class Preview:
+    """An image with a strided preview and stretch limits, computed once per image."""
+
+    def __init__(self, data: np.ndarray):
+        self.data = data
+        self.ny, self.nx = data.shape
+        self.step = max(1, int(np.ceil(max(data.shape) / PREVIEW_MAX)))
+        # A strided view reads 1/step of the rows of a memory-mapped file, not the whole file.
+        self.preview = np.asarray(data[:: self.step, :: self.step], dtype=np.float32)
+        self._limits: dict[str, tuple[float, float]] = {}
+
+    def limits(self, interval: str) -> tuple[float, float]:
+        if interval not in self._limits:
+            finite = self.preview[np.isfinite(self.preview)]
+            if finite.size > 200_000:
+                finite = finite[:: finite.size // 200_000]
+            if finite.size == 0:
+                lo, hi = 0.0, 1.0
+            else:
+                maker = {"99.5%": lambda: PercentileInterval(99.5), "zscale": ZScaleInterval,
+                         "minmax": MinMaxInterval}[interval]()
+                lo, hi = (float(v) for v in maker.get_limits(finite))
+            self._limits[interval] = (lo, hi if hi > lo else lo + 1.0)
+        return self._limits[interval]
+
+
+@dataclass(frozen=True)
+class View:
+    zoom: float = 1.0  # 1 fits the whole image
+    cx: float | None = None  # image pixel at the centre of the view; None: the image centre
+    cy: float | None = None
+    stretch: str = "linear"
+    interval: str = "99.5%"
+    ascii: bool = False
+
+
+@dataclass
+class Overlay:
+    region: object  # a regions PixelRegion
+    kind: str = "other"  # selected | other | draft | background
+    label: str = ""
+
+
+@dataclass
+class Geometry:
+    """Where each character cell samples the image."""
+
+    width: int
+    height: int
+    scale: float  # image pixels per cell, horizontally
+    cx: float
+    cy: float
+    ascii: bool
+
+    @property
+    def rows_per_cell(self) -> int:
+        return 1 if self.ascii else 2
+
+    def sample_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """Image coordinates of every sample: x per column, y per sample row (top first)."""
+        xs = self.cx + (np.arange(self.width) + 0.5 - self.width / 2) * self.scale
+        n = self.height * self.rows_per_cell
+        dy = self.scale * 2 / self.rows_per_cell  # a cell is about twice as tall as it is wide
+        ys = self.cy + (n / 2 - (np.arange(n) + 0.5)) * dy
+        return xs, ys
+
+    def cell_of(self, x: float, y: float) -> tuple[int, int]:
+        col = int(np.floor((x - self.cx) / self.scale + self.width / 2))
+        row = int(np.floor(self.height / 2 - (y - self.cy) / (self.scale * 2)))
+        return col, row
+
+    def pixel_of(self, col: int, row: int) -> tuple[float, float]:
+        x = self.cx + (col + 0.5 - self.width / 2) * self.scale
+        y = self.cy + (self.height / 2 - (row + 0.5)) * self.scale * 2
+        return x, y
+
+
+def geometry(shape: tuple[int, int], view: View, width: int, height: int) -> Geometry:
+    ny, nx = shape
+    fit = max(nx / max(width, 1), ny / max(2 * height, 1))
+    cx = (nx - 1) / 2 if view.cx is None else view.cx
+    cy = (ny - 1) / 2 if view.cy is None else view.cy
+    return Geometry(width, height, fit / view.zoom, cx, cy, view.ascii)
+
+
+def sample(preview: Preview, geo: Geometry) -> np.ndarray:
+    """Image values at each sample (NaN off the image); nearest pixel, from the preview when it is fine enough."""
+    xs, ys = geo.sample_xy()
+    xi = np.floor(xs + 0.5).astype(np.int64)
+    yi = np.floor(ys + 0.5).astype(np.int64)
+    okx = (xi >= 0) & (xi < preview.nx)
+    oky = (yi >= 0) & (yi < preview.ny)
+    out = np.full((ys.size, xs.size), np.nan, dtype=np.float32)
+    if not okx.any() or not oky.any():
+        return out
+    if geo.scale >= preview.step:
+        src, k = preview.preview, preview.step
+        px = np.minimum(np.round(xi[okx] / k).astype(np.int64), src.shape[1] - 1)
+        py = np.minimum(np.round(yi[oky] / k).astype(np.int64), src.shape[0] - 1)
+    else:
+        src, px, py = preview.data, xi[okx], yi[oky]
+    out[np.ix_(oky, okx)] = src[np.ix_(py, px)]
+    return out
+
+
+def normalise(values: np.ndarray, limits: tuple[float, float], stretch: str) -> np.ndarray:
+    lo, hi = limits
+    with np.errstate(invalid="ignore"):
+        scaled = np.clip((values - lo) / (hi - lo), 0.0, 1.0)
+    return STRETCHES[stretch](scaled, clip=True)
+
+
+def outline_mask(region, geo: Geometry) -> np.ndarray:
+    """Samples on the region's edge: inside, with a 4-neighbour outside. A region smaller than a sample is a dot."""
+    xs, ys = geo.sample_xy()
+    gx, gy = np.meshgrid(xs, ys)
+    inside = np.asarray(region.contains(PixCoord(gx, gy)), dtype=bool)
+    if not inside.any():
+        edge = np.zeros_like(inside)
+        cx, cy = _center(region)
+        col, row = geo.cell_of(cx, cy)
+        r = row * geo.rows_per_cell + (geo.rows_per_cell - 1 if not geo.ascii else 0)
+        if 0 <= col < geo.width and 0 <= r < inside.shape[0]:
+            edge[r, col] = True
+        return edge
+    padded = np.pad(inside, 1, constant_values=False)
+    interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return inside & ~interior
+
+
+def _center(region) -> tuple[float, float]:
+    if hasattr(region, "center"):
+        return float(region.center.x), float(region.center.y)
+    return float(np.mean(region.vertices.x)), float(np.mean(region.vertices.y))
+
+
+@lru_cache(maxsize=8192)
+def _style(top: int, bottom: int) -> Style:
+    def grey(level: int) -> str:
+        v = int(round(level * 255 / (LEVELS - 1)))
+        return f"#{v:02x}{v:02x}{v:02x}"
+    return Style(color=grey(top) if top >= 0 else None, bgcolor=grey(bottom) if bottom >= 0 else None)
+
+
+@dataclass
+class Picture:
+    """Rendered lines and the geometry that produced them (for cursor and region placement)."""
+
+    lines: list[list[Segment]]
+    geo: Geometry
+    texts: list[str] = field(default_factory=list)
+
+
+def render(preview: Preview, view: View, width: int, height: int, overlays: tuple[Overlay, ...] = (),
+           cursor: tuple[float, float] | None = None) -> Picture:
+    geo = geometry((preview.ny, preview.nx), view, width, height)
+    values = sample(preview, geo)
+    norm = normalise(values, preview.limits(view.interval), view.stretch)
+    kinds = np.full(norm.shape, "", dtype=object)
+    for overlay in overlays:
+        kinds[outline_mask(overlay.region, geo)] = overlay.kind
+    if view.ascii:
+        cells = _ascii_cells(norm, kinds)
+    else:
+        cells = _block_cells(norm, kinds)
+    _put_labels(cells, overlays, geo, view.ascii)
+    if cursor is not None:
+        col, row = geo.cell_of(*cursor)
+        if 0 <= col < width and 0 <= row < height:
+            cells[row][col] = ("+", Style(reverse=True, bold=True))
+    lines = [_merge(row) for row in cells]
+    return Picture(lines, geo, ["".join(ch for ch, _ in row) for row in cells])
+
+
+def _ascii_cells(norm, kinds):
+    ramp = np.array(list(RAMP))
+    idx = np.where(np.isnan(norm), 0, np.round(norm * (len(RAMP) - 1))).astype(int)
+    chars = ramp[idx]
+    rows = []
+    for r in range(norm.shape[0]):
+        row = []
+        for c in range(norm.shape[1]):
+            kind = kinds[r, c]
+            if kind:
+                row.append((ASCII_OUTLINE[kind], Style(bold=kind in ("selected", "draft"))))
+            else:
+                row.append((chars[r, c], Style()))
+        rows.append(row)
+    return rows
+
+
+def _block_cells(norm, kinds):
+    levels = np.where(np.isnan(norm), -1, np.round(norm * (LEVELS - 1))).astype(int)
+    rows = []
+    for r in range(0, norm.shape[0], 2):
+        top, bottom = levels[r], levels[r + 1]
+        ktop, kbottom = kinds[r], kinds[r + 1]
+        row = []
+        for c in range(norm.shape[1]):
+            t, b = int(top[c]), int(bottom[c])
+            if ktop[c] or kbottom[c]:
+                fg = OUTLINE[ktop[c]] if ktop[c] else _style(t, t).color
+                bg = OUTLINE[kbottom[c]] if kbottom[c] else _style(b, b).bgcolor
+                row.append(("▀", Style(color=fg, bgcolor=bg)))
+            elif t < 0 and b < 0:
+                row.append((" ", Style()))
+            else:
+                row.append(("▀", _style(t, b)))
+        rows.append(row)
+    return rows
+
+
+def _put_labels(cells, overlays, geo: Geometry, ascii: bool) -> None:
+    for overlay in overlays:
+        if not overlay.label or overlay.kind == "draft":
+            continue
+        bb = overlay.region.bounding_box
+        col, row = geo.cell_of(bb.ixmax + 0.5, bb.iymax + 0.5)
+        row = max(row, 0)
+        colour = None if ascii else OUTLINE[overlay.kind]
+        style = Style(color=colour, bold=overlay.kind == "selected")
+        for i, ch in enumerate(overlay.label):
+            c = col + i
+            if 0 <= c < geo.width and 0 <= row < geo.height:
+                cells[row][c] = (ch, style)
+
+
+def _merge(row) -> list[Segment]:
+    """Consecutive cells of one style become one segment: fewer bytes over SSH."""
+    segments: list[Segment] = []
+    text, style = "", None
+    for ch, st in row:
+        if st == style:
+            text += ch
+        else:
+            if text:
+                segments.append(Segment(text, style))
+            text, style = ch, st
+    if text:
+        segments.append(Segment(text, style))
+    return segments

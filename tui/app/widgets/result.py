@@ -1,0 +1,25 @@
+"""The result of the latest calculation, under the CALCULATE button, formatted as the reference plugin does."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+
+class ResultPanel(VerticalScroll, can_focus=True):
+    def compose(self):
+        yield Static(Text("Press F5 (or ctrl+j) to calculate.", style="dim"), id="result-body")
+
+    def show(self, title: str, lines: list[tuple[str, str]]) -> None:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        for name, text in lines:
+            grid.add_row(Text(name), Text(text))
+        body = Table.grid()
+        body.add_row(Text(title, style="bold"))
+        body.add_row(grid)
+        self.query_one("#result-body", Static).update(body)
+        self.scroll_home(animate=False)

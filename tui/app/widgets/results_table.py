@@ -1,0 +1,78 @@
+"""The accumulated results as a DataTable: newest row selected, readable columns first, sortable by key."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+
+
+class Cell(Text):
+    """A table cell that sorts by its value, not by its text."""
+
+    def __init__(self, text: str, sort_value, numeric: bool):
+        super().__init__(text, justify="right" if numeric else "left", no_wrap=True)
+        self.sort_value = sort_value
+
+
+def _sort_value(value):
+    if value is None:
+        return (1, 0.0)
+    number = getattr(value, "value", value)
+    if isinstance(number, (int, float)):
+        return (0, -math.inf if math.isnan(number) else float(number))
+    return (0, str(value))
+
+
+class ResultsTable(DataTable):
+    BINDINGS = [Binding("s", "sort_column", "Sort by column")]
+
+    def __init__(self, **kwargs):
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._columns: list[str] = []
+        self._sorted: tuple[str, bool] | None = None
+
+    def reset(self, rows: list[dict]) -> None:
+        """Show a whole table (after a restore or when a new table was started)."""
+        self.clear(columns=True)
+        self._columns = []
+        for row in rows:
+            self.add_result(row, select=False)
+        if rows:
+            self.move_cursor(row=self.row_count - 1)
+
+    def add_result(self, row: dict, select: bool = True) -> None:
+        # Imported here, not at the top: the first frame is painted before astropy is imported.
+        from tui.core.formatting import column_order, column_title, value_text
+
+        if not self._columns:
+            self._columns = column_order(row)
+            for name in self._columns:
+                self.add_column(Text(column_title(name, row[name])), key=name)
+        cells = [Cell(value_text(name, row[name], with_unit=False), _sort_value(row[name]),
+                      numeric=not isinstance(row[name], str)) for name in self._columns]
+        self.add_row(*cells, key=str(row["id"]))
+        if select:
+            self.move_cursor(row=self.row_count - 1)
+
+    def action_sort_column(self) -> None:
+        if not self._columns:
+            return
+        name = self._columns[self.cursor_column] if self.cursor_type == "cell" else None
+        name = name or self._sort_cycle()
+        reverse = self._sorted == (name, False)
+        self.sort(name, key=lambda cell: cell.sort_value, reverse=reverse)
+        self._sorted = (name, reverse)
+        self.app.notify(f"Sorted by {name}{' (descending)' if reverse else ''}", timeout=2)
+
+    def _sort_cycle(self) -> str:
+        """With a row cursor, `s` steps through the columns people sort by most."""
+        order = [c for c in ("aperture_sum", "aperture_sum_mag", "subset_label", "data_label", "id")
+                 if c in self._columns]
+        if self._sorted is None or self._sorted[0] not in order:
+            return order[0]
+        name, reverse = self._sorted
+        return name if not reverse else order[(order.index(name) + 1) % len(order)]

@@ -1,0 +1,237 @@
+"""The image thumbnail: a Line API widget that draws cached strips, with a cursor, zoom, pan and region drawing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual.binding import Binding
+from textual.geometry import Region
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+STRETCH_ORDER = ("sqrt", "asinh", "log", "linear")
+INTERVAL_ORDER = ("99.5%", "zscale", "minmax")
+
+
+@dataclass
+class Draft:
+    """A region being placed from the keyboard (image pixels, degrees)."""
+
+    shape: str
+    x: float
+    y: float
+    size: float
+    size2: float
+    angle: float = 0.0
+
+
+class Thumbnail(Widget, can_focus=True):
+    BINDINGS = [
+        Binding("up", "move(0, 1)", "Cursor", show=False),
+        Binding("down", "move(0, -1)", show=False),
+        Binding("left", "move(-1, 0)", show=False),
+        Binding("right", "move(1, 0)", show=False),
+        Binding("shift+up", "pan(0, 1)", "Pan", show=False),
+        Binding("shift+down", "pan(0, -1)", show=False),
+        Binding("shift+left", "pan(-1, 0)", show=False),
+        Binding("shift+right", "pan(1, 0)", show=False),
+        Binding("plus,equals_sign", "zoom(2)", "Zoom in"),
+        Binding("minus", "zoom(0.5)", "Zoom out"),
+        Binding("0", "fit", "Fit", show=False),
+        Binding("t", "cycle_stretch", "Stretch"),
+        Binding("i", "cycle_interval", "Interval", show=False),
+        Binding("a", "toggle_ascii", "ASCII", show=False),
+        Binding("c", "draw('circle')", "Circle"),
+        Binding("e", "draw('ellipse')", "Ellipse", show=False),
+        Binding("r", "draw('rectangle')", "Rectangle", show=False),
+        Binding("right_square_bracket", "grow(1.25, 1)", "Bigger", show=False),
+        Binding("left_square_bracket", "grow(0.8, 1)", "Smaller", show=False),
+        Binding("right_curly_bracket", "grow(1.25, 2)", show=False),
+        Binding("left_curly_bracket", "grow(0.8, 2)", show=False),
+        Binding("greater_than_sign", "rotate(15)", show=False),
+        Binding("less_than_sign", "rotate(-15)", show=False),
+        Binding("enter", "accept", "Add region", show=False),
+        Binding("escape", "cancel", "Cancel", show=False),
+    ]
+
+    class CursorMoved(Message):
+        def __init__(self, x: float, y: float) -> None:
+            super().__init__()
+            self.x, self.y = x, y
+
+    class RegionDrawn(Message):
+        def __init__(self, draft: Draft) -> None:
+            super().__init__()
+            self.draft = draft
+
+    class ViewChanged(Message):
+        def __init__(self, description: str) -> None:
+            super().__init__()
+            self.description = description
+
+    def __init__(self, ascii_mode: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._ascii = ascii_mode
+        self._preview = None
+        self._overlays: tuple = ()
+        self._strips: list[Strip] = []
+        self._picture = None
+        self.cursor: tuple[float, float] | None = None
+        self.draft: Draft | None = None
+        self._view = None
+
+    # -- inputs from the app -----------------------------------------------------------------------------
+    def show_image(self, preview, overlays: tuple) -> None:
+        from tui.app.widgets.render import View
+
+        same = preview is self._preview
+        self._preview = preview
+        self._overlays = overlays
+        if not same or self._view is None:
+            self._view = View(stretch="sqrt", ascii=self._ascii)
+            self.cursor = ((preview.nx - 1) / 2, (preview.ny - 1) / 2)
+        self._redraw()
+
+    def set_overlays(self, overlays: tuple) -> None:
+        self._overlays = overlays
+        self._redraw()
+
+    @property
+    def ascii(self) -> bool:
+        return self._ascii
+
+    # -- drawing -----------------------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        if self._preview is None or self.size.width == 0 or self.size.height == 0:
+            return
+        from tui.app.widgets.render import Overlay, render
+
+        overlays = self._overlays
+        if self.draft is not None:
+            overlays = overlays + (Overlay(self._draft_region(), "draft"),)
+        picture = render(self._preview, self._view, self.size.width, self.size.height, overlays, self.cursor)
+        old = self._strips
+        self._strips = [Strip(line, self.size.width) for line in picture.lines]
+        self._picture = picture
+        # Only lines that changed are sent again: a cursor step repaints two lines, not the image.
+        if len(old) != len(self._strips):
+            self.refresh()
+        else:
+            for y, (a, b) in enumerate(zip(old, self._strips)):
+                if a.text != b.text or list(a) != list(b):
+                    self.refresh(Region(0, y, self.size.width, 1))
+
+    def _draft_region(self):
+        from tui.core.subsets import make_region
+
+        d = self.draft
+        return make_region(d.shape, d.x, d.y, d.size, None if d.shape == "circle" else d.size2, d.angle)
+
+    def on_resize(self) -> None:
+        self._strips = []
+        self._redraw()
+
+    def render_line(self, y: int) -> Strip:
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    # -- keys --------------------------------------------------------------------------------------------
+    def _describe(self) -> None:
+        v = self._view
+        mode = "ascii" if v.ascii else "blocks"
+        keys = "arrows move · []{}<> size/turn · enter add · esc cancel" if self.draft else \
+            "+/- zoom · t stretch · i interval · c/e/r draw"
+        self.post_message(self.ViewChanged(f"zoom {v.zoom:g}× {v.stretch} {v.interval} {mode} · {keys}"))
+
+    def _changed(self) -> None:
+        self._redraw()
+        self._describe()
+
+    def action_move(self, dx: int, dy: int) -> None:
+        if self._picture is None:
+            return
+        geo = self._picture.geo
+        step_x, step_y = geo.scale, geo.scale * 2
+        if self.draft is not None:
+            self.draft = replace(self.draft, x=self.draft.x + dx * step_x, y=self.draft.y + dy * step_y)
+            self.cursor = (self.draft.x, self.draft.y)
+        else:
+            x, y = self.cursor
+            self.cursor = (x + dx * step_x, y + dy * step_y)
+        col, row = geo.cell_of(*self.cursor)
+        if not (0 <= col < geo.width and 0 <= row < geo.height):
+            self._view = replace(self._view, cx=self.cursor[0], cy=self.cursor[1])
+        self._redraw()
+        self.post_message(self.CursorMoved(*self.cursor))
+
+    def action_pan(self, dx: int, dy: int) -> None:
+        if self._picture is None:
+            return
+        geo = self._picture.geo
+        self._view = replace(self._view, cx=geo.cx + dx * geo.width * geo.scale / 4,
+                             cy=geo.cy + dy * geo.height * geo.scale / 2)
+        self._changed()
+
+    def action_zoom(self, factor: float) -> None:
+        if self._picture is None:
+            return
+        zoom = min(max(self._view.zoom * factor, 0.25), 256.0)
+        cx, cy = self.cursor if self.cursor is not None else (None, None)
+        self._view = replace(self._view, zoom=zoom, cx=cx, cy=cy)
+        self._changed()
+
+    def action_fit(self) -> None:
+        if self._view is not None:
+            self._view = replace(self._view, zoom=1.0, cx=None, cy=None)
+            self._changed()
+
+    def action_cycle_stretch(self) -> None:
+        if self._view is not None:
+            nxt = STRETCH_ORDER[(STRETCH_ORDER.index(self._view.stretch) + 1) % len(STRETCH_ORDER)]
+            self._view = replace(self._view, stretch=nxt)
+            self._changed()
+
+    def action_cycle_interval(self) -> None:
+        if self._view is not None:
+            nxt = INTERVAL_ORDER[(INTERVAL_ORDER.index(self._view.interval) + 1) % len(INTERVAL_ORDER)]
+            self._view = replace(self._view, interval=nxt)
+            self._changed()
+
+    def action_toggle_ascii(self) -> None:
+        self._ascii = not self._ascii
+        if self._view is not None:
+            self._view = replace(self._view, ascii=self._ascii)
+            self._changed()
+
+    def action_draw(self, shape: str) -> None:
+        if self._picture is None or self.cursor is None:
+            return
+        size = max(self._picture.geo.scale * 3, 2.0)  # about three cells across: visible at any zoom
+        self.draft = Draft(shape, *self.cursor, size=size, size2=size * (0.6 if shape != "circle" else 1))
+        self._changed()
+
+    def action_grow(self, factor: float, axis: int) -> None:
+        if self.draft is not None:
+            if axis == 1:
+                self.draft = replace(self.draft, size=self.draft.size * factor)
+            else:
+                self.draft = replace(self.draft, size2=self.draft.size2 * factor)
+            self._changed()
+
+    def action_rotate(self, degrees: float) -> None:
+        if self.draft is not None:
+            self.draft = replace(self.draft, angle=(self.draft.angle + degrees) % 360)
+            self._changed()
+
+    def action_accept(self) -> None:
+        if self.draft is not None:
+            draft, self.draft = self.draft, None
+            self.post_message(self.RegionDrawn(draft))
+            self._changed()
+
+    def action_cancel(self) -> None:
+        if self.draft is not None:
+            self.draft = None
+            self._changed()
