@@ -1,0 +1,36 @@
+"""Snapshots of the main screen (pytest-textual-snapshot; plain `def` tests). Update: pytest --snapshot-update"""
+
+import pytest
+
+from tui.app.app import AperPhotApp
+from tui.demo import demo_files
+
+
+@pytest.fixture
+def app(tmp_path):
+    def make(ascii_mode=False):
+        images, regions = demo_files()
+        return AperPhotApp(images=images, region_files=regions, ascii_mode=ascii_mode,
+                           state_dir=str(tmp_path / "state"))
+    return make
+
+
+async def loaded_and_calculated(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.press("f5")
+    await pilot.pause()
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def test_main_screen_80x24(snap_compare, app):
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=loaded_and_calculated)
+
+
+def test_main_screen_120x40(snap_compare, app):
+    assert snap_compare(app(), terminal_size=(120, 40), run_before=loaded_and_calculated)
+
+
+def test_ascii_mode_80x24(snap_compare, app):
+    assert snap_compare(app(ascii_mode=True), terminal_size=(80, 24), run_before=loaded_and_calculated)
