@@ -17,7 +17,7 @@ CENTER = (150.1000, 2.2000)  # RA, Dec of the field centre (deg)
 # (dRA*cos(dec), dDec) offsets in arcsec from the centre, and peak brightness relative to the brightest star
 STARS = [(-2.1, 1.4, 1.0), (1.8, 2.3, 0.45), (2.6, -1.9, 0.7), (-1.2, -2.6, 0.3), (0.4, 0.9, 0.15),
          (-3.0, -0.5, 0.25), (3.1, 0.6, 0.2)]
-GALAXY = (0.2, -0.6, 0.35, 0.9, 0.45, 35.0)  # dx, dy (arcsec), peak, scale length (arcsec), axis ratio, PA (deg)
+GALAXY = (0.2, -0.6, 0.08, 0.9, 0.45, 35.0)  # dx, dy (arcsec), peak, scale length (arcsec), axis ratio, PA (deg)
 FILES = ("jwst_nircam_demo.fits", "hst_acs_demo.fits", "plain_demo.fits", "demo.reg", "plain.reg")
 
 

@@ -9,13 +9,10 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 from astropy.time import Time
 
-# Names shown for each column in the result panel, in the reference plugin's order.
+# The result panel, photometry first so it shows without scrolling at 80x24; then the reference's other columns.
 RESULT_FIELDS = (
-    ("xcenter", "xcenter"), ("ycenter", "ycenter"), ("sky_center", "sky_center"), ("background", "background"),
-    ("npix", "npix"), ("aperture_sum", "aperture_sum"), ("pixarea_tot", "pixarea_tot"),
-    ("aperture_sum_counts", "aperture_sum_counts"), ("counts_fac", "counts_fac"),
-    ("aperture_sum_mag", "aperture_sum_mag"), ("flux_scaling", "flux_scaling"),
-    ("mean", "mean"), ("stddev", "stddev"), ("median", "median"), ("min", "min"), ("max", "max"),
+    "aperture_sum", "aperture_sum_counts", "aperture_sum_mag", "npix", "background", "pixarea_tot",
+    "counts_fac", "flux_scaling", "xcenter", "ycenter", "sky_center", "mean", "stddev", "median", "min", "max",
 )
 # The columns a narrow results table shows first; the rest follow, reached by scrolling.
 TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum_mag", "npix")
@@ -57,7 +54,7 @@ def value_text(name: str, value, with_unit: bool = True) -> str:
 def result_lines(row: dict) -> list[tuple[str, str]]:
     """(name, text) pairs for the result panel, skipping columns that do not apply (None)."""
     lines = []
-    for name, title in RESULT_FIELDS:
+    for name in RESULT_FIELDS:
         value = row.get(name)
         if value is None:
             continue
@@ -67,7 +64,7 @@ def result_lines(row: dict) -> list[tuple[str, str]]:
         if name == "aperture_sum_counts" and row.get("aperture_sum_counts_err") is not None:
             err = row["aperture_sum_counts_err"]
             text = f"{number(float(value.value))} ({number(float(err.value))}) {unit_text(value.unit)}"
-        lines.append((title, text))
+        lines.append((name, text))
     return lines
 
 

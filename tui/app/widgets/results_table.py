@@ -39,24 +39,32 @@ class ResultsTable(DataTable):
         """Show a whole table (after a restore or when a new table was started)."""
         self.clear(columns=True)
         self._columns = []
-        for row in rows:
-            self.add_result(row, select=False)
-        if rows:
-            self.move_cursor(row=self.row_count - 1)
+        self._sorted = None
+        if not rows:
+            return
+        self._add_columns(rows[0])
+        self.add_rows([self._cells(row) for row in rows])  # one layout pass, not one per row
+        self.move_cursor(row=self.row_count - 1)
 
-    def add_result(self, row: dict, select: bool = True) -> None:
-        # Imported here, not at the top: the first frame is painted before astropy is imported.
-        from tui.core.formatting import column_order, column_title, value_text
-
+    def add_result(self, row: dict) -> None:
         if not self._columns:
-            self._columns = column_order(row)
-            for name in self._columns:
-                self.add_column(Text(column_title(name, row[name])), key=name)
-        cells = [Cell(value_text(name, row[name], with_unit=False), _sort_value(row[name]),
-                      numeric=not isinstance(row[name], str)) for name in self._columns]
-        self.add_row(*cells, key=str(row["id"]))
-        if select:
-            self.move_cursor(row=self.row_count - 1)
+            self._add_columns(row)
+        self.add_row(*self._cells(row), key=str(row["id"]))
+        self.move_cursor(row=self.row_count - 1)
+
+    def _add_columns(self, row: dict) -> None:
+        # Imported here, not at the top: the first frame is painted before astropy is imported.
+        from tui.core.formatting import column_order, column_title
+
+        self._columns = column_order(row)
+        for name in self._columns:
+            self.add_column(Text(column_title(name, row[name])), key=name)
+
+    def _cells(self, row: dict) -> list[Cell]:
+        from tui.core.formatting import value_text
+
+        return [Cell(value_text(name, row[name], with_unit=False), _sort_value(row[name]),
+                     numeric=not isinstance(row[name], str)) for name in self._columns]
 
     def action_sort_column(self) -> None:
         if not self._columns:

@@ -91,6 +91,7 @@ class Thumbnail(Widget, can_focus=True):
         if not same or self._view is None:
             self._view = View(stretch="sqrt", ascii=self._ascii)
             self.cursor = ((preview.nx - 1) / 2, (preview.ny - 1) / 2)
+            self._describe()
         self._redraw()
 
     def set_overlays(self, overlays: tuple) -> None:

@@ -1,0 +1,180 @@
+"""App speed figures (issue 3). Run by hand: python tests/benchmarks/bench_app.py
+
+Prints: launch to first painted frame in a pseudo-terminal (next to a bare `import textual.app`); F5 to result
+painted for r=50 and r=200 on 4096^2; thumbnail render of 8192^2 at 80x24 and 200x60; adding a row and scrolling
+with 10,000 rows in the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def time_to_output(argv: list[str], marker: bytes, timeout: float = 20.0) -> float:
+    """Seconds from spawn until `marker` has been written to the pty (80x24, 256 colours)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.update(TERM="xterm-256color", COLUMNS="80", LINES="24")
+        os.environ.pop("COLORTERM", None)
+        os.execvp(argv[0], argv)
+    t0 = time.perf_counter()
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    seen = b""
+    try:
+        while time.perf_counter() - t0 < timeout:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536)
+                except OSError:
+                    break
+                if marker in seen:
+                    return time.perf_counter() - t0
+        return float("nan")
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def launch():
+    state = tempfile.mkdtemp()
+    os.environ["APERPHOT_STATE_DIR"] = state
+    bare = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import textual.app"], check=True)
+        bare.append(time.perf_counter() - t0)
+    first, loaded = [], []
+    for _ in range(3):
+        first.append(time_to_output([sys.executable, "-m", "tui"], b"CALCULATE"))
+        loaded.append(time_to_output([sys.executable, "-m", "tui"], b"from PIXAR_A2"))
+    print(f"launch to first painted frame (demo, pty 80x24): {min(first):.2f} s "
+          f"(bare 'import textual.app': {min(bare):.2f} s); demo loaded and shown: {min(loaded):.2f} s")
+
+
+def big_fits(folder: Path, n: int, name: str) -> Path:
+    path = folder / name
+    data = np.random.default_rng(n).normal(1.0, 0.1, (n, n)).astype(np.float32)
+    fits.PrimaryHDU(data, fits.Header({"BUNIT": "MJy/sr", "PIXAR_A2": 0.001})).writeto(path)
+    return path
+
+
+async def until_painted(app, action) -> float:
+    """Seconds from running the key's action to the end of the frame that shows its outcome."""
+    done = asyncio.Event()
+    t0 = time.perf_counter()
+    action()
+    app.call_after_refresh(done.set)
+    await done.wait()
+    return time.perf_counter() - t0
+
+
+async def keypress_to_result(folder: Path):
+    from tui.app.app import AperPhotApp
+
+    path = big_fits(folder, 4096, "img4096.fits")
+    reg = folder / "r.reg"
+    reg.write_text("image\ncircle(2048,2048,50) # text={r50}\ncircle(2048,2048,200) # text={r200}\n")
+    app = AperPhotApp(images=[path], region_files=[reg], state_dir=str(folder / "state"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        noop = []
+        for _ in range(10):
+            t0 = time.perf_counter()
+            await pilot.press("f12")  # bound to nothing: what the Pilot itself costs
+            await pilot.pause()
+            noop.append(time.perf_counter() - t0)
+        for label in ("r50", "r200"):
+            app.session.select_subset(label)
+            painted, piloted = [], []
+            for _ in range(10):
+                painted.append(await until_painted(app, app.action_calculate))
+                t0 = time.perf_counter()
+                await pilot.press("f5")
+                await pilot.pause()
+                piloted.append(time.perf_counter() - t0)
+            print(f"F5 to result painted, {label}: median {statistics.median(painted) * 1e3:.0f} ms "
+                  f"(through the Pilot: {statistics.median(piloted) * 1e3:.0f} ms, of which a key bound to "
+                  f"nothing costs {statistics.median(noop) * 1e3:.0f} ms)")
+
+
+def thumbnail_render(folder: Path):
+    from tui.app.widgets.render import Preview, View, render
+    from tui.core import Session
+
+    path = big_fits(folder, 8192, "img8192.fits")
+    s = Session()
+    label = s.load_data(path)
+    t0 = time.perf_counter()
+    preview = Preview(s.images[label].data)
+    preview.limits("99.5%")
+    once = time.perf_counter() - t0
+    print(f"8192x8192 thumbnail: preview + limits once per image {once * 1e3:.0f} ms; then per render:")
+    for width, height in ((80, 24), (200, 60)):
+        times = []
+        for zoom in (1.0, 1.0, 1.0, 8.0, 64.0):
+            t0 = time.perf_counter()
+            render(preview, View(zoom=zoom, stretch="sqrt"), width, height)
+            times.append(time.perf_counter() - t0)
+        print(f"  {width}x{height}: fit {min(times[:3]) * 1e3:.0f} ms, zoom 8x {times[3] * 1e3:.0f} ms, "
+              f"zoom 64x {times[4] * 1e3:.0f} ms")
+
+
+async def ten_thousand_rows(folder: Path):
+    from regions import CirclePixelRegion, PixCoord
+
+    from tui.app.app import AperPhotApp
+    from tui.app.widgets.results_table import ResultsTable
+
+    path = big_fits(folder, 512, "img512.fits")
+    app = AperPhotApp(images=[path], region_files=[], state_dir=str(folder / "state10k"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        s = app.session
+        s.add_subset(CirclePixelRegion(PixCoord(256, 256), 10))
+        for _ in range(10_000):
+            s.calculate()
+        table = app.screen.query_one(ResultsTable)
+        t0 = time.perf_counter()
+        table.reset(s.result_rows)
+        await pilot.pause()
+        fill = time.perf_counter() - t0
+        adds = [await until_painted(app, app.action_calculate) for _ in range(10)]
+        table.focus()
+        await pilot.pause()
+        scrolls = [await until_painted(app, action) for action in
+                   (table.action_page_up, table.action_page_up, table.action_cursor_up, table.action_scroll_top,
+                    table.action_scroll_bottom, table.action_page_up, table.action_cursor_down,
+                    table.action_scroll_right, table.action_scroll_left)]
+        print(f"10,000 rows: showing them all once {fill * 1e3:.0f} ms; F5 adding a row median "
+              f"{statistics.median(adds) * 1e3:.0f} ms; scrolling a key median {statistics.median(scrolls) * 1e3:.0f} ms "
+              f"(max {max(scrolls) * 1e3:.0f} ms)")
+
+
+if __name__ == "__main__":
+    launch()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        asyncio.run(keypress_to_result(folder))
+        thumbnail_render(folder)
+        asyncio.run(ten_thousand_rows(folder))
