@@ -18,6 +18,14 @@ def hint(app, name):
     return str(app.screen.query_one(f"#{name}-hint").render())
 
 
+async def fill_form(pilot, values: dict):
+    """Type into the fields of the open dialog (each one's text is selected on focus, so typing replaces it)."""
+    for name, value in values.items():
+        pilot.app.screen.query_one(f"#{name}").focus()
+        await type_text(pilot, value)
+    await pilot.press("enter")
+
+
 async def choose(pilot, select_id, label):
     """Pick an option of a Select with the keyboard: focus it, open it, walk to the label, Enter."""
     app = pilot.app
@@ -204,10 +212,7 @@ async def test_draw_region_with_keys_and_with_the_form(make_app):
         assert app.session.result_rows[-1]["subset_label"] == label
         await pilot.press("ctrl+n")
         await pilot.pause()
-        for name, value in (("f-x", "40"), ("f-y", "50"), ("f-size", "6"), ("f-label", "typed")):
-            app.screen.query_one(f"#{name}").focus()
-            await type_text(pilot, value)
-        await pilot.press("enter")
+        await fill_form(pilot, {"f-x": "40", "f-y": "50", "f-size": "6", "f-label": "typed"})
         await pilot.pause()
         await pilot.press("f5")
         await pilot.pause()
@@ -317,3 +322,29 @@ async def test_thumbnail_cursor_readout_and_zoom(make_app):
         await pilot.pause()
         info = str(app.screen.query_one("#viewinfo").render())
         assert "zoom 2×" in info and "asinh" in info and "ascii" in info
+
+
+async def test_cube_and_off_image_region_keep_everything(make_app, tmp_path):
+    import numpy as np
+    from astropy.io import fits
+
+    cube = tmp_path / "cube.fits"
+    fits.PrimaryHDU(np.ones((3, 10, 10), dtype=np.float32)).writeto(cube)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f5")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await type_text(pilot, str(cube))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("3-D cube of shape (3, 10, 10)" in n.message for n in app._notifications)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await fill_form(pilot, {"f-x": "5000", "f-y": "5000", "f-label": "far"})
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        assert any("far on jwst_nircam_demo[SCI,1] is outside the image" in n.message for n in app._notifications)
+        assert len(app.session.result_rows) == 1 and app.is_running

@@ -14,21 +14,18 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Select, Static
 
+from tui.app.dialogs import DialogFlows
 from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.export import ExportRequest, ExportScreen
 from tui.app.screens.help import HelpScreen
-from tui.app.screens.open import OpenScreen
-from tui.app.screens.region_form import RegionForm, RegionFormScreen
 from tui.app.widgets.fields import FIELDS, TYPED, FieldsPanel
 from tui.app.widgets.result import ResultPanel
 from tui.app.widgets.results_table import ResultsTable
 from tui.app.widgets.thumbnail import Thumbnail
 
-REGION_SUFFIXES = (".reg", ".crtf")
 INPUT_NAMES = ("background",) + tuple(name for name, _, _ in FIELDS)
 
 
-class AperPhotApp(App):
+class AperPhotApp(DialogFlows, App):
     CSS_PATH = "app.tcss"
     TITLE = "aperphot-tui"
     AUTO_FOCUS = "#data"
@@ -290,30 +287,6 @@ class AperPhotApp(App):
         self._draw_overlays()
         self.notify(f"Added {label}; it is now the selected subset.", timeout=3)
 
-    def action_new_region(self) -> None:
-        if self.session is None or self.session.selected_data is None:
-            self.notify("Load an image first (ctrl+o).", severity="warning")
-            return
-        x, y = self.main("#thumbnail", Thumbnail).cursor or (0.0, 0.0)
-        self.push_screen(RegionFormScreen(x, y, self.session.selected_data), self._region_form_done)
-
-    def _region_form_done(self, form: RegionForm | None) -> None:
-        if form is None:
-            return
-        numbers = {}
-        for name in ("x", "y", "size", "size2", "angle"):
-            text = getattr(form, name).strip()
-            if name == "size2" and (not text or form.shape == "circle"):
-                numbers[name] = None
-                continue
-            try:
-                numbers[name] = float(text or "0")
-            except ValueError:
-                self.notify(f"{name}: {text!r} is not a number", title="Region not added", severity="error")
-                return
-        self._add_region(form.shape, numbers["x"], numbers["y"], numbers["size"], numbers["size2"],
-                         numbers["angle"], form.label.strip())
-
     # -- calculate -----------------------------------------------------------------------------------
     def action_calculate(self) -> None:
         if self.session is None:
@@ -351,81 +324,8 @@ class AperPhotApp(App):
             self.notify(notice, severity="warning", timeout=8)
 
     # -- export, open, help, quit ---------------------------------------------------------------------
-    def action_export(self) -> None:
-        s = self.session
-        if s is None or (s.get_aperture_photometry_results() is None and not s.archived_results):
-            self.notify("Nothing to export yet: press F5 to calculate first.", severity="warning")
-            return
-        tables = []
-        if s.result_rows:
-            tables.append((f"current table ({len(s.result_rows)} rows)", None))
-        tables += [(f"archived table {i + 1} ({len(t)} rows)", i) for i, t in enumerate(s.archived_results)]
-        self.push_screen(ExportScreen(tables, self._last_export), self._export)
-
-    def _export(self, request: ExportRequest | None, overwrite: bool = False) -> None:
-        if request is None:
-            return
-        from tui.core import PhotometryError
-
-        target = Path(request.path).expanduser()
-        if target.exists() and not target.is_dir() and not overwrite:
-            self.push_screen(ConfirmScreen(f"{target} exists. Replace it?", yes="Replace", no="Keep"),
-                             lambda yes: self._export(request, True) if yes else None)
-            return
-        try:
-            written = self.session.export_results(target, overwrite=overwrite, archived=request.archived)
-        except PhotometryError as exc:
-            self.notify(f"{exc}. Your results are kept.", title="Not exported", severity="error", timeout=10)
-            return
-        rows = len(self.session.result_rows if request.archived is None
-                   else self.session.archived_results[request.archived])
-        if request.archived is None:
-            self._unsaved = 0
-        self._last_export = request.path
-        self.notify(f"Saved {rows} row(s) to {written.resolve()}", title="Exported", timeout=8)
-
-    def action_open(self) -> None:
-        if self.session is None:
-            self.notify("Still loading…", severity="warning")
-            return
-        self.push_screen(OpenScreen(), self._open)
-
-    def _open(self, path: str | None) -> None:
-        if not path:
-            return
-        from tui.core import PhotometryError
-
-        s = self.session
-        try:
-            if Path(path).suffix.lower() in REGION_SUFFIXES:
-                labels = s.load_regions(path)
-                message = f"Added {len(labels)} region(s): {', '.join(labels)}"
-            else:
-                label = s.load_data(path)
-                s.select_data(label)
-                message = f"Loaded {label}"
-        except PhotometryError as exc:
-            self.notify(str(exc), title="Not loaded", severity="error", timeout=10)
-            return
-        self._show_notices()
-        self._refresh_choices()
-        self._data_selected(s.selected_data)
-        self.notify(message, timeout=4)
-
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
-
-    async def action_quit(self) -> None:
-        if self._unsaved and self.session is not None:
-            def answer(yes: bool | None) -> None:
-                if yes:
-                    self.exit()
-
-            self.push_screen(ConfirmScreen(
-                f"{self._unsaved} result(s) were not exported. They stay in the journal "
-                f"(aperphot-tui --resume brings them back). Quit?", yes="Quit", no="Stay"), answer)
-            return
-        self.exit()
 
     def on_unmount(self) -> None:
         if self.session is not None:

@@ -1,0 +1,118 @@
+"""The flows behind the dialogs: new region form, export, open, and the quit confirmation.
+
+A mixin of the App: each flow opens a screen, then hands what the user chose to the core Session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui.app.screens.confirm import ConfirmScreen
+from tui.app.screens.export import ExportRequest, ExportScreen
+from tui.app.screens.open import OpenScreen
+from tui.app.screens.region_form import RegionForm, RegionFormScreen
+from tui.app.widgets.thumbnail import Thumbnail
+
+REGION_SUFFIXES = (".reg", ".crtf")
+
+
+class DialogFlows:
+    """Needs from the App: session, notify, push_screen, exit, main(), _add_region, _refresh_choices,
+    _data_selected, _show_notices, and the counters _unsaved and _last_export."""
+
+    def action_new_region(self) -> None:
+        if self.session is None or self.session.selected_data is None:
+            self.notify("Load an image first (ctrl+o).", severity="warning")
+            return
+        x, y = self.main("#thumbnail", Thumbnail).cursor or (0.0, 0.0)
+        self.push_screen(RegionFormScreen(x, y, self.session.selected_data), self._region_form_done)
+
+    def _region_form_done(self, form: RegionForm | None) -> None:
+        if form is None:
+            return
+        numbers = {}
+        for name in ("x", "y", "size", "size2", "angle"):
+            text = getattr(form, name).strip()
+            if name == "size2" and (not text or form.shape == "circle"):
+                numbers[name] = None
+                continue
+            try:
+                numbers[name] = float(text or "0")
+            except ValueError:
+                self.notify(f"{name}: {text!r} is not a number", title="Region not added", severity="error")
+                return
+        self._add_region(form.shape, numbers["x"], numbers["y"], numbers["size"], numbers["size2"],
+                         numbers["angle"], form.label.strip())
+
+    def action_export(self) -> None:
+        s = self.session
+        if s is None or (s.get_aperture_photometry_results() is None and not s.archived_results):
+            self.notify("Nothing to export yet: press F5 to calculate first.", severity="warning")
+            return
+        tables = []
+        if s.result_rows:
+            tables.append((f"current table ({len(s.result_rows)} rows)", None))
+        tables += [(f"archived table {i + 1} ({len(t)} rows)", i) for i, t in enumerate(s.archived_results)]
+        self.push_screen(ExportScreen(tables, self._last_export), self._export)
+
+    def _export(self, request: ExportRequest | None, overwrite: bool = False) -> None:
+        if request is None:
+            return
+        from tui.core import PhotometryError
+
+        target = Path(request.path).expanduser()
+        if target.exists() and not target.is_dir() and not overwrite:
+            self.push_screen(ConfirmScreen(f"{target} exists. Replace it?", yes="Replace", no="Keep"),
+                             lambda yes: self._export(request, True) if yes else None)
+            return
+        try:
+            written = self.session.export_results(target, overwrite=overwrite, archived=request.archived)
+        except PhotometryError as exc:
+            self.notify(f"{exc}. Your results are kept.", title="Not exported", severity="error", timeout=10)
+            return
+        rows = len(self.session.result_rows if request.archived is None
+                   else self.session.archived_results[request.archived])
+        if request.archived is None:
+            self._unsaved = 0
+        self._last_export = request.path
+        self.notify(f"Saved {rows} row(s) to {written.resolve()}", title="Exported", timeout=8)
+
+    def action_open(self) -> None:
+        if self.session is None:
+            self.notify("Still loading…", severity="warning")
+            return
+        self.push_screen(OpenScreen(), self._open)
+
+    def _open(self, path: str | None) -> None:
+        if not path:
+            return
+        from tui.core import PhotometryError
+
+        s = self.session
+        try:
+            if Path(path).suffix.lower() in REGION_SUFFIXES:
+                labels = s.load_regions(path)
+                message = f"Added {len(labels)} region(s): {', '.join(labels)}"
+            else:
+                label = s.load_data(path)
+                s.select_data(label)
+                message = f"Loaded {label}"
+        except PhotometryError as exc:
+            self.notify(str(exc), title="Not loaded", severity="error", timeout=10)
+            return
+        self._show_notices()
+        self._refresh_choices()
+        self._data_selected(s.selected_data)
+        self.notify(message, timeout=4)
+
+    async def action_quit(self) -> None:
+        if self._unsaved and self.session is not None:
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.exit()
+
+            self.push_screen(ConfirmScreen(
+                f"{self._unsaved} result(s) were not exported. They stay in the journal "
+                f"(aperphot-tui --resume brings them back). Quit?", yes="Quit", no="Stay"), answer)
+            return
+        self.exit()
