@@ -317,7 +317,7 @@ async def test_thumbnail_cursor_readout_and_zoom(make_app):
             value = hdul["SCI"].data[round(y1), round(x1)]
         assert f"x {x1:.1f} y {y1:.1f}" in readout
         assert f"RA {sky.ra.deg:.6f} Dec {sky.dec.deg:+.6f}" in readout
-        assert f"{value:.4g} MJy / sr" in readout
+        assert f"{value:.4g} MJy/sr" in readout
         await pilot.press("plus", "t", "a")
         await pilot.pause()
         info = str(app.screen.query_one("#viewinfo").render())

@@ -19,7 +19,10 @@ TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum
 
 
 def unit_text(unit) -> str:
-    return unit.to_string() if unit is not None and unit != u.dimensionless_unscaled else ""
+    """Compact: 'MJy/sr', 'electron/(ct s)', so values fit a narrow panel without wrapping."""
+    if unit is None or unit == u.dimensionless_unscaled:
+        return ""
+    return unit.to_string().replace(" / ", "/")
 
 
 def number(value: float, fmt: str = ".4e") -> str:

@@ -163,7 +163,9 @@ def _read_image(path: Path, memmap: bool) -> Image:
         # lazy_load_hdus=False reads every header now, so a truncated file fails here, not later.
         hdul = fits.open(path, memmap=memmap, lazy_load_hdus=False)
     except (OSError, ValueError, TypeError) as exc:
-        raise PhotometryError(f"{path}: not a readable FITS file ({exc})") from None
+        # astropy's first sentence says what is wrong; the rest is advice for programmers
+        reason = str(exc).split(". ")[0].rstrip(".")
+        raise PhotometryError(f"{path}: not a readable FITS file ({reason})") from None
     try:
         hdu = pick_hdu(hdul)
         return from_hdu(hdu, file_stem(path), hdul[0].header)

@@ -13,6 +13,7 @@ from astropy.table import QTable
 from tui.core import images, metadata, photometry
 from tui.core.errors import PhotometryError
 from tui.core.export import write_table
+from tui.core.formatting import unit_text
 from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.journal import Journal, read_journal
@@ -151,7 +152,7 @@ class Session:
         ix, iy = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))
         inside = 0 <= ix < image.shape[1] and 0 <= iy < image.shape[0]
         info = {"x": x, "y": y, "value": float(image.data[iy, ix]) if inside else None,
-                "unit": image.unit.to_string() if image.unit is not None else "", "sky": None}
+                "unit": unit_text(image.unit), "sky": None}
         if image.wcs is not None:
             info["sky"] = image.wcs.pixel_to_world(x, y)
         return info
