@@ -32,7 +32,7 @@ def conform(row: dict, first: dict) -> dict | None:
         if name == "id":
             continue
         value, ref = row[name], first[name]
-        if _kind(value) != _kind(ref):
+        if type(value) is not type(ref) and _kind(value) != _kind(ref):  # same type: same kind, no checks
             return None
         if isinstance(value, u.Quantity) and value.unit != ref.unit:
             if not value.unit.is_equivalent(ref.unit):
