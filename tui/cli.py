@@ -115,11 +115,11 @@ def run_app(argv: list[str]) -> int:
     if args.colors != "auto":
         # Textual reads this once, when first imported: it must be set before any Textual import.
         os.environ["TEXTUAL_COLOR_SYSTEM"] = {"none": "standard"}.get(args.colors, args.colors)
-    ascii_mode = args.ascii or args.colors == "none" or bool(os.environ.get("NO_COLOR")) or \
-        os.environ.get("TERM", "") in ("vt100", "vt220", "linux")
     from tui.app.app import AperPhotApp
 
-    app = AperPhotApp(images=args.images, region_files=args.regions, resume=args.resume, ascii_mode=ascii_mode)
+    # NO_COLOR and 16-colour terminals are detected by the app from Textual's colour system.
+    app = AperPhotApp(images=args.images, region_files=args.regions, resume=args.resume,
+                      ascii_mode=args.ascii or args.colors == "none")
     app.run()
     return app.return_code or 0
 

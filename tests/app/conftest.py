@@ -1,4 +1,12 @@
+import os
+
 import pytest
+
+# The app picks half-blocks or ASCII from the terminal's colours: tests pin a truecolor terminal so that they,
+# and the snapshots, do not depend on the TERM of whoever runs them. Tests of other terminals set their own.
+os.environ["TERM"] = "xterm-256color"
+os.environ["COLORTERM"] = "truecolor"
+os.environ.pop("NO_COLOR", None)
 
 from tui.demo import demo_files
 

@@ -348,3 +348,18 @@ async def test_cube_and_off_image_region_keep_everything(make_app, tmp_path):
         await pilot.pause()
         assert any("far on jwst_nircam_demo[SCI,1] is outside the image" in n.message for n in app._notifications)
         assert len(app.session.result_rows) == 1 and app.is_running
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "xterm", "COLORTERM": None}])
+async def test_no_color_or_16_colours_draw_the_image_in_ascii(make_app, monkeypatch, env):
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        thumb = app.screen.query_one("#thumbnail")
+        assert thumb.ascii
+        assert "▀" not in "".join(thumb._picture.texts) and ":" in "".join(thumb._picture.texts)

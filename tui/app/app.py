@@ -76,6 +76,9 @@ class AperPhotApp(DialogFlows, App):
 
     # -- loading -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        # Half-block greys need 256 colours or more: 16 colours leave 4 greys, and NO_COLOR none at all.
+        if self.no_color or self.console.color_system not in ("256", "truecolor"):
+            self.main("#thumbnail", Thumbnail).use_ascii()
         self.load_files()
 
     @work(thread=True, exclusive=True, group="load")

@@ -102,6 +102,10 @@ class Thumbnail(Widget, can_focus=True):
     def ascii(self) -> bool:
         return self._ascii
 
+    def use_ascii(self) -> None:
+        if not self._ascii:
+            self.action_toggle_ascii()
+
     # -- drawing -----------------------------------------------------------------------------------------
     def _redraw(self) -> None:
         if self._preview is None or self.size.width == 0 or self.size.height == 0:
