@@ -61,8 +61,13 @@ def measure(argv: list[str]) -> int:
     from tui.core.export import write_table
     from tui.core.formatting import summary
 
+    from tui.core.inputs import Inputs
+
     session = Session()
     try:
+        # A bad flag is one error up front, not one per measurement.
+        Inputs().validated(background=args.background, pixel_area=args.pixel_area,
+                           counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
         labels = [session.load_data(path) for path in args.images]
         subsets = [label for path in args.regions for label in session.load_regions(path)]
         if args.background_region is not None:
@@ -114,7 +119,7 @@ def run_app(argv: list[str]) -> int:
                      "use 'aperphot-tui measure IMAGE... --regions FILE' instead")
     if args.colors != "auto":
         # Textual reads this once, when first imported: it must be set before any Textual import.
-        os.environ["TEXTUAL_COLOR_SYSTEM"] = {"none": "standard"}.get(args.colors, args.colors)
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = {"none": "standard", "16": "standard"}.get(args.colors, args.colors)
     from tui.app.app import AperPhotApp
 
     # NO_COLOR and 16-colour terminals are detected by the app from Textual's colour system.

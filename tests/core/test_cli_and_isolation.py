@@ -47,11 +47,12 @@ def test_measure_flags_override_autofill(tmp_path):
     (["measure", "nothere.fits", "--regions", "x.reg"], "nothere.fits: no such file"),
     (["measure", "{text}", "--regions", "x.reg"], "not a readable FITS file"),
     (["measure", "{image}", "--regions", "{text}"], "no usable regions"),
+    (["measure", "{image}", "--regions", "{reg}", "--pixel-area", "-1"], "Pixel area: must not be negative"),
 ])
 def test_measure_errors_are_one_line_exit_2(tmp_path, args, message):
     text = tmp_path / "notes.txt"
     text.write_text("plain words, not FITS\n")
-    done = run(*[a.format(text=text, image=demo_files()[0][0]) for a in args])
+    done = run(*[a.format(text=text, image=demo_files()[0][0], reg=demo_files()[1][0]) for a in args])
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
