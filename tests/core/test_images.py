@@ -103,3 +103,23 @@ def test_arrays_quantities_and_hdus():
     assert s.load_data(np.ones((3, 3)), label="q") == "q (2)"  # labels stay unique
     with pytest.raises(PhotometryError, match="2-D"):
         s.load_data(np.ones(5))
+
+
+def test_choose_an_extension_or_a_cube_plane(tmp_path):
+    path = tmp_path / "flt.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.full((4, 4), 1.0), name="SCI", ver=1),
+                  fits.ImageHDU(np.full((4, 4), 2.0), name="SCI", ver=2),
+                  fits.ImageHDU(np.arange(3 * 16.0).reshape(3, 4, 4), name="CUBE")]).writeto(path)
+    s = Session()
+    assert s.load_data(f"{path}[SCI,2]") == "flt[SCI,2]"
+    assert s.images["flt[SCI,2]"].data[0, 0] == 2.0
+    assert s.load_data(path) == "flt[SCI,1]"  # by default the first SCI
+    label = s.load_data(f"{path}[CUBE][2]")
+    assert label == "flt[CUBE,1][2]" and s.images[label].data[0, 0] == 32.0
+    assert s.load_data(f"{path}[3][0]") == "flt[CUBE,1][0]"
+    with pytest.raises(PhotometryError, match=r"no extension \[SCI,7\]"):
+        s.load_data(f"{path}[SCI,7]")
+    with pytest.raises(PhotometryError, match=r"planes 0 to 2, not 5"):
+        s.load_data(f"{path}[CUBE][5]")
+    with pytest.raises(PhotometryError, match=r"file.fits\[EXT\]\[N\]"):
+        s.load_data(f"{path}[CUBE]")

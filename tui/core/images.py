@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ _UNIT_ALIASES = {
     "COUNTS/SEC": "count/s",
 }
 _FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fz", ".gz", ".bz2")
+# file.fits[SCI,2], file.fits[1], and a plane of a cube: file.fits[SCI,1][0]
+_SELECTION = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\[\]]+)\](?:\[(?P<plane>\d+)\])?$")
 
 
 @dataclass
@@ -76,15 +79,20 @@ def celestial_wcs(header: fits.Header) -> WCS | None:
     return wcs.celestial
 
 
-def as_2d(data: np.ndarray, what: str) -> np.ndarray:
-    """Squeeze length-1 axes; refuse anything that is not then 2-D."""
+def as_2d(data: np.ndarray, what: str, plane: int | None = None) -> np.ndarray:
+    """Squeeze length-1 axes, or take one plane of a cube; refuse anything that is not then 2-D."""
     if data is None:
         raise PhotometryError(f"{what} holds no image data")
+    if plane is not None and data.ndim == 3:
+        if not 0 <= plane < data.shape[0]:
+            raise PhotometryError(f"{what} has planes 0 to {data.shape[0] - 1}, not {plane}")
+        data = data[plane]
     if data.ndim > 2:
         squeezed = np.squeeze(data)
         if squeezed.ndim != 2:
             raise PhotometryError(
-                f"{what} is a {data.ndim}-D cube of shape {data.shape}; only 2-D images are supported"
+                f"{what} is a {data.ndim}-D cube of shape {data.shape}; only 2-D images are supported "
+                f"(choose a plane of a 3-D cube with file.fits[EXT][N])"
             )
         data = squeezed
     if data.ndim != 2:
@@ -107,8 +115,18 @@ def _is_image_hdu(hdu) -> bool:
     return isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) and hdu.header.get("NAXIS", 0) >= 2
 
 
-def pick_hdu(hdul: fits.HDUList):
-    """The first SCI image extension, else the first HDU holding an image."""
+def pick_hdu(hdul: fits.HDUList, ext: str | None = None):
+    """The extension asked for (`SCI,2`, `SCI`, `1`), else the first SCI image, else the first image."""
+    if ext is not None:
+        name, _, ver = ext.partition(",")
+        key = int(name) if name.strip().isdigit() and not ver else (name.strip(), int(ver) if ver else 1)
+        try:
+            hdu = hdul[key]
+        except (KeyError, IndexError, ValueError):
+            raise PhotometryError(f"no extension [{ext}] in this file") from None
+        if not _is_image_hdu(hdu):
+            raise PhotometryError(f"extension [{ext}] holds no image")
+        return hdu
     images = [hdu for hdu in hdul if _is_image_hdu(hdu)]
     for hdu in images:
         if hdu.name.upper() == "SCI":
@@ -118,10 +136,10 @@ def pick_hdu(hdul: fits.HDUList):
     return images[0]
 
 
-def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None) -> Image:
-    label = f"{stem}[{hdu.name or 'PRIMARY'},{hdu.ver}]"
+def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: int | None = None) -> Image:
+    label = f"{stem}[{hdu.name or 'PRIMARY'},{hdu.ver}]" + (f"[{plane}]" if plane is not None else "")
     raw = hdu.data
-    data = as_2d(raw, label)
+    data = as_2d(raw, label, plane)
     if not np.issubdtype(data.dtype, np.floating):
         # Scaled integers are scaled by astropy already; plain integers become floats so NaN and
         # background subtraction behave.
@@ -142,23 +160,27 @@ def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None) -> Image
 
 
 def load_fits(path: str | Path) -> Image:
-    path = Path(path)
+    """A FITS image; `file.fits[SCI,2]` picks an extension and `file.fits[1][0]` a plane of a cube."""
+    path, ext, plane = Path(path), None, None
+    if not path.exists() and (match := _SELECTION.match(str(path))):
+        path, ext = Path(match["path"]), match["ext"]
+        plane = int(match["plane"]) if match["plane"] is not None else None
     if not path.exists():
         raise PhotometryError(f"{path}: no such file")
     if path.is_dir():
         raise PhotometryError(f"{path}: is a directory, not a FITS file")
     try:
-        return _read_image(path, memmap=True)
+        return _read_image(path, ext, plane, memmap=True)
     except _Unmappable:
         # Scaled integers (BSCALE/BZERO/BLANK) cannot be memory-mapped: astropy must scale them in memory.
-        return _read_image(path, memmap=False)
+        return _read_image(path, ext, plane, memmap=False)
 
 
 class _Unmappable(Exception):
     pass
 
 
-def _read_image(path: Path, memmap: bool) -> Image:
+def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) -> Image:
     try:
         # lazy_load_hdus=False reads every header now, so a truncated file fails here, not later.
         hdul = fits.open(path, memmap=memmap, lazy_load_hdus=False)
@@ -167,8 +189,8 @@ def _read_image(path: Path, memmap: bool) -> Image:
         reason = str(exc).split(". ")[0].rstrip(".")
         raise PhotometryError(f"{path}: not a readable FITS file ({reason})") from None
     try:
-        hdu = pick_hdu(hdul)
-        return from_hdu(hdu, file_stem(path), hdul[0].header)
+        hdu = pick_hdu(hdul, ext)
+        return from_hdu(hdu, file_stem(path), hdul[0].header, plane)
     except PhotometryError as exc:
         raise PhotometryError(f"{path.name}: {exc}") from None
     except (OSError, ValueError, TypeError) as exc:
