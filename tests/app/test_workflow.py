@@ -363,3 +363,24 @@ async def test_no_color_or_16_colours_draw_the_image_in_ascii(make_app, monkeypa
         thumb = app.screen.query_one("#thumbnail")
         assert thumb.ascii
         assert "▀" not in "".join(thumb._picture.texts) and ":" in "".join(thumb._picture.texts)
+
+
+async def test_sorting_the_results_by_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        for subset in ("Star A", "Galaxy", "Star C"):
+            app.session.select_subset(subset)
+            await pilot.press("f5")
+        await pilot.pause()
+        table = app.screen.query_one(ResultsTable)
+        table.focus()
+        sums = {r["subset_label"]: r["aperture_sum"].value for r in app.session.result_rows}
+        await pilot.press("s")
+        await pilot.pause()
+        order = [str(table.get_row(row.key)[2]) for row in table.ordered_rows]
+        assert order == sorted(sums, key=sums.get)
+        await pilot.press("s")
+        await pilot.pause()
+        order = [str(table.get_row(row.key)[2]) for row in table.ordered_rows]
+        assert order == sorted(sums, key=sums.get, reverse=True)
