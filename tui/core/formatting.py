@@ -41,7 +41,7 @@ def value_text(name: str, value, with_unit: bool = True) -> str:
     if isinstance(value, SkyCoord):
         return sky_text(value)
     if isinstance(value, Time):
-        return value.utc.iso[:19]
+        return (value if value.scale == "utc" else value.utc).iso[:19]
     if isinstance(value, str):
         return value
     if name == "id":
@@ -49,8 +49,10 @@ def value_text(name: str, value, with_unit: bool = True) -> str:
     fmt = ".1f" if name == "npix" else ".2f" if name in ("xcenter", "ycenter") else ".4e"
     if isinstance(value, u.Quantity):
         text = number(float(value.value), fmt)
+        if not with_unit:
+            return text  # unit_text costs an astropy unit comparison: tables put units in their headers
         unit = unit_text(value.unit)
-        return f"{text} {unit}" if with_unit and unit else text
+        return f"{text} {unit}" if unit else text
     return number(float(value), fmt)
 
 

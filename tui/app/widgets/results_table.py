@@ -18,13 +18,16 @@ class Cell(Text):
         self.sort_value = sort_value
 
 
-def _sort_value(value):
+def _sort_value(value, text: str):
+    """Numbers by value (NaN first), times by their stored Julian date, the rest by their text; None last."""
     if value is None:
         return (1, 0.0)
-    number = getattr(value, "value", value)
+    if hasattr(value, "jd1"):  # an astropy Time: jd1 + jd2 is stored, formatting it is not
+        return (0, float(value.jd1 + value.jd2))
+    number = value.value if hasattr(value, "unit") and hasattr(value, "value") else value
     if isinstance(number, (int, float)):
         return (0, -math.inf if math.isnan(number) else float(number))
-    return (0, str(value))
+    return (0, text)
 
 
 class ResultsTable(DataTable):
@@ -95,8 +98,12 @@ class ResultsTable(DataTable):
     def _cells(self, row: dict) -> list[Cell]:
         from tui.core.formatting import value_text
 
-        return [Cell(value_text(name, row[name], with_unit=False), _sort_value(row[name]),
-                     numeric=not isinstance(row[name], str)) for name in self._columns]
+        cells = []
+        for name in self._columns:
+            value = row[name]
+            text = value_text(name, value, with_unit=False)
+            cells.append(Cell(text, _sort_value(value, text), numeric=not isinstance(value, str)))
+        return cells
 
     def action_sort_column(self) -> None:
         if not self._columns:
