@@ -146,13 +146,11 @@ class AperPhotApp(DialogFlows, App):
     def _start_journal(self, restore: Path | None, retire: list[Path]) -> None:
         from tui.core import PhotometryError
 
-        live = self.store.live_path()
         try:
             for path in retire:
                 self.store.retire(path)
+            live = self.store.live_path() if restore is None else self.store.adopt(restore)
             if restore is not None:
-                live.parent.mkdir(parents=True, exist_ok=True)
-                restore.rename(live)  # adopted: restored rows stay journaled if this session dies too
                 count = self.session.replay_journal(live)
                 self.notify(f"Restored {count} result(s).", title="Journal")
             self.session.attach_journal(live)

@@ -113,6 +113,13 @@ class JournalStore:
         done = sorted(self.folder.glob("done-*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
         return done[0] if done else None
 
+    def adopt(self, path: Path) -> Path:
+        """Make an earlier journal this process's live one, so restored results stay journaled."""
+        live = self.live_path()
+        live.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(live)
+        return live
+
     def retire(self, path: Path) -> Path | None:
         """Keep a finished journal as `done-<time>.jsonl` (an empty one is removed)."""
         if not path.exists():

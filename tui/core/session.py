@@ -174,9 +174,7 @@ class Session:
             raise PhotometryError(f"{subset} is an annulus: use it as the background region, not as an aperture")
         base = self.inputs if data == self.selected_data else self._inputs_for(data)
         if background is None and base.background_region is not None:
-            bg_subset = self._subset(base.background_region)
-            background = photometry.region_median(
-                image, pixel_region(bg_subset, image), f"background region {bg_subset.label}")
+            background = self.background_median(data)
             base = replace(base, background=background)
         inputs = base.validated(background=background, pixel_area=pixel_area,
                                 counts_factor=counts_factor, flux_scaling=flux_scaling)

@@ -17,6 +17,8 @@ from regions import PixCoord
 from rich.segment import Segment
 from rich.style import Style
 
+from tui.core.photometry import region_center
+
 STRETCHES = {"linear": LinearStretch(), "sqrt": SqrtStretch(), "log": LogStretch(), "asinh": AsinhStretch(0.1)}
 INTERVALS = ("99.5%", "zscale", "minmax")
 RAMP = " .:-=+*#%@"
@@ -145,7 +147,7 @@ def outline_mask(region, geo: Geometry) -> np.ndarray:
     inside = np.asarray(region.contains(PixCoord(gx, gy)), dtype=bool)
     if not inside.any():
         edge = np.zeros_like(inside)
-        cx, cy = _center(region)
+        cx, cy = region_center(region)
         col, row = geo.cell_of(cx, cy)
         r = row * geo.rows_per_cell + (geo.rows_per_cell - 1 if not geo.ascii else 0)
         if 0 <= col < geo.width and 0 <= r < inside.shape[0]:
@@ -154,12 +156,6 @@ def outline_mask(region, geo: Geometry) -> np.ndarray:
     padded = np.pad(inside, 1, constant_values=False)
     interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
     return inside & ~interior
-
-
-def _center(region) -> tuple[float, float]:
-    if hasattr(region, "center"):
-        return float(region.center.x), float(region.center.y)
-    return float(np.mean(region.vertices.x)), float(np.mean(region.vertices.y))
 
 
 @lru_cache(maxsize=8192)
