@@ -41,9 +41,12 @@ def test_ecsv_and_fits_round_trip(tmp_path, ext):
 
 @pytest.mark.parametrize("ext", ["csv", "vot", "xml", "html", "txt"])
 def test_other_formats_are_written(tmp_path, ext):
-    path = measured().export_results(tmp_path / f"out.{ext}")
+    s = measured()
+    path = s.export_results(tmp_path / f"out.{ext}")
     text = path.read_text()
     assert "aperture_sum" in text and "img[SCI,1]" in text
+    ra = s.get_aperture_photometry_results()["sky_center"][0].ra.deg
+    assert "sky_center_ra" in text and f"{ra:.6f}"[:9] in text  # sky position as plain degree columns
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no temporary file left
 
 
@@ -117,3 +120,27 @@ def test_journal_keeps_nan(tmp_path):
     json.loads(journal.read_text())  # strict JSON
     row = Session.restore(journal).result_rows[0]
     assert np.isnan(row["aperture_sum_counts_err"].value)
+
+
+def test_journals_of_dead_zombie_or_foreign_processes_are_orphans(tmp_path):
+    import subprocess
+    import sys
+
+    from tui.core.journal import JournalStore
+
+    store = JournalStore(tmp_path)
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # exits; not waited for: a zombie
+    foreign = subprocess.Popen(["sleep", "30"])  # a running process that is not aperphot-tui
+    ours = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "aperphot-tui"])
+    try:
+        import time
+        time.sleep(0.5)
+        for pid in (zombie.pid, foreign.pid, ours.pid, 999_999_999):
+            (tmp_path / f"live-{pid}.jsonl").write_text('{"x": 1}\\n')
+        (tmp_path / "live-424242.jsonl").write_text("")  # empty: nothing to restore
+        found = {int(p.stem.split("-")[1]) for p in store.orphans()}
+        assert found == {zombie.pid, foreign.pid, 999_999_999}
+    finally:
+        for proc in (zombie, foreign, ours):
+            proc.kill()
+            proc.wait()

@@ -41,19 +41,24 @@ def format_for(path: Path) -> str:
     return fmt
 
 
+# Formats that store SkyCoord and Time columns themselves; the others get plain columns.
+MIXIN_FORMATS = ("ascii.ecsv", "fits")
+
+
 def writable(table: QTable, fmt: str) -> QTable:
-    """A copy in which columns of None become fully masked float columns, which every format can hold."""
+    """A copy every format can hold: columns of None become fully masked, and outside ECSV and FITS a SkyCoord
+    becomes `<name>_ra` and `<name>_dec` in degrees and a Time an ISO string (what a spreadsheet can read)."""
     out = table.copy(copy_data=False)
     for name in out.colnames:
         col = out[name]
         if getattr(col, "dtype", None) == object and all(v is None for v in col):
             out[name] = MaskedColumn(np.zeros(len(col)), mask=np.ones(len(col), bool), name=name)
-        elif fmt == "votable" and isinstance(col, SkyCoord):  # VOTable holds no SkyCoord or Time columns
+        elif fmt not in MIXIN_FORMATS and isinstance(col, SkyCoord):
             index = out.colnames.index(name)
             out.remove_column(name)
             out.add_column(col.spherical.lon.to(u.deg), name=f"{name}_ra", index=index)
             out.add_column(col.spherical.lat.to(u.deg), name=f"{name}_dec", index=index + 1)
-        elif fmt == "votable" and isinstance(col, Time):
+        elif fmt not in MIXIN_FORMATS and isinstance(col, Time):
             out[name] = Column(col.utc.isot, name=name)
     return out
 

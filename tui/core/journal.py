@@ -135,6 +135,21 @@ class JournalStore:
 
 
 def _running(pid: int) -> bool:
+    """Whether an aperphot-tui process with this pid still runs (and so still owns its live journal).
+
+    A killed process can linger as a zombie, which os.kill(pid, 0) still reports alive, and after a reboot its
+    pid may belong to another program: on Linux, /proc tells both apart.
+    """
+    proc = Path("/proc") / str(pid)
+    if Path("/proc/self").exists():
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = (proc / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return False
+        except PermissionError:
+            return True
+        return state != "Z" and (b"aperphot" in cmdline or b"tui" in cmdline)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
