@@ -77,7 +77,7 @@ def _q(value: float | None, unit):
     """Attach a unit, or leave a plain float for unitless data; None stays None."""
     if value is None or unit is None:
         return value
-    return value * unit
+    return u.Quantity(value, unit)  # half the cost of value * unit, and rows are built per aperture
 
 
 def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: str) -> dict:
@@ -106,8 +106,8 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
 
     if per_sr and area > 0:
         omega = area * ARCSEC_TO_RAD**2
-        aperture_sum = (rawsum * omega) * (unit * u.sr)
-        pixarea_tot = (npix * omega) * u.sr
+        aperture_sum = _q(rawsum * omega, unit * u.sr)
+        pixarea_tot = _q(npix * omega, u.sr)
     else:
         aperture_sum = _q(rawsum, unit)
         pixarea_tot = None
@@ -115,24 +115,24 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
     counts = counts_err = counts_fac = None
     if unit is not None and unit != u.count and c > 0:
         n = rawsum / c
-        counts = n * u.count
-        counts_err = (math.sqrt(n) if n >= 0 else math.nan) * u.count
-        counts_fac = c * (unit / u.count)
+        counts = _q(n, u.count)
+        counts_err = _q(math.sqrt(n) if n >= 0 else math.nan, u.count)
+        counts_fac = _q(c, unit / u.count)
 
     mag = scaling = None
     if f > 0:
         ratio = rawsum / f
-        mag = (-2.5 * math.log10(ratio) if ratio > 0 else math.nan) * u.mag
+        mag = _q(-2.5 * math.log10(ratio) if ratio > 0 else math.nan, u.mag)
         scaling = _q(f, unit)
 
     x, y = region_center(region)
     sky = image.wcs.pixel_to_world(x, y) if image.wcs is not None else None
     return {
-        "xcenter": x * u.pix,
-        "ycenter": y * u.pix,
+        "xcenter": _q(x, u.pix),
+        "ycenter": _q(y, u.pix),
         "sky_center": sky,
         "background": _q(bg, unit),
-        "npix": npix * u.pix,
+        "npix": _q(npix, u.pix),
         "aperture_sum": aperture_sum,
         "pixarea_tot": pixarea_tot,
         "aperture_sum_counts": counts,
