@@ -384,3 +384,20 @@ async def test_sorting_the_results_by_keys(make_app):
         await pilot.pause()
         order = [str(table.get_row(row.key)[2]) for row in table.ordered_rows]
         assert order == sorted(sums, key=sums.get, reverse=True)
+
+
+async def test_frame_zooms_onto_the_selected_subset(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        thumb = app.screen.query_one("#thumbnail")
+        thumb.focus()
+        await pilot.press("f")
+        await pilot.pause()
+        region = app.session.pixel_region("Star A", app.session.selected_data)
+        assert thumb.cursor == pytest.approx((region.center.x, region.center.y))
+        assert thumb._view.zoom > 2
+        # the whole outline is on screen and fills a good part of it
+        rows = [r for r, line in enumerate(thumb._picture.lines) for seg in line if seg.style and
+                seg.style.color and seg.style.color.name == "#00ff5f"]
+        assert rows and max(rows) - min(rows) >= 3

@@ -144,3 +144,22 @@ def test_journals_of_dead_zombie_or_foreign_processes_are_orphans(tmp_path):
         for proc in (zombie, foreign, ours):
             proc.kill()
             proc.wait()
+
+
+def test_finished_journals_are_kept_up_to_a_limit(tmp_path):
+    import os
+
+    from tui.core.journal import JournalStore
+
+    store = JournalStore(tmp_path)
+    for i in range(JournalStore.KEEP_DONE + 5):
+        live = tmp_path / f"live-{i}.jsonl"
+        live.write_text(f'{{"n": {i}}}\n')
+        os.utime(live, (1_000_000 + i, 1_000_000 + i))
+        done = store.retire(live)
+        os.rename(done, tmp_path / f"done-{i:04d}.jsonl")  # distinct names: retire() stamps to the second
+    assert len(list(tmp_path.glob("done-*.jsonl"))) <= JournalStore.KEEP_DONE + 1
+    assert store.newest_done().read_text() == f'{{"n": {JournalStore.KEEP_DONE + 4}}}\n'
+    empty = tmp_path / "live-7.jsonl"
+    empty.write_text("")
+    assert store.retire(empty) is None and not empty.exists()  # nothing to keep

@@ -353,6 +353,8 @@ class AperPhotApp(DialogFlows, App):
              lambda: self.main("#thumbnail", Thumbnail).action_cycle_stretch()),
             ("Fit image", "Show the whole image (0 on the image)",
              lambda: self.main("#thumbnail", Thumbnail).action_fit()),
+            ("Frame subset", "Zoom the image onto the selected subset (f on the image)",
+             lambda: self.main("#thumbnail", Thumbnail).action_frame()),
         ]
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)

@@ -88,7 +88,10 @@ class JournalStore:
     """Journal files of app sessions in one folder: `live-<pid>.jsonl` while running, `done-<time>.jsonl` after.
 
     A live journal whose process is gone was left by a crash or a dropped connection: the next start offers it.
+    The newest finished journals are kept (`--resume` restores the last one); older ones are removed.
     """
+
+    KEEP_DONE = 20
 
     def __init__(self, folder: str | os.PathLike | None = None):
         default = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "aperphot-tui"
@@ -110,7 +113,7 @@ class JournalStore:
         return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
     def newest_done(self) -> Path | None:
-        done = sorted(self.folder.glob("done-*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
+        done = self._done()
         return done[0] if done else None
 
     def adopt(self, path: Path) -> Path:
@@ -131,7 +134,12 @@ class JournalStore:
 
         target = self.folder / f"done-{datetime.now():%Y%m%d-%H%M%S}-{path.stem.split('-', 1)[-1]}.jsonl"
         path.rename(target)
+        for old in self._done()[self.KEEP_DONE:]:
+            old.unlink(missing_ok=True)
         return target
+
+    def _done(self) -> list[Path]:
+        return sorted(self.folder.glob("done-*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def _running(pid: int) -> bool:

@@ -23,12 +23,16 @@ Keys everywhere
 
 Image (Tab to it)
   arrows  move the cursor (x, y, RA/Dec and value below)   shift+arrows  pan
-  + / -   zoom at the cursor    0 fit    t stretch    i interval    a ASCII/colour
+  + / -   zoom at the cursor    f frame the selected subset    0 fit
+  t stretch    i interval    a ASCII/colour
   c e r   draw a circle / ellipse / rectangle at the cursor:
           arrows move it, ] [ size, } { second axis, > < rotate, Enter adds, Esc cancels
 
 Results table
   up/down select rows, left/right scroll columns, s sorts (again: descending, then next column)
+
+Files: ctrl+o takes a path (→ completes it) or a pick from the tree; file.fits[SCI,2] chooses an
+extension, file.fits[1][0] a plane of a cube. Region files: .reg (DS9) and .crtf (CASA).
 
 Nothing is lost: each result is journaled as it is computed; after a crash or a dropped
 connection the next start offers to restore (or use --resume). When a result does not fit

@@ -39,6 +39,7 @@ class Thumbnail(Widget, can_focus=True):
         Binding("plus,equals_sign", "zoom(2)", "Zoom in"),
         Binding("minus", "zoom(0.5)", "Zoom out"),
         Binding("0", "fit", "Fit", show=False),
+        Binding("f", "frame", "Frame subset"),
         Binding("t", "cycle_stretch", "Stretch"),
         Binding("i", "cycle_interval", "Interval", show=False),
         Binding("a", "toggle_ascii", "ASCII", show=False),
@@ -147,7 +148,7 @@ class Thumbnail(Widget, can_focus=True):
         v = self._view
         mode = "ascii" if v.ascii else "blocks"
         keys = "arrows move · []{}<> size/turn · enter add · esc cancel" if self.draft else \
-            "+/- zoom · t stretch · i interval · c/e/r draw"
+            "+/- zoom · f frame · t stretch · i interval · c/e/r draw"
         self.post_message(self.ViewChanged(f"zoom {v.zoom:g}× {v.stretch} {v.interval} {mode} · {keys}"))
 
     def _changed(self) -> None:
@@ -191,6 +192,23 @@ class Thumbnail(Widget, can_focus=True):
         if self._view is not None:
             self._view = replace(self._view, zoom=1.0, cx=None, cy=None)
             self._changed()
+
+    def action_frame(self) -> None:
+        """Zoom and centre on the selected subset, with a margin around it, and put the cursor on it."""
+        selected = [o for o in self._overlays if o.kind == "selected"]
+        if self._picture is None or not selected:
+            return
+        from tui.core.photometry import region_center
+
+        bb = selected[0].region.bounding_box
+        geo = self._picture.geo
+        fit_scale = geo.scale * self._view.zoom
+        needed = max((bb.ixmax - bb.ixmin) / (geo.width * 0.5), (bb.iymax - bb.iymin) / (geo.height * 2 * 0.5))
+        cx, cy = region_center(selected[0].region)
+        self._view = replace(self._view, zoom=max(fit_scale / max(needed, 1e-3), 1.0), cx=cx, cy=cy)
+        self.cursor = (cx, cy)
+        self._changed()
+        self.post_message(self.CursorMoved(cx, cy))
 
     def action_cycle_stretch(self) -> None:
         if self._view is not None:
