@@ -149,7 +149,7 @@ class Thumbnail(Widget, can_focus=True):
         mode = "ascii" if v.ascii else "blocks"
         keys = "arrows move · []{}<> size/turn · enter add · esc cancel" if self.draft else \
             "+/- zoom · f frame · t stretch · i interval · c/e/r draw"
-        self.post_message(self.ViewChanged(f"zoom {v.zoom:g}× {v.stretch} {v.interval} {mode} · {keys}"))
+        self.post_message(self.ViewChanged(f"zoom {v.zoom:.3g}× {v.stretch} {v.interval} {mode} · {keys}"))
 
     def _changed(self) -> None:
         self._redraw()
