@@ -160,15 +160,20 @@ async def ten_thousand_rows(folder: Path):
         await pilot.pause()
         fill = time.perf_counter() - t0
         adds = [await until_painted(app, app.action_calculate) for _ in range(10)]
+        table_adds = []
+        for _ in range(10):
+            row = s.calculate()  # computed first: only the table's part is timed
+            table_adds.append(await until_painted(app, lambda: table.add_result(row)))
         table.focus()
         await pilot.pause()
         scrolls = [await until_painted(app, action) for action in
                    (table.action_page_up, table.action_page_up, table.action_cursor_up, table.action_scroll_top,
                     table.action_scroll_bottom, table.action_page_up, table.action_cursor_down,
                     table.action_scroll_right, table.action_scroll_left)]
-        print(f"10,000 rows: showing them all once {fill * 1e3:.0f} ms; F5 adding a row median "
-              f"{statistics.median(adds) * 1e3:.0f} ms; scrolling a key median {statistics.median(scrolls) * 1e3:.0f} ms "
-              f"(max {max(scrolls) * 1e3:.0f} ms)")
+        print(f"10,000 rows: showing them all once {fill * 1e3:.0f} ms; adding a row to the table median "
+              f"{statistics.median(table_adds) * 1e3:.0f} ms (F5 with photometry and result panel: "
+              f"{statistics.median(adds) * 1e3:.0f} ms); scrolling a key median "
+              f"{statistics.median(scrolls) * 1e3:.0f} ms (max {max(scrolls) * 1e3:.0f} ms)")
 
 
 if __name__ == "__main__":
