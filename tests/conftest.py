@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.wcs import WCS

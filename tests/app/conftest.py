@@ -43,8 +43,5 @@ async def type_text(pilot, text: str):
 
 def screen_text(app) -> str:
     """Everything on screen as plain text (what the user reads)."""
-    from rich.console import Console
-
-    console = Console(width=app.size.width, record=True, file=open("/dev/null", "w"))
     app.screen._compositor.render_update(full=True)
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

@@ -1,7 +1,6 @@
 """The whole workflow driven by keys, as a user would, at 80x24 and larger."""
 
 import pytest
-from astropy.table import QTable
 
 from tests.app.conftest import ready, screen_text, type_text
 from tui.app.widgets.results_table import ResultsTable

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable
 from astropy.time import Time
 from regions import CirclePixelRegion, PixCoord
 

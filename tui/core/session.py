@@ -151,8 +151,7 @@ class Session:
         image = self._image(data)
         ix, iy = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))
         inside = 0 <= ix < image.shape[1] and 0 <= iy < image.shape[0]
-        info = {"x": x, "y": y, "value": float(image.data[iy, ix]) if inside else None,
-                "unit": unit_text(image.unit), "sky": None}
+        info = {"value": float(image.data[iy, ix]) if inside else None, "unit": unit_text(image.unit), "sky": None}
         if image.wcs is not None:
             info["sky"] = image.wcs.pixel_to_world(x, y)
         return info

@@ -42,16 +42,20 @@ class Subset:
 
     @property
     def shape_name(self) -> str:
-        return type(self.region).__name__.replace("PixelRegion", "").replace("SkyRegion", "").lower()
+        return shape_name(self.region)
+
+
+def shape_name(region) -> str:
+    """'circle', 'circleannulus', 'point', ...: the class name without Pixel/Sky."""
+    return type(region).__name__.replace("PixelRegion", "").replace("SkyRegion", "").lower()
 
 
 def check_shape(region) -> None:
     if not isinstance(region, rg.Region):
         raise PhotometryError(f"not a region: {type(region).__name__}")
     if not isinstance(region, APERTURE_SHAPES + ANNULUS_SHAPES):
-        name = type(region).__name__.replace("PixelRegion", "").replace("SkyRegion", "").lower()
         raise PhotometryError(
-            f"{name} regions are not supported; use a circle, ellipse, rectangle, polygon or annulus"
+            f"{shape_name(region)} regions are not supported; use a circle, ellipse, rectangle, polygon or annulus"
         )
 
 
