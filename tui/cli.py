@@ -37,12 +37,27 @@ def measure_parser() -> argparse.ArgumentParser:
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--background", type=float, metavar="V", help="background value in the data unit")
     bg.add_argument("--background-region", metavar="LABEL", help="background = median of this region")
+    p.add_argument("--background-stat", choices=["median", "sigma-clip"], default="median",
+                   help="with --background-region: its median (default) or 3-sigma clipped median")
+    p.add_argument("--dq-flags", type=_dq_flags, metavar="FLAGS", default=None,
+                   help="DQ flag values that make a pixel bad, e.g. 1,4,256; 'none' ignores DQ "
+                        "(default: JWST DO_NOT_USE; HST all but 16 and 64; other missions any flag)")
     p.add_argument("--pixel-area", type=float, metavar="A", help="arcsec^2 per pixel (default: auto-fill)")
     p.add_argument("--counts-factor", type=float, metavar="C", help="data unit per count (default: auto-fill)")
     p.add_argument("--flux-scaling", type=float, metavar="F", help="in the data unit (default: auto-fill)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the table (.ecsv .csv .fits .vot .html .txt)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     return p
+
+
+def _dq_flags(text: str):
+    from tui.core import PhotometryError
+    from tui.core.quality import parse_dq_flags
+
+    try:
+        return parse_dq_flags(text)
+    except PhotometryError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _version() -> str:
@@ -60,10 +75,12 @@ def measure(argv: list[str]) -> int:
     from tui.core import PhotometryError, Session
     from tui.core.export import write_table
     from tui.core.formatting import summary
-
     from tui.core.inputs import Inputs
+    from tui.core.photometry import damage_warning
 
     session = Session()
+    session.dq_flags = args.dq_flags
+    session.inputs.background_stat = args.background_stat
     try:
         # A bad flag is one error up front, not one per measurement.
         Inputs().validated(background=args.background, pixel_area=args.pixel_area,
@@ -87,12 +104,15 @@ def measure(argv: list[str]) -> int:
     for data in labels:
         for subset in apertures:
             try:
-                session.calculate(data=data, subset=subset, pixel_area=args.pixel_area,
-                                  counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
+                row = session.calculate(data=data, subset=subset, pixel_area=args.pixel_area,
+                                        counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
             except PhotometryError as exc:
                 failures += 1
                 print(f"skipped: {exc}", file=sys.stderr)
-    tables = [*session.archived_results, session.get_aperture_photometry_results()]
+                continue
+            if warning := damage_warning(row):
+                print(f"warning: {warning}", file=sys.stderr)
+    tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
     tables = [t for t in tables if t is not None]
     if not tables:
         return _fail("no measurement succeeded")

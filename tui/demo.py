@@ -18,7 +18,11 @@ CENTER = (150.1000, 2.2000)  # RA, Dec of the field centre (deg)
 STARS = [(-2.1, 1.4, 1.0), (1.8, 2.3, 0.45), (2.6, -1.9, 0.7), (-1.2, -2.6, 0.3), (0.4, 0.9, 0.15),
          (-3.0, -0.5, 0.25), (3.1, 0.6, 0.2)]
 GALAXY = (0.2, -0.6, 0.08, 0.9, 0.45, 35.0)  # dx, dy (arcsec), peak, scale length (arcsec), axis ratio, PA (deg)
-FILES = ("jwst_nircam_demo.fits", "hst_acs_demo.fits", "plain_demo.fits", "demo.reg", "plain.reg")
+FILES = ("jwst_nircam_demo.fits", "hst_acs_demo.fits", "plain_demo.fits", "demo.reg", "plain.reg",
+         "jwst_nircam_demo_cal.fits", "hst_acs_demo_flt.fits")
+IMAGES = (FILES[0], FILES[1], FILES[2], FILES[5], f"{FILES[6]}[SCI,1]", f"{FILES[6]}[SCI,2]")
+REGIONS = (FILES[3], FILES[4])
+JWST_SATURATED = 1 | 2  # DO_NOT_USE | SATURATED
 
 
 def _wcs(shape, scale_arcsec: float, rotation_deg: float) -> WCS:
@@ -129,7 +133,69 @@ def make_demo(outdir: str | os.PathLike) -> list[Path]:
         "circle(111,81,5) # text={Medium}\n"
         "annulus(41,31,8,12) # text={Sky}\n"
     )
+    _jwst_cal(outdir / FILES[5], rng)
+    _hst_flt(outdir / FILES[6], rng)
     return [outdir / name for name in FILES]
+
+
+def _jwst_cal(path: Path, rng) -> None:
+    """A NIRCam `_cal`-like file: SCI, ERR, DQ (uint32), VAR_POISSON, VAR_RNOISE, VAR_FLAT, and Star A saturated:
+    its core is NaN and flagged DO_NOT_USE | SATURATED, as the JWST pipeline leaves it."""
+    shape = (256, 256)
+    wcs = _wcs(shape, 0.031, 0.0)
+    signal = _scene(wcs, shape, 0.07) * 60.0 + 0.25
+    var_poisson = (0.002 * np.clip(signal, 0, None)).astype(np.float32)
+    var_rnoise = np.full(shape, 0.015**2, np.float32)
+    var_flat = ((0.003 * signal) ** 2).astype(np.float32)
+    sigma = np.sqrt(var_poisson + var_rnoise + var_flat)
+    data = (signal + rng.normal(0.0, 1.0, shape) * sigma).astype(np.float32)
+    dq = np.zeros(shape, np.uint32)
+    x, y = (float(v) for v in wcs.world_to_pixel_values(*_star_region(0)))
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    core = (xx - x) ** 2 + (yy - y) ** 2 <= 1.6**2
+    data[core] = np.nan
+    dq[core] = JWST_SATURATED
+    jumps = rng.integers(0, shape[0], (2, 40))
+    dq[jumps[0], jumps[1]] |= 4  # JUMP_DET: not DO_NOT_USE, so good by default
+    header = wcs.to_header()
+    header.update({"BUNIT": "MJy/sr", "PIXAR_A2": 0.031**2, "PIXAR_SR": (0.031 / 206264.806) ** 2,
+                   "PHOTMJSR": 0.3412})
+    extensions = [fits.ImageHDU(data, header, name="SCI"), fits.ImageHDU(sigma.astype(np.float32), name="ERR"),
+                  fits.ImageHDU(dq, name="DQ")]
+    extensions += [fits.ImageHDU(v, name=n) for n, v in
+                   (("VAR_POISSON", var_poisson), ("VAR_RNOISE", var_rnoise), ("VAR_FLAT", var_flat))]
+    primary = fits.PrimaryHDU(header=fits.Header(
+        {"TELESCOP": "JWST", "INSTRUME": "NIRCAM", "DETECTOR": "NRCB1", "FILTER": "F200W",
+         "EFFEXPTM": 1288.3, "EXPTIME": 1288.3}))
+    fits.HDUList([primary, *extensions]).writeto(path, overwrite=True)
+
+
+def _hst_flt(path: Path, rng) -> None:
+    """An ACS/WFC `_flt`-like file: two chips (SCI,1 above SCI,2), each with ERR and DQ (int16), hot pixels
+    (16: good by default), cosmic rays (8192) and a saturated pixel (256) on the brightest star."""
+    full = (170, 170)
+    wcs = _wcs(full, 0.05, 30.0)
+    scene = _scene(wcs, full, 0.11) * 90.0 + 0.08
+    hdus = [fits.PrimaryHDU(header=fits.Header(
+        {"TELESCOP": "HST", "INSTRUME": "ACS", "DETECTOR": "WFC", "FILTER1": "F606W", "EXPTIME": 2400.0}))]
+    x, y = (int(round(float(v))) for v in wcs.world_to_pixel_values(*_star_region(0)))
+    for ver, rows in ((1, slice(80, 170)), (2, slice(0, 90))):
+        signal = scene[rows]
+        sigma = np.sqrt(np.clip(signal, 0, None) / 2400.0 + 0.03**2).astype(np.float32)
+        data = (signal + rng.normal(0.0, 1.0, signal.shape) * sigma).astype(np.float32)
+        dq = np.zeros(signal.shape, np.int16)
+        hot = rng.integers(0, signal.shape[0], (2, 30))
+        dq[hot[0], hot[1] % signal.shape[1]] |= 16
+        crs = rng.integers(0, signal.shape[0], (2, 20))
+        data[crs[0], crs[1] % signal.shape[1]] += 5.0
+        dq[crs[0], crs[1] % signal.shape[1]] |= 8192
+        if rows.start <= y < rows.stop:
+            dq[y - rows.start, x] |= 256
+        header = wcs.slice((rows, slice(None))).to_header()
+        header.update({"BUNIT": "ELECTRONS/S", "PHOTFLAM": 7.86e-20, "PHOTPLAM": 5921.1, "CCDCHIP": 3 - ver})
+        hdus += [fits.ImageHDU(data, header, name="SCI", ver=ver), fits.ImageHDU(sigma, name="ERR", ver=ver),
+                 fits.ImageHDU(dq, name="DQ", ver=ver)]
+    fits.HDUList(hdus).writeto(path, overwrite=True)
 
 
 def demo_dir() -> Path:
@@ -144,6 +210,6 @@ def demo_dir() -> Path:
 
 
 def demo_files() -> tuple[list[Path], list[Path]]:
-    """(images, region files) of the demo."""
+    """(images, region files) of the demo; the `_flt` file once per chip."""
     folder = demo_dir()
-    return [folder / name for name in FILES[:3]], [folder / FILES[3], folder / FILES[4]]
+    return [folder / name for name in IMAGES], [folder / name for name in REGIONS]

@@ -25,7 +25,7 @@ async def fill_form(pilot, values: dict):
     await pilot.press("enter")
 
 
-async def choose(pilot, select_id, label):
+async def choose(pilot, select_id, label, value=None):
     """Pick an option of a Select with the keyboard: focus it, open it, walk to the label, Enter."""
     app = pilot.app
     select = app.screen.query_one(f"#{select_id}")
@@ -40,7 +40,7 @@ async def choose(pilot, select_id, label):
         await pilot.press("down")
     await pilot.press("enter")
     await pilot.pause()
-    assert select.value == label
+    assert select.value == (label if value is None else value)
 
 
 async def test_autofill_calculate_by_f5_and_ctrl_j(make_app, demo):
@@ -222,15 +222,73 @@ async def test_draw_region_with_keys_and_with_the_form(make_app):
 
 async def test_background_from_an_annulus(make_app):
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
-        await choose(pilot, "bg-source", "Sky A")
+        await choose(pilot, "bg-source", "median: Sky A", ("median", "Sky A"))
         median = app.session.background_median()
         assert float(field(app, "background")) == pytest.approx(median, rel=1e-5)
         assert app.screen.query_one("#background").disabled
         await pilot.press("f5")
         await pilot.pause()
-        assert app.session.result_rows[-1]["background"].value == median
+        row = app.session.result_rows[-1]
+        assert row["background"].value == median and row["background_stat"] == "median"
+        assert f"background_npix     {row['background_npix']} (median)" in screen_text(app)
+        await choose(pilot, "bg-source", "clipped median: Sky A", ("sigma-clip", "Sky A"))
+        await pilot.press("f5")
+        await pilot.pause()
+        row = app.session.result_rows[-1]
+        assert row["background_stat"] == "sigma-clipped median"
+        assert float(field(app, "background")) == pytest.approx(row["background"].value, rel=1e-5)
+
+
+async def test_damaged_aperture_is_warned_next_to_the_result(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await choose(pilot, "data", "jwst_nircam_demo_cal[SCI,1]")
+        await pilot.press("f5")
+        await pilot.pause()
+        row = app.session.result_rows[-1]
+        assert row["npix_bad"] == 8
+        text = screen_text(app)
+        assert "#1  Star A on jwst_nircam_demo_cal[SCI,1]" in text
+        assert "! 8 pixels inside the aperture are NaN or" in text
+        err = row["aperture_sum_err"].value
+        assert f"{row['aperture_sum'].value:.4e} ± {err:.2g} MJy" in text
+        assert any(n.title == "Damaged aperture" for n in app._notifications)
+
+
+async def open_palette_command(pilot, words):
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await type_text(pilot, words)
+    await pilot.pause(0.3)  # the palette searches in a worker
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_dq_flags_from_the_command_palette(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await choose(pilot, "data", "hst_acs_demo_flt[SCI,1]")
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.session.result_rows[-1]["npix_bad"] == 1  # the saturated pixel (256): bad for HST by default
+        await open_palette_command(pilot, "DQ flags")
+        await type_text(pilot, "none")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.dq_flags == 0
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.session.result_rows[-1]["npix_bad"] == 0
+        await open_palette_command(pilot, "DQ flags")
+        await type_text(pilot, "lots")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.dq_flags == 0  # unchanged, and the user is told why
+        assert any("DQ flags: 'lots' is not a number" in n.message for n in app._notifications)
 
 
 async def test_restore_after_crash_and_resume(make_app, tmp_path, demo):

@@ -1,7 +1,8 @@
 """Core speed figures (issue 2). Run by hand: python tests/benchmarks/bench_core.py
 
-Prints: calculate vs the bare `regions` sequence vs a numpy bounding-box sum on 4096^2 float32; opening an
-8192^2 FITS and measuring one r=50 aperture (wall time, peak RSS, in a fresh process); 1000 r=10 apertures.
+Prints: calculate vs the bare `regions` sequence vs a numpy bounding-box sum on 4096^2 float32; what an error
+array and a DQ array add to calculate (issue 7); opening an 8192^2 FITS and measuring one r=50 aperture (wall time,
+peak RSS, in a fresh process); 1000 r=10 apertures.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from regions import CirclePixelRegion, PixCoord
 
 from tui.core import Session
+from tui.core.quality import DataQuality
 
 
 def best(fn, repeat):
@@ -62,6 +64,28 @@ def calculate_vs_bare():
         t_bare = best(lambda: bare_regions(data, region), repeat)
         t_np = best(lambda: bbox_sum(data, region), repeat)
         print(f"{radius:>7} {t_calc * 1e3:>10.2f} {t_bare * 1e3:>13.2f} {t_calc / t_bare:>6.2f} {t_np * 1e3:>11.3f}")
+
+
+def error_and_dq_cost():
+    """calculate on the same image without and with a sigma array and a JWST-style DQ array (issue 7)."""
+    rng = np.random.default_rng(4)
+    shape = (4096, 4096)
+    data = rng.normal(10.0, 1.0, shape).astype(np.float32)
+    sigma = np.full(shape, 0.5, np.float32)
+    dq = DataQuality((rng.random(shape) < 0.01).astype(np.uint32))  # 1% DO_NOT_USE
+    plain, full = Session(), Session()
+    plain.load_data(data, label="plain")
+    full.load_data(data, label="full", error=sigma, meta={"TELESCOP": "JWST"})
+    full.images["full"].dq = dq
+    print("error propagation + DQ masking on 4096x4096 float32 (best of N, ms)")
+    print(f"{'radius':>7} {'plain':>8} {'err+DQ':>8} {'added':>7}")
+    for radius in (50, 200):
+        region = CirclePixelRegion(PixCoord(2048.3, 2047.6), radius)
+        a, b = plain.add_subset(region), full.add_subset(region)
+        repeat = 200 if radius <= 50 else 20
+        t_plain = best(lambda: plain.calculate(subset=a), repeat)
+        t_full = best(lambda: full.calculate(subset=b), repeat)
+        print(f"{radius:>7} {t_plain * 1e3:>8.2f} {t_full * 1e3:>8.2f} {(t_full / t_plain - 1) * 100:>6.0f}%")
 
 
 CHILD = """
@@ -113,5 +137,6 @@ def many_apertures():
 
 if __name__ == "__main__":
     calculate_vs_bare()
+    error_and_dq_cost()
     open_big_fits()
     many_apertures()

@@ -26,7 +26,7 @@ def test_ecsv_and_fits_round_trip(tmp_path, ext):
     s = measured()
     path = s.export_results(tmp_path / f"out.{ext}")
     back = read_results(path)
-    orig = s.get_aperture_photometry_results()
+    orig = s.get_aperture_photometry_results(extended=True)
     assert back.colnames == orig.colnames
     assert back["aperture_sum"].unit == u.MJy
     np.testing.assert_allclose(back["aperture_sum"].value, orig["aperture_sum"].value, rtol=1e-15)

@@ -12,7 +12,7 @@ from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, EllipsePixelRe
 
 from tests.conftest import tan_wcs
 from tui.core import PhotometryError, Session
-from tui.core.photometry import COLUMNS
+from tui.core.photometry import COLUMNS, EXTENDED
 
 # A 4x6 rectangle whose edges lie on pixel boundaries: 24 whole pixels, weights exactly 1.
 BOX = RectanglePixelRegion(PixCoord(10.5, 10.5), width=4, height=6)
@@ -27,9 +27,12 @@ def session_with(data, unit=None, wcs=None, meta=None, region=BOX):
 
 
 def test_columns_in_spec_order():
-    row = session_with(np.ones((30, 30))).calculate()
-    assert tuple(row) == COLUMNS
+    s = session_with(np.ones((30, 30)))
+    row = s.calculate()
+    assert tuple(row) == COLUMNS + EXTENDED  # the extended columns after the 21 Imviz ones
     assert len(COLUMNS) == 21
+    assert s.get_aperture_photometry_results().colnames == list(COLUMNS)  # the Imviz API is unchanged
+    assert s.get_aperture_photometry_results(extended=True).colnames == list(COLUMNS + EXTENDED)
 
 
 def test_aligned_rectangle_sum_and_npix_are_whole_pixels():

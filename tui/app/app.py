@@ -17,6 +17,7 @@ from textual.widgets import Button, Footer, Input, Select, Static
 from tui.app.dialogs import DialogFlows
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
+from tui.app.screens.prompt import PromptScreen
 from tui.app.widgets.fields import FIELDS, TYPED, FieldsPanel
 from tui.app.widgets.result import ResultPanel
 from tui.app.widgets.results_table import ResultsTable
@@ -164,7 +165,7 @@ class AperPhotApp(DialogFlows, App):
         apertures = [label for label, sub in s.subsets.items() if not sub.is_annulus]
         self.fields.set_choices("data", list(s.images), s.selected_data, "(no data: ctrl+o)")
         self.fields.set_choices("subset", apertures, s.selected_subset, "(no regions: ctrl+o, ctrl+n)")
-        self.fields.set_background_sources(list(s.subsets), s.inputs.background_region)
+        self.fields.set_background_sources(list(s.subsets), s.inputs.background_region, s.inputs.background_stat)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if self.session is None or event.select.id not in ("data", "subset", "bg-source"):
@@ -176,7 +177,8 @@ class AperPhotApp(DialogFlows, App):
             self.session.select_subset(value)
             self._draw_overlays()
         elif event.select.id == "bg-source":
-            self.session.inputs.background_region = None if value in (None, TYPED) else value
+            stat, region = ("median", None) if value in (None, TYPED) else value
+            self.session.inputs.background_region, self.session.inputs.background_stat = region, stat
             self._update_background()
             self._draw_overlays()
 
@@ -295,6 +297,7 @@ class AperPhotApp(DialogFlows, App):
             return
         from tui.core import PhotometryError
         from tui.core.formatting import result_lines
+        from tui.core.photometry import damage_warning
 
         s = self.session
         archived = len(s.archived_results)
@@ -307,7 +310,10 @@ class AperPhotApp(DialogFlows, App):
             self._show_notices(skip_new_table=True)
         self._unsaved += 1
         self.main("#result", ResultPanel).show(
-            f"#{row['id']}  {row['subset_label']} on {row['data_label']}", result_lines(row))
+            f"#{row['id']}  {row['subset_label']} on {row['data_label']}", result_lines(row),
+            damage_warning(row, named=False))
+        if warning := damage_warning(row):
+            self.notify(warning, title="Damaged aperture", severity="warning", timeout=10)
         table = self.main("#results", ResultsTable)
         if len(s.archived_results) > archived:
             table.reset(s.result_rows)
@@ -328,6 +334,31 @@ class AperPhotApp(DialogFlows, App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    def action_dq_flags(self) -> None:
+        if self.session is None:
+            return
+        from tui.core.quality import describe_flags
+
+        current = self.session.dq_flags
+        self.push_screen(PromptScreen(
+            f"DQ flags that make a pixel bad (now: {describe_flags(current)}).\n"
+            "Flag values such as 1,4,256; 'default' for each telescope's; 'none' to ignore DQ.",
+            "default" if current is None else describe_flags(current)), self._dq_flags_chosen)
+
+    def _dq_flags_chosen(self, text: str | None) -> None:
+        if text is None:
+            return
+        from tui.core import PhotometryError
+        from tui.core.quality import describe_flags, parse_dq_flags
+
+        try:
+            self.session.dq_flags = parse_dq_flags(text)
+        except PhotometryError as exc:
+            self.notify(str(exc), title="DQ flags unchanged", severity="error")
+            return
+        self._update_background()
+        self.notify(f"DQ flags: {describe_flags(self.session.dq_flags)}", timeout=4)
+
     def on_unmount(self) -> None:
         if self.session is not None:
             live = self.session.journal_path
@@ -343,6 +374,8 @@ class AperPhotApp(DialogFlows, App):
             ("Open file", "Load a FITS image or a region file (ctrl+o)", self.action_open),
             ("New region (form)", "Type a region's centre and size (ctrl+n)", self.action_new_region),
             ("Help", "Keys and workflow (F1)", self.action_help),
+            ("DQ flags", "Which data-quality flags make a pixel bad (default: per telescope)",
+             self.action_dq_flags),
             ("Focus image", "Move the keyboard to the image thumbnail",
              lambda: self.main("#thumbnail").focus()),
             ("Focus results table", "Move the keyboard to the results table",

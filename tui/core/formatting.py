@@ -11,11 +11,17 @@ from astropy.time import Time
 
 # The result panel, photometry first so it shows without scrolling at 80x24; then the reference's other columns.
 RESULT_FIELDS = (
-    "aperture_sum", "aperture_sum_counts", "aperture_sum_mag", "npix", "background", "pixarea_tot",
-    "counts_fac", "flux_scaling", "xcenter", "ycenter", "sky_center", "mean", "stddev", "median", "min", "max",
+    "aperture_sum", "snr", "aperture_sum_counts", "aperture_sum_mag", "npix", "npix_bad", "background",
+    "background_npix", "pixarea_tot", "counts_fac", "flux_scaling", "xcenter", "ycenter", "sky_center", "mean", "stddev", "median",
+    "min", "max",
 )
 # The columns a narrow results table shows first; the rest follow, reached by scrolling.
-TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum_mag", "npix")
+TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum_err", "aperture_sum_mag", "npix",
+               "npix_bad")
+# Shown after the value they qualify ("1.3566e-11 ± 2.1e-13 MJy"), not as lines of their own.
+ERROR_OF = {"aperture_sum": "aperture_sum_err", "aperture_sum_counts": "aperture_sum_counts_err",
+            "background": "background_err"}
+FORMATS = {"npix": ".1f", "xcenter": ".2f", "ycenter": ".2f", "snr": ".1f"}
 
 
 def unit_text(unit) -> str:
@@ -44,9 +50,9 @@ def value_text(name: str, value, with_unit: bool = True) -> str:
         return (value if value.scale == "utc" else value.utc).iso[:19]
     if isinstance(value, str):
         return value
-    if name == "id":
+    if isinstance(value, int) or name == "id":
         return str(int(value))
-    fmt = ".1f" if name == "npix" else ".2f" if name in ("xcenter", "ycenter") else ".4e"
+    fmt = FORMATS.get(name, ".4e")
     if isinstance(value, u.Quantity):
         text = number(float(value.value), fmt)
         if not with_unit:
@@ -56,19 +62,36 @@ def value_text(name: str, value, with_unit: bool = True) -> str:
     return number(float(value), fmt)
 
 
+def _plain(value) -> float:
+    return float(value.value if isinstance(value, u.Quantity) else value)
+
+
+def with_error(value, err) -> str:
+    """'1.3566e-11 ± 2.1e-13 MJy'; the error is left out when it is unknown (NaN)."""
+    text = number(_plain(value))
+    if err is not None and math.isfinite(_plain(err)):
+        text += f" ± {number(_plain(err), '.2g')}"  # two significant digits: an error's own precision
+    unit = unit_text(value.unit) if isinstance(value, u.Quantity) else ""
+    return f"{text} {unit}" if unit else text
+
+
 def result_lines(row: dict) -> list[tuple[str, str]]:
-    """(name, text) pairs for the result panel, skipping columns that do not apply (None)."""
+    """(name, text) pairs for the result panel, skipping columns that do not apply (None) or say nothing
+    (an unknown SNR, no bad pixels)."""
     lines = []
     for name in RESULT_FIELDS:
         value = row.get(name)
-        if value is None:
+        if value is None or (name == "snr" and math.isnan(value)) or (name in ("npix_bad", "background_npix")
+                                                                         and not value):
             continue
-        text = value_text(name, value)
-        if name == "sky_center":
+        if name in ERROR_OF:
+            text = with_error(value, row.get(ERROR_OF[name]))
+        elif name == "sky_center":
             text = f"RA {value_text(name, value).replace(' ', ', Dec ')} deg"
-        if name == "aperture_sum_counts" and row.get("aperture_sum_counts_err") is not None:
-            err = row["aperture_sum_counts_err"]
-            text = f"{number(float(value.value))} ({number(float(err.value))}) {unit_text(value.unit)}"
+        elif name == "background_npix":
+            text = f"{value} ({row['background_stat']})"
+        else:
+            text = value_text(name, value)
         lines.append((name, text))
     return lines
 
@@ -86,8 +109,9 @@ def column_title(name: str, sample) -> str:
 
 def summary(table: QTable) -> str:
     """A plain-text table of the main columns, for the terminal."""
-    names = [n for n in ("id", "data_label", "subset_label", "xcenter", "ycenter", "npix", "aperture_sum",
-                         "aperture_sum_counts", "aperture_sum_mag") if n in table.colnames]
+    names = [n for n in ("id", "data_label", "subset_label", "xcenter", "ycenter", "npix", "npix_bad",
+                         "aperture_sum", "aperture_sum_err", "aperture_sum_counts", "aperture_sum_mag")
+             if n in table.colnames]
     rows = [{n: table[n][i] for n in names} for i in range(len(table))]
     first = rows[0]
     names = [n for n in names if first[n] is not None]

@@ -12,7 +12,9 @@ import astropy.units as u
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
+from tui.core import quality
 from tui.core.errors import PhotometryError
+from tui.core.quality import DataQuality, Uncertainty
 
 # BUNIT spellings used by HST pipelines that astropy's parser does not know.
 _UNIT_ALIASES = {
@@ -39,6 +41,9 @@ class Image:
     header: fits.Header = field(default_factory=fits.Header)
     primary_header: fits.Header = field(default_factory=fits.Header)
     notes: list[str] = field(default_factory=list)  # things the user should be told about loading
+    uncertainty: "Uncertainty | None" = None  # per-pixel sigma (ERR, or VAR_* summed)
+    dq: "DataQuality | None" = None  # data-quality flags; which ones are bad is chosen at measurement
+    mask: np.ndarray | None = None  # bad pixels given through the API (True = bad)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -190,13 +195,32 @@ def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) ->
         raise PhotometryError(f"{path}: not a readable FITS file ({reason})") from None
     try:
         hdu = pick_hdu(hdul, ext)
-        return from_hdu(hdu, file_stem(path), hdul[0].header, plane)
+        image = from_hdu(hdu, file_stem(path), hdul[0].header, plane)
+        quality.attach(image, path, hdu, plane)
+        return image
     except PhotometryError as exc:
         raise PhotometryError(f"{path.name}: {exc}") from None
     except (OSError, ValueError, TypeError) as exc:
         if memmap and "memory-mapped" in str(exc):
             raise _Unmappable() from None
         raise PhotometryError(f"{path}: could not read the image ({exc})") from None
+
+
+def with_quality(image: Image, error=None, mask=None) -> Image:
+    """Attach a sigma array and a bad-pixel mask given through the API (each the image's shape)."""
+    for name, array in (("error", error), ("mask", mask)):
+        if array is None:
+            continue
+        if isinstance(array, u.Quantity):
+            array = array.to_value(image.unit) if image.unit is not None else array.value
+        array = np.asanyarray(array)
+        if array.shape != image.shape:
+            raise PhotometryError(f"{image.label}: {name} has shape {array.shape}, the image {image.shape}")
+        if name == "error":
+            image.uncertainty = Uncertainty((array,), variances=False, source="error array")
+        else:
+            image.mask = array.astype(bool)
+    return image
 
 
 def from_array(data, label: str, unit=None, wcs=None, meta=None) -> Image:

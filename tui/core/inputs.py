@@ -49,6 +49,7 @@ class Inputs:
     counts_factor: float | str = 0.0
     flux_scaling: float | str = 0.0
     background_region: str | None = None  # a subset label: background = median of that region
+    background_stat: str = "median"  # or "sigma-clip": how the region's pixels become one value
     sources: dict[str, str] = field(default_factory=dict)  # field name -> "from PIXAR_A2", ...
 
     def validated(self, **overrides) -> "Inputs":

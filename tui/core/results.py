@@ -8,7 +8,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Column, QTable
 from astropy.time import Time
 
-from tui.core.photometry import COLUMNS
+from tui.core.photometry import ALL_COLUMNS, with_extended
 
 
 def _kind(value) -> str:
@@ -22,15 +22,19 @@ def _kind(value) -> str:
         return "quantity"
     if isinstance(value, str):
         return "str"
+    if isinstance(value, (int, np.integer)):
+        return "int"
     return "float"
 
 
 def conform(row: dict, first: dict) -> dict | None:
-    """`row` with its units converted to those of `first`, or None when the two cannot share a table."""
+    """`row` with its units converted to those of `first`, or None when the two cannot share a table.
+
+    The extended columns are never None and take their units from the same data as the 21 Imviz columns, so in
+    effect the Imviz columns decide.
+    """
     out = {}
-    for name in COLUMNS:
-        if name == "id":
-            continue
+    for name in ALL_COLUMNS[1:]:
         value, ref = row[name], first[name]
         if type(value) is not type(ref) and _kind(value) != _kind(ref):  # same type: same kind, no checks
             return None
@@ -58,13 +62,13 @@ def _column(name: str, values: list):
         return Time([v.jd1 for v in values], [v.jd2 for v in values], format="jd", scale="utc").copy(format="isot")
     if kind == "str":
         return Column(values, name=name, dtype=str)
-    if name == "id":
+    if kind == "int":
         return Column(np.array(values, dtype=np.int64), name=name)
     return Column(np.array(values, dtype=float), name=name)
 
 
 def build_table(rows: list[dict]) -> QTable:
-    return QTable({name: _column(name, [r[name] for r in rows]) for name in COLUMNS})
+    return QTable({name: _column(name, [r[name] for r in rows]) for name in ALL_COLUMNS})
 
 
 class Results:
@@ -78,6 +82,7 @@ class Results:
     def add(self, row: dict) -> tuple[dict, bool]:
         """Append a row (without id); returns (the stored row, whether a new table was started)."""
         started_new = False
+        row = with_extended(row)
         if self.rows:
             conformed = conform(row, self.rows[0])
             if conformed is None:
@@ -88,7 +93,7 @@ class Results:
                 row = conformed
         # ids only grow within a table, so max(id) + 1 is the last id + 1
         next_id = self.rows[-1]["id"] + 1 if self.rows else 1
-        stored = {"id": next_id, **{k: row[k] for k in COLUMNS[1:]}}
+        stored = {"id": next_id, **{k: row[k] for k in ALL_COLUMNS[1:]}}
         self.rows.append(stored)
         self._table = None
         return stored, started_new

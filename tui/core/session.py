@@ -29,6 +29,8 @@ class Session:
         self.selected_data: str | None = None
         self.selected_subset: str | None = None
         self.notices: list[str] = []  # things to tell the user (skipped regions, unparseable units, ...)
+        # DQ bits that make a pixel bad; None: each image's telescope default (quality.default_dq_flags)
+        self.dq_flags: int | None = None
         self._results = Results()
         self._journal: Journal | None = None
         self._arrays = 0
@@ -36,8 +38,13 @@ class Session:
             self.attach_journal(journal)
 
     # -- loading --------------------------------------------------------------------------------------
-    def load_data(self, source, label: str | None = None, unit=None, wcs=None, meta=None) -> str:
-        """Load a FITS path, HDU/HDUList or 2-D array/Quantity; returns its data label."""
+    def load_data(self, source, label: str | None = None, unit=None, wcs=None, meta=None, error=None,
+                  mask=None) -> str:
+        """Load a FITS path, HDU/HDUList or 2-D array/Quantity; returns its data label.
+
+        `error` (per-pixel sigma, in the data unit) and `mask` (True = bad pixel) add to, or replace, what a
+        file's ERR/VAR_* and DQ extensions give.
+        """
         if isinstance(source, (str, os.PathLike)):
             image = images.load_fits(source)
         elif isinstance(source, fits.HDUList):
@@ -49,6 +56,7 @@ class Session:
             image = images.from_array(source, label or f"Array {self._arrays}", unit=unit, wcs=wcs, meta=meta)
         else:
             raise PhotometryError(f"cannot load data from a {type(source).__name__}")
+        images.with_quality(image, error=error, mask=mask)
         image.label = self._unique(label or image.label, self.images)
         self.images[image.label] = image
         self.notices.extend(image.notes)
@@ -121,14 +129,21 @@ class Session:
         self._subset(label)
         self.selected_subset = label
 
-    def background_median(self, data: str | None = None) -> float | None:
-        """The background region's median on an image, or None when no background region is set."""
+    def background_estimate(self, data: str | None = None) -> photometry.Background | None:
+        """The background region's estimate on an image (median or sigma-clipped median, with its standard
+        error), or None when no background region is set."""
         if self.inputs.background_region is None:
             return None
         image = self._image(data or self._require(self.selected_data, "data"))
         subset = self._subset(self.inputs.background_region)
         region = pixel_region(subset, image)
-        return photometry.region_median(image, region, f"background region {subset.label}")
+        return photometry.background_estimate(image, region, f"background region {subset.label}",
+                                              self.inputs.background_stat, self.dq_flags)
+
+    def background_median(self, data: str | None = None) -> float | None:
+        """The background region's value on an image, or None when no background region is set."""
+        estimate = self.background_estimate(data)
+        return None if estimate is None else estimate.value
 
     def pixel_region(self, subset: str, data: str) -> rg.PixelRegion:
         """A subset in an image's pixel coordinates (what the thumbnail draws)."""
@@ -172,15 +187,17 @@ class Session:
         if chosen.is_annulus:
             raise PhotometryError(f"{subset} is an annulus: use it as the background region, not as an aperture")
         base = self.inputs if data == self.selected_data else self._inputs_for(data)
+        estimate = None
         if background is None and base.background_region is not None:
-            background = self.background_median(data)
+            estimate = self.background_estimate(data)
+            background = estimate.value
             base = replace(base, background=background)
         inputs = base.validated(background=background, pixel_area=pixel_area,
                                 counts_factor=counts_factor, flux_scaling=flux_scaling)
         if chosen.origin is not None and chosen.origin != data and not chosen.is_sky:
             self.notices.append(f"{subset} is in pixel coordinates of {chosen.origin}; "
                                 f"used unchanged on {data}, which has no common sky frame")
-        row = photometry.measure(image, pixel_region(chosen, image), inputs, subset)
+        row = photometry.measure(image, pixel_region(chosen, image), inputs, subset, estimate, self.dq_flags)
         stored, started_new = self._results.add(row)
         if started_new:
             self.notices.append(
@@ -193,9 +210,13 @@ class Session:
         return stored
 
     # -- results --------------------------------------------------------------------------------------
-    def get_aperture_photometry_results(self) -> QTable | None:
+    def get_aperture_photometry_results(self, extended: bool = False) -> QTable | None:
+        """The results as in Imviz (21 columns), or with `extended=True` also the uncertainty columns
+        (aperture_sum_err, npix_bad, snr, background_err, background_npix, background_stat)."""
         table = self._results.table
-        return None if table is None else table.copy()
+        if table is None:
+            return None
+        return table.copy() if extended else table[list(photometry.COLUMNS)]
 
     @property
     def archived_results(self) -> list[QTable]:

@@ -11,7 +11,8 @@ HELP = """aperphot-tui: simple aperture photometry, as in the Imviz plugin
 
 Workflow
   1. Pick the image in Data and the region in Subset (Tab moves between controls).
-  2. Background: type a value in the data unit, or choose a region (an annulus) whose median is used.
+  2. Background: type a value in the data unit, or choose a region (an annulus) whose median, or
+     3-sigma clipped median, is used.
   3. Pixel area, Counts conversion factor and Flux scaling fill themselves from the image's
      metadata when they can (the hint says from where) and reset when Data changes. 0 = not set.
   4. Press F5 (or ctrl+j) from anywhere. The result shows under CALCULATE and joins the table.
@@ -33,6 +34,10 @@ Results table
 
 Files: ctrl+o takes a path (→ completes it) or a pick from the tree; file.fits[SCI,2] chooses an
 extension, file.fits[1][0] a plane of a cube. Region files: .reg (DS9) and .crtf (CASA).
+
+Uncertainties: aperture_sum_err comes from the ERR (or VAR_*) extension beside SCI; NaN and
+DQ-flagged pixels are left out of the sum (npix_bad counts them, and a warning names the
+aperture). DQ flags: ctrl+p, "DQ flags" (JWST: DO_NOT_USE; HST: all but 16 and 64).
 
 Nothing is lost: each result is journaled as it is computed; after a crash or a dropped
 connection the next start offers to restore (or use --resume). When a result does not fit

@@ -50,11 +50,16 @@ class FieldsPanel(Vertical):
             if value is not None and value in labels:
                 select.value = value
 
-    def set_background_sources(self, labels, value) -> None:
+    def set_background_sources(self, labels, region, stat: str) -> None:
+        """Typed value, or each region by median or 3-sigma clipped median: values are (stat, label)."""
         select = self.query_one("#bg-source", Select)
+        options = [(Text("typed value"), TYPED)]
+        for label in labels:
+            options += [(Text(f"median: {label}"), ("median", label)),
+                        (Text(f"clipped median: {label}"), ("sigma-clip", label))]
         with select.prevent(Select.Changed):
-            select.set_options([(Text("typed value"), TYPED)] + [(Text(f"median: {l}"), l) for l in labels])
-            select.value = value if value in labels else TYPED
+            select.set_options(options)
+            select.value = (stat, region) if region in labels else TYPED
 
     def show_value(self, name: str, value, hint: str | None = None) -> None:
         field = self.query_one(f"#{name}", Input)

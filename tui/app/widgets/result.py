@@ -12,7 +12,7 @@ class ResultPanel(VerticalScroll, can_focus=True):
     def compose(self):
         yield Static(Text("Press F5 (or ctrl+j) to calculate.", style="dim"), id="result-body")
 
-    def show(self, title: str, lines: list[tuple[str, str]]) -> None:
+    def show(self, title: str, lines: list[tuple[str, str]], warning: str | None = None) -> None:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
@@ -20,6 +20,8 @@ class ResultPanel(VerticalScroll, can_focus=True):
             grid.add_row(Text(name), Text(text))
         body = Table.grid()
         body.add_row(Text(title, style="bold"))
+        if warning:  # above the numbers, so it cannot be missed at 80x24
+            body.add_row(Text(f"! {warning}", style="bold yellow"))
         body.add_row(grid)
         self.query_one("#result-body", Static).update(body)
         self.scroll_home(animate=False)
