@@ -65,8 +65,15 @@ def _version() -> str:
     return __version__
 
 
+def _say(kind: str, message: str) -> None:
+    """One line on stderr; text from files in it is escaped, never sent to the terminal raw."""
+    from tui.core.formatting import safe_text
+
+    print(f"{kind}: {safe_text(message)}", file=sys.stderr)
+
+
 def _fail(message: str) -> int:
-    print(f"aperphot-tui: error: {message}", file=sys.stderr)
+    _say("aperphot-tui: error", message)
     return 2
 
 
@@ -97,7 +104,7 @@ def measure(argv: list[str]) -> int:
     except PhotometryError as exc:
         return _fail(str(exc))
     for notice in session.pop_notices():
-        print(f"note: {notice}", file=sys.stderr)
+        _say("note", notice)
 
     apertures = [s for s in subsets if not session.subsets[s].is_annulus and s != args.background_region]
     failures = 0
@@ -108,10 +115,10 @@ def measure(argv: list[str]) -> int:
                                         counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
             except PhotometryError as exc:
                 failures += 1
-                print(f"skipped: {exc}", file=sys.stderr)
+                _say("skipped", str(exc))
                 continue
             if warning := damage_warning(row):
-                print(f"warning: {warning}", file=sys.stderr)
+                _say("warning", warning)
     tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
     tables = [t for t in tables if t is not None]
     if not tables:
@@ -126,7 +133,7 @@ def measure(argv: list[str]) -> int:
                 # Incompatible units give several tables; each gets its own file, numbered before the suffix.
                 path = out if len(tables) == 1 else out.with_name(f"{out.stem}.{n}{out.suffix}")
                 written = write_table(table, path, overwrite=args.overwrite)
-                print(f"wrote {written} ({len(table)} rows)", file=sys.stderr)
+                _say("wrote", f"{written} ({len(table)} rows)")
         except PhotometryError as exc:
             return _fail(str(exc))
     return 1 if failures else 0

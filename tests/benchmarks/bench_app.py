@@ -2,7 +2,7 @@
 
 Prints: launch to first painted frame in a pseudo-terminal (next to a bare `import textual.app`); F5 to result
 painted for r=50 and r=200 on 4096^2; thumbnail render of 8192^2 at 80x24 and 200x60; adding a row and scrolling
-with 10,000 rows in the table.
+with 10,000 rows in the table; what journaling one row (one write and an fsync) costs.
 """
 
 from __future__ import annotations
@@ -176,6 +176,31 @@ async def ten_thousand_rows(folder: Path):
               f"{statistics.median(scrolls) * 1e3:.0f} ms (max {max(scrolls) * 1e3:.0f} ms)")
 
 
+def journal_row_cost(folder: Path):
+    """One journal line written and fsync-ed, in the state folder's file system and in a temporary one."""
+    from regions import CirclePixelRegion, PixCoord
+
+    from tui.core import Session
+    from tui.core.journal import Journal, JournalStore
+
+    s = Session()
+    s.load_data(np.ones((50, 50)), label="img")
+    s.add_subset(CirclePixelRegion(PixCoord(20, 20), 5))
+    row = s.calculate()
+    for where in (JournalStore().folder / "bench", folder / "bench"):
+        journal = Journal(where / "bench.jsonl")
+        times = []
+        for _ in range(200):
+            t0 = time.perf_counter()
+            journal.append(row)
+            times.append(time.perf_counter() - t0)
+        journal.close()
+        (where / "bench.jsonl").unlink()
+        where.rmdir()
+        print(f"journal a row (write + fsync) in {where.parent}: median {statistics.median(times) * 1e3:.2f} ms, "
+              f"max {max(times) * 1e3:.2f} ms")
+
+
 if __name__ == "__main__":
     launch()
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,3 +208,4 @@ if __name__ == "__main__":
         asyncio.run(keypress_to_result(folder))
         thumbnail_render(folder)
         asyncio.run(ten_thousand_rows(folder))
+        journal_row_cost(folder)

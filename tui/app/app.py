@@ -64,6 +64,7 @@ class AperPhotApp(DialogFlows, App):
                 yield Thumbnail(ascii_mode=self._ascii, id="thumbnail")
                 yield Static(Text("loading…"), id="readout")
                 yield Static("", id="viewinfo")
+        yield Static("", id="journal-warning")
         yield ResultsTable(id="results")
         yield Footer(compact=True)
 
@@ -74,6 +75,14 @@ class AperPhotApp(DialogFlows, App):
     def main(self, selector: str, kind=None):
         """A widget of the main screen, even while a dialog is open."""
         return self.screen_stack[0].query_one(selector, kind)
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast: never markup (a label `[@click=app.quit]` stays text), never a raw control character."""
+        from tui.app.safe import safe
+
+        super().notify(safe(message, keep_newlines=True), title=safe(title), severity=severity, timeout=timeout,
+                       markup=False)
 
     # -- loading -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -121,6 +130,8 @@ class AperPhotApp(DialogFlows, App):
         for error in errors:
             self.notify(error, title="Not loaded", severity="error", timeout=10)
         self._show_notices()
+        if notice := store.privacy_notice():
+            self.notify(notice, severity="warning", timeout=10)
         orphans = store.orphans()
         if self._resume:
             source = orphans[0] if orphans else store.newest_done()
@@ -128,7 +139,8 @@ class AperPhotApp(DialogFlows, App):
                 self.notify("--resume: there is no journal to restore", severity="warning")
             self._start_journal(restore=source, retire=orphans[1:])
         elif orphans:
-            count = sum(1 for _ in open(orphans[0], encoding="utf-8"))
+            with open(orphans[0], "rb") as journal:  # bytes: a damaged line must not stop the count
+                count = sum(1 for line in journal if line.strip())
 
             def answer(yes: bool | None) -> None:
                 self._start_journal(restore=orphans[0] if yes else None, retire=orphans if not yes else orphans[1:])
@@ -151,13 +163,28 @@ class AperPhotApp(DialogFlows, App):
             for path in retire:
                 self.store.retire(path)
             live = self.store.live_path() if restore is None else self.store.adopt(restore)
-            if restore is not None:
-                count = self.session.replay_journal(live)
-                self.notify(f"Restored {count} result(s).", title="Journal")
-            self.session.attach_journal(live)
+            if restore is None:
+                self.session.attach_journal(live)
+            else:
+                replay = self.session.restore_journal(live)
+                self.notify(f"Restored {len(replay.rows)} result(s).", title="Journal")
+                self._show_notices()
         except (PhotometryError, OSError) as exc:
-            self.notify(f"Results will not be journaled: {exc}", severity="warning", timeout=10)
+            self._journal_warning(str(exc))
+        else:
+            self._journal_warning(self.session.journal_error)
         self.main("#results", ResultsTable).reset(self.session.result_rows)
+
+    def _journal_warning(self, error: str | None) -> None:
+        """A line that stays on screen while results are not being journaled, until writing works again or the
+        user exports them."""
+        from tui.app.safe import safe_rich
+
+        banner = self.main("#journal-warning", Static)
+        banner.set_class(error is not None, "-shown")
+        if error is not None:
+            banner.update(safe_rich(f"Results are not being journaled: {error}. ctrl+s exports them; "
+                                    f"each calculate tries the journal again."))
 
     # -- selections and fields -----------------------------------------------------------------------
     def _refresh_choices(self) -> None:
@@ -234,6 +261,7 @@ class AperPhotApp(DialogFlows, App):
 
     # -- thumbnail -----------------------------------------------------------------------------------
     def _overlays(self) -> tuple:
+        from tui.app.safe import safe
         from tui.app.widgets.render import Overlay
         from tui.core import PhotometryError
 
@@ -246,7 +274,7 @@ class AperPhotApp(DialogFlows, App):
                 continue  # a sky region on an image without WCS: nothing to draw
             kind = ("selected" if label == s.selected_subset else
                     "background" if label == s.inputs.background_region else "other")
-            overlays.append(Overlay(region, kind, label))
+            overlays.append(Overlay(region, kind, safe(label)))
         overlays.sort(key=lambda o: o.kind == "selected")  # the selected outline on top
         return tuple(overlays)
 
@@ -323,6 +351,7 @@ class AperPhotApp(DialogFlows, App):
                         title="New results table", severity="warning", timeout=12)
         else:
             table.add_result(row)
+        self._journal_warning(s.journal_error)
 
     def _show_notices(self, skip_new_table: bool = False) -> None:
         for notice in self.session.pop_notices():
@@ -362,9 +391,11 @@ class AperPhotApp(DialogFlows, App):
     def on_unmount(self) -> None:
         if self.session is not None:
             live = self.session.journal_path
-            self.session.close()
-            if live is not None and self.store is not None:
-                self.store.retire(live)
+            if self.session.close() and live is not None and self.store is not None:
+                try:
+                    self.store.retire(live)
+                except OSError:
+                    pass  # left as a live journal: the next start offers to restore it, so nothing is lost
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

@@ -74,6 +74,7 @@ class DialogFlows:
                    else self.session.archived_results[request.archived])
         if request.archived is None:
             self._unsaved = 0
+            self._journal_warning(None)  # the results are safe in the export: the user has acted
         self._last_export = request.path
         self.notify(f"Saved {rows} row(s) to {written.resolve()}", title="Exported", timeout=8)
 

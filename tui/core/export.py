@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -43,6 +44,42 @@ def format_for(path: Path) -> str:
 
 # Formats that store SkyCoord and Time columns themselves; the others get plain columns.
 MIXIN_FORMATS = ("ascii.ecsv", "fits")
+# Characters a format cannot hold in a text cell, written as escapes (\x1b, \u202e; a backslash as \\) that
+# read_table turns back into the exact text. XML (VOTable, HTML) forbids most C0 controls and turns CR into LF;
+# FITS strings are printable ASCII; a fixed-width text table is one line per row with | between cells; ECSV and
+# CSV hold any character but those that Python's line splitting breaks a row at (CR, VT, FF, FS, GS, RS, NEL, LS,
+# PS). Every other character, ESC and bidi controls included, is written as it is.
+_XML = re.compile(r"[\\\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_LINES = re.compile(r"[\\\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
+_CANNOT_HOLD = {
+    "votable": _XML,
+    "ascii.html": _XML,
+    "fits": re.compile(r"[^\x20-\x5b\x5d-\x7e]"),
+    "ascii.fixed_width": re.compile(r"[\\|\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]"),
+    "ascii.ecsv": _LINES,
+    "ascii.csv": _LINES,
+}
+_ESCAPED = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if code == 0x5C:
+        return "\\\\"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+_EDGE_SPACES = re.compile(r"^ +| +$")  # every reader strips them
+
+
+def escape_cells(values, fmt: str) -> list[str]:
+    return [_EDGE_SPACES.sub(lambda m: "\\x20" * len(m.group()), _CANNOT_HOLD[fmt].sub(_escape, str(v)))
+            for v in values]
+
+
+def unescape_cells(values) -> list[str]:
+    return [_ESCAPED.sub(lambda m: "\\" if m.group(1) == "\\" else chr(int(m.group(1)[1:], 16)), str(v))
+            for v in values]
 
 
 def writable(table: QTable, fmt: str) -> QTable:
@@ -60,6 +97,8 @@ def writable(table: QTable, fmt: str) -> QTable:
             out.add_column(col.spherical.lat.to(u.deg), name=f"{name}_dec", index=index + 1)
         elif fmt not in MIXIN_FORMATS and isinstance(col, Time):
             out[name] = Column(col.utc.isot, name=name)
+        elif fmt in _CANNOT_HOLD and getattr(col, "dtype", None) is not None and col.dtype.kind == "U":
+            out[name] = Column(escape_cells(col, fmt), name=name, dtype=str)
     return out
 
 
@@ -69,7 +108,12 @@ def read_table(path: str | os.PathLike) -> QTable:
     fmt = format_for(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return QTable.read(path, format=fmt, **({"astropy_native": True} if fmt == "fits" else {}))
+        table = QTable.read(path, format=fmt, **({"astropy_native": True} if fmt == "fits" else {}))
+    if fmt in _CANNOT_HOLD:
+        for name in table.colnames:
+            if getattr(table[name], "dtype", None) is not None and table[name].dtype.kind in "US":
+                table[name] = Column(unescape_cells(table[name]), name=name, dtype=str)
+    return table
 
 
 def write_table(table: QTable | None, path: str | os.PathLike, overwrite: bool = False) -> Path:

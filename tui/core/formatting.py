@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import astropy.units as u
 from astropy.coordinates import SkyCoord
@@ -22,6 +23,31 @@ TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum
 ERROR_OF = {"aperture_sum": "aperture_sum_err", "aperture_sum_counts": "aperture_sum_counts_err",
             "background": "background_err"}
 FORMATS = {"npix": ".1f", "xcenter": ".2f", "ycenter": ".2f", "snr": ".1f"}
+
+
+# Characters that act on a terminal or hide and reorder text: C0 controls, DEL, C1 controls (Cc), Unicode format
+# characters such as bidi overrides and isolates, zero-width spaces and joiners, the BOM and tag characters (Cf),
+# line and paragraph separators (Zl, Zp) and lone surrogates (Cs). A test checks this set against unicodedata.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\ud800-\udfff]"
+)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def safe_text(text, keep_newlines: bool = False) -> str:
+    """Text from a file, a header or typing, made safe to show on a terminal: every control or invisible
+    formatting character becomes a visible escape (ESC -> \\x1b, RLO -> \\u202e); everything else is kept
+    (`Étoile ★ α`). `keep_newlines` leaves line breaks of our own multi-line messages."""
+    text = str(text)
+    if keep_newlines:
+        return "\n".join(_UNSAFE.sub(_escape, line) for line in text.split("\n"))
+    return _UNSAFE.sub(_escape, text)
 
 
 def unit_text(unit) -> str:
@@ -49,7 +75,7 @@ def value_text(name: str, value, with_unit: bool = True) -> str:
     if isinstance(value, Time):
         return (value if value.scale == "utc" else value.utc).iso[:19]
     if isinstance(value, str):
-        return value
+        return safe_text(value)
     if isinstance(value, int) or name == "id":
         return str(int(value))
     fmt = FORMATS.get(name, ".4e")

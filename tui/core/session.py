@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import regions as rg
@@ -16,7 +17,7 @@ from tui.core.export import write_table
 from tui.core.formatting import unit_text
 from tui.core.images import Image
 from tui.core.inputs import Inputs
-from tui.core.journal import Journal, read_journal
+from tui.core.journal import Journal, Replay, read_journal
 from tui.core.results import Results
 from tui.core.subsets import Subset, check_shape, make_region, pixel_region, read_region_file
 
@@ -242,17 +243,41 @@ class Session:
     def restore(cls, path, journal: bool = True) -> "Session":
         """A session holding the results recorded in a journal (and journaling on to it)."""
         session = cls()
-        session.replay_journal(path)
         if journal:
-            session.attach_journal(path)
+            session.restore_journal(path)
+        else:
+            session.replay_journal(path)
         return session
 
-    def replay_journal(self, path) -> int:
-        """Add the results recorded in a journal, through the same compatibility rule; returns how many."""
-        rows = read_journal(path)
-        for row in rows:
+    def replay_journal(self, path) -> Replay:
+        """Add the results recorded in a journal, through the same compatibility rule. Damaged lines are skipped;
+        the Replay lists them (line number, reason), and a notice tells the user."""
+        replay = read_journal(path)
+        for row in replay.rows:
             self._results.add(row)
-        return len(rows)
+        if notice := replay.describe(path):
+            self.notices.append(notice)
+        return replay
+
+    def restore_journal(self, path) -> Replay:
+        """Replay a journal and journal on to it. One with damaged lines is kept as `<name>.damaged`, and its good
+        rows are written to a new journal at `path`, so the next start finds nothing to skip."""
+        path = Path(path).expanduser()
+        replay = read_journal(path)
+        if replay.skipped:
+            replay.damaged = path.with_name(path.name + ".damaged")
+            try:
+                os.replace(path, replay.damaged)
+            except OSError:
+                replay.damaged = None  # cannot move it: journal on after it, skipping the same lines next time
+        for row in replay.rows:
+            self._results.add(row)
+        if notice := replay.describe(path):
+            self.notices.append(notice)
+        self.attach_journal(path)
+        if replay.damaged is not None:
+            self._journal.append_many(replay.rows)  # a failure shows in journal_error; the rows are kept
+        return replay
 
     def attach_journal(self, path) -> None:
         """Append every later result to `path` as it is computed."""
@@ -264,10 +289,15 @@ class Session:
     def journal_path(self):
         return None if self._journal is None else self._journal.path
 
+    @property
+    def journal_error(self) -> str | None:
+        """Why the latest results could not be journaled (disk full, quota, ...), or None while all is written."""
+        return None if self._journal is None else self._journal.error
+
     def pop_notices(self) -> list[str]:
         notices, self.notices = self.notices, []
         return notices
 
-    def close(self) -> None:
-        if self._journal is not None:
-            self._journal.close()
+    def close(self) -> bool:
+        """Close the journal; False when rows could not be written to it (journal_error says why)."""
+        return True if self._journal is None else self._journal.close()

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from tui.app.safe import safe_rich
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -19,7 +20,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Text(self.question))
+            yield Static(safe_rich(self.question, keep_newlines=True))
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="primary", compact=True)
                 yield Button(f"{self.no} (n)", id="no", compact=True)

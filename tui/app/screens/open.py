@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree, Input, Label, Static
 
+from tui.app.safe import safe
+
 SHOWN = (".fits", ".fit", ".fts", ".fz", ".gz", ".reg", ".crtf")
 
 
@@ -32,10 +34,15 @@ class PathSuggester(Suggester):
                            if p.name.startswith(stem) and not p.name.startswith("."))
         except OSError:
             return None
+        # A name holding control characters is never put into the field raw; the tree shows it escaped.
+        names = [n for n in names if safe(n) == n]
         return value + names[0][len(stem):] if names else None
 
 
 class FitsTree(DirectoryTree):
+    def process_label(self, label):
+        return super().process_label(safe(label) if isinstance(label, str) else label)
+
     def filter_paths(self, paths):
         return [p for p in paths if p.is_dir() and not p.name.startswith(".")
                 or p.suffix.lower() in SHOWN]

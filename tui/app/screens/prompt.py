@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.app.safe import safe_rich
+
 
 class PromptScreen(ModalScreen[str | None]):
     AUTO_FOCUS = "#answer"
@@ -20,7 +22,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Text(self.question))
+            yield Static(safe_rich(self.question, keep_newlines=True))
             yield Input(self.value, placeholder=self.placeholder, id="answer", select_on_focus=True)
             yield Static(Text("Enter accepts, Esc cancels", style="dim"))
 

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from tui.app.safe import safe_rich
+
 
 @dataclass
 class RegionForm:
@@ -37,7 +39,7 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(f"New region on {self.data_label} (0-based pixels)"))
+            yield Label(safe_rich(f"New region on {self.data_label} (0-based pixels)"))
             with Horizontal(classes="row"):
                 yield Label("shape", classes="name")
                 yield Select([(s, s) for s in ("circle", "ellipse", "rectangle")], value="circle",

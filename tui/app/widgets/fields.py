@@ -7,6 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
+from tui.app.safe import safe_rich
+
 TYPED = "__typed__"  # the background source meaning "the value typed in the field"
 FIELDS = (("pixel_area", "Pixel area", "arcsec² per pixel"),
           ("counts_factor", "Counts fac", "data unit per count"),
@@ -45,7 +47,7 @@ class FieldsPanel(Vertical):
     def set_choices(self, select_id: str, labels, value, blank_prompt: str) -> None:
         select = self.query_one(f"#{select_id}", Select)
         with select.prevent(Select.Changed):
-            select.set_options([(Text(label), label) for label in labels])
+            select.set_options([(safe_rich(label), label) for label in labels])
             select.prompt = blank_prompt
             if value is not None and value in labels:
                 select.value = value
@@ -55,8 +57,8 @@ class FieldsPanel(Vertical):
         select = self.query_one("#bg-source", Select)
         options = [(Text("typed value"), TYPED)]
         for label in labels:
-            options += [(Text(f"median: {label}"), ("median", label)),
-                        (Text(f"clipped median: {label}"), ("sigma-clip", label))]
+            options += [(safe_rich(f"median: {label}"), ("median", label)),
+                        (safe_rich(f"clipped median: {label}"), ("sigma-clip", label))]
         with select.prevent(Select.Changed):
             select.set_options(options)
             select.value = (stat, region) if region in labels else TYPED
@@ -72,7 +74,7 @@ class FieldsPanel(Vertical):
     def mark(self, name: str, problem: str | None) -> None:
         field = self.query_one(f"#{name}", Input)
         field.set_class(problem is not None, "-invalid")
-        self.query_one("#field-error", Static).update(Text(problem or ""))
+        self.query_one("#field-error", Static).update(safe_rich(problem or ""))
 
 
 def _number_text(value) -> str:

@@ -7,6 +7,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui.app.safe import safe_rich
+
 
 class ResultPanel(VerticalScroll, can_focus=True):
     def compose(self):
@@ -17,11 +19,11 @@ class ResultPanel(VerticalScroll, can_focus=True):
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         for name, text in lines:
-            grid.add_row(Text(name), Text(text))
+            grid.add_row(Text(name), safe_rich(text))
         body = Table.grid()
-        body.add_row(Text(title, style="bold"))
+        body.add_row(safe_rich(title, style="bold"))
         if warning:  # above the numbers, so it cannot be missed at 80x24
-            body.add_row(Text(f"! {warning}", style="bold yellow"))
+            body.add_row(safe_rich(f"! {warning}", style="bold yellow"))
         body.add_row(grid)
         self.query_one("#result-body", Static).update(body)
         self.scroll_home(animate=False)
