@@ -77,8 +77,28 @@ def _fail(message: str) -> int:
     return 2
 
 
+NUMBER_OPTIONS = ("--background", "--pixel-area", "--counts-factor", "--flux-scaling")
+
+
+def _glue_negative_numbers(argv: list[str]) -> list[str]:
+    """`--background -1.5e-3` as `--background=-1.5e-3`: argparse takes a negative number in scientific notation
+    for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in NUMBER_OPTIONS and arg.startswith("-"):
+            try:
+                float(arg)
+            except ValueError:
+                pass
+            else:
+                out[-1] = f"{out[-1]}={arg}"
+                continue
+        out.append(arg)
+    return out
+
+
 def measure(argv: list[str]) -> int:
-    args = measure_parser().parse_args(argv)
+    args = measure_parser().parse_args(_glue_negative_numbers(argv))
     from tui.core import PhotometryError, Session
     from tui.core.export import write_table
     from tui.core.formatting import summary

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import Column, MaskedColumn, QTable
+from astropy.table import Column, MaskedColumn, QTable, Table
 from astropy.time import Time
 
 from tui.core.errors import PhotometryError
@@ -42,8 +42,10 @@ def format_for(path: Path) -> str:
     return fmt
 
 
-# Formats that store SkyCoord and Time columns themselves; the others get plain columns.
-MIXIN_FORMATS = ("ascii.ecsv", "fits")
+# FITS stores SkyCoord and Time columns itself, and STILTS reads them. Every other format gets plain columns:
+# astropy writes ECSV mixin columns with its own YAML tags (!astropy.units.Unit, ...) that other readers reject.
+MIXIN_FORMATS = ("fits",)
+_FRAME = re.compile(r"\(frame: ([a-z0-9_]+)\)")
 # Characters a format cannot hold in a text cell, written as escapes (\x1b, \u202e; a backslash as \\) that
 # read_table turns back into the exact text. XML (VOTable, HTML) forbids most C0 controls and turns CR into LF;
 # FITS strings are printable ASCII; a fixed-width text table is one line per row with | between cells; ECSV and
@@ -83,8 +85,8 @@ def unescape_cells(values) -> list[str]:
 
 
 def writable(table: QTable, fmt: str) -> QTable:
-    """A copy every format can hold: columns of None become fully masked, and outside ECSV and FITS a SkyCoord
-    becomes `<name>_ra` and `<name>_dec` in degrees and a Time an ISO string (what a spreadsheet can read)."""
+    """A copy every format can hold: columns of None become fully masked, and outside FITS a SkyCoord becomes
+    `<name>_ra` and `<name>_dec` in degrees (its frame in their description) and a Time an ISO string in UTC."""
     out = table.copy(copy_data=False)
     for name in out.colnames:
         col = out[name]
@@ -93,13 +95,17 @@ def writable(table: QTable, fmt: str) -> QTable:
         elif fmt not in MIXIN_FORMATS and isinstance(col, SkyCoord):
             index = out.colnames.index(name)
             out.remove_column(name)
-            out.add_column(col.spherical.lon.to(u.deg), name=f"{name}_ra", index=index)
-            out.add_column(col.spherical.lat.to(u.deg), name=f"{name}_dec", index=index + 1)
+            frame = col.frame.name
+            for offset, (axis, values) in enumerate((("ra", col.spherical.lon), ("dec", col.spherical.lat))):
+                out.add_column(Column(values.deg, name=f"{name}_{axis}", unit=u.deg,
+                                      description=f"{axis.upper()} of the aperture centre (frame: {frame})"),
+                               index=index + offset)
         elif fmt not in MIXIN_FORMATS and isinstance(col, Time):
-            out[name] = Column(col.utc.isot, name=name)
+            out[name] = Column(col.utc.isot, name=name, description="UTC, ISO 8601")
         elif fmt in _CANNOT_HOLD and getattr(col, "dtype", None) is not None and col.dtype.kind == "U":
             out[name] = Column(escape_cells(col, fmt), name=name, dtype=str)
-    return out
+    # A plain Table: Quantity columns become columns with a unit, which every ECSV and CSV reader understands.
+    return Table(out) if fmt.startswith("ascii.") else out
 
 
 def read_table(path: str | os.PathLike) -> QTable:
@@ -113,6 +119,28 @@ def read_table(path: str | os.PathLike) -> QTable:
         for name in table.colnames:
             if getattr(table[name], "dtype", None) is not None and table[name].dtype.kind in "US":
                 table[name] = Column(unescape_cells(table[name]), name=name, dtype=str)
+    return _with_mixins(table)
+
+
+def _with_mixins(table: QTable) -> QTable:
+    """SkyCoord and Time columns rebuilt from the plain `<name>_ra`/`<name>_dec` and ISO-time columns."""
+    for name in [n[:-3] for n in table.colnames if n.endswith("_ra") and f"{n[:-3]}_dec" in table.colnames]:
+        ra, dec = table[f"{name}_ra"], table[f"{name}_dec"]
+        if getattr(ra, "mask", None) is not None and np.any(ra.mask):
+            continue  # positions that are missing stay plain columns
+        match = _FRAME.search(getattr(ra.info, "description", None) or "")
+        coords = SkyCoord(np.asarray(ra.value if hasattr(ra, "unit") and ra.unit else ra, float),
+                          np.asarray(dec.value if hasattr(dec, "unit") and dec.unit else dec, float),
+                          unit="deg", frame=match.group(1) if match else "icrs")
+        index = table.colnames.index(f"{name}_ra")
+        table.remove_columns([f"{name}_ra", f"{name}_dec"])
+        table.add_column(coords, name=name, index=index)
+    if "timestamp" in table.colnames and getattr(table["timestamp"], "dtype", None) is not None \
+            and table["timestamp"].dtype.kind in "US":
+        try:
+            table["timestamp"] = Time([str(v) for v in table["timestamp"]], format="isot", scale="utc")
+        except ValueError:
+            pass  # not ours: left as text
     return table
 
 

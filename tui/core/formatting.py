@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
@@ -76,7 +77,7 @@ def value_text(name: str, value, with_unit: bool = True) -> str:
         return (value if value.scale == "utc" else value.utc).iso[:19]
     if isinstance(value, str):
         return safe_text(value)
-    if isinstance(value, int) or name == "id":
+    if isinstance(value, (int, np.integer)) or name == "id":
         return str(int(value))
     fmt = FORMATS.get(name, ".4e")
     if isinstance(value, u.Quantity):

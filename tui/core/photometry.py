@@ -124,6 +124,7 @@ def _q(value: float | None, unit):
     return u.Quantity(value, unit)  # half the cost of value * unit, and rows are built per aperture
 
 
+@np.errstate(over="ignore")  # an overflow is refused by name below, not printed as a NumPy warning
 def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: str,
             background: Background | None = None, dq_flags: int | None = None) -> dict:
     """One result row without its id. `inputs` must be validated (floats); `background`, when it came from a
@@ -177,6 +178,7 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
         mag = _q(-2.5 * math.log10(ratio) if ratio > 0 else math.nan, u.mag)
         scaling = _q(f, unit)
 
+    _refuse_overflow(what, inputs, rawsum, (mean, std, median, vmin, vmax), aperture_sum, pixarea_tot, counts, mag)
     x, y = region_center(region)
     sky = image.wcs.pixel_to_world(x, y) if image.wcs is not None else None
     return {
@@ -207,6 +209,29 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
         "background_npix": background.npix,
         "background_stat": background.stat,
     }
+
+
+def _refuse_overflow(what: str, inputs: Inputs, rawsum: float, stats, aperture_sum, pixarea_tot, counts, mag):
+    """An input that drives a result to infinity is refused by name, rather than giving an inf nobody explains."""
+    from tui.core.inputs import FIELD_TITLES
+
+    def infinite(*values) -> bool:
+        return any(v is not None and math.isinf(float(getattr(v, "value", v))) for v in values)
+
+    culprit = column = None
+    if infinite(rawsum, *stats):
+        if not inputs.background:
+            raise PhotometryError(f"the data in {what} are too large: their sum overflows to infinity")
+        culprit, column = "background", "the background-subtracted values"
+    elif infinite(aperture_sum, pixarea_tot):
+        culprit, column = "pixel_area", "aperture_sum"
+    elif infinite(counts):
+        culprit, column = "counts_factor", "aperture_sum_counts"
+    elif infinite(mag):
+        culprit, column = "flux_scaling", "aperture_sum_mag"
+    if culprit is not None:
+        raise PhotometryError(f"{FIELD_TITLES[culprit]}: {getattr(inputs, culprit):g} makes {column} of {what} "
+                              f"overflow to infinity; check the value")
 
 
 def _raw_variance(image: Image, large, w, good, rawsum: float, unit, c: float, background: Background) -> float:

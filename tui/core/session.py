@@ -67,7 +67,7 @@ class Session:
 
     def add_subset(self, region, label: str | None = None, origin: str | None = None) -> str:
         """Add a region; returns its subset label. `origin`: the data label a pixel region was drawn on."""
-        check_shape(region)
+        check_shape(region, label)
         if origin is not None:
             self._image(origin)
         if label is not None and label in self.subsets:

@@ -50,13 +50,41 @@ def shape_name(region) -> str:
     return type(region).__name__.replace("PixelRegion", "").replace("SkyRegion", "").lower()
 
 
-def check_shape(region) -> None:
+_SIZES = ("radius", "inner_radius", "outer_radius", "width", "height", "inner_width", "outer_width",
+          "inner_height", "outer_height", "angle")
+
+
+def _numbers(region):
+    """(what, value) for every number that defines a region."""
+    center = getattr(region, "center", None)
+    points = [("centre", center)] if center is not None else []
+    vertices = getattr(region, "vertices", None)
+    if vertices is not None:
+        points += [(f"vertex {i + 1}", v) for i, v in enumerate(vertices)]
+    for what, point in points:
+        if isinstance(point, rg.PixCoord):
+            yield f"{what} x", float(point.x)
+            yield f"{what} y", float(point.y)
+        else:
+            yield f"{what} longitude", float(point.spherical.lon.deg)
+            yield f"{what} latitude", float(point.spherical.lat.deg)
+    for name in _SIZES:
+        value = getattr(region, name, None)
+        if value is not None:
+            yield name.replace("_", " "), float(getattr(value, "value", value))
+
+
+def check_shape(region, name: str | None = None) -> None:
+    """Refuse what cannot be measured: not a region, an unsupported shape, a NaN or infinite number."""
     if not isinstance(region, rg.Region):
         raise PhotometryError(f"not a region: {type(region).__name__}")
     if not isinstance(region, APERTURE_SHAPES + ANNULUS_SHAPES):
         raise PhotometryError(
             f"{shape_name(region)} regions are not supported; use a circle, ellipse, rectangle, polygon or annulus"
         )
+    for what, value in _numbers(region):
+        if not np.isfinite(value):
+            raise PhotometryError(f"{name or shape_name(region)}: its {what} is {value}, not a finite number")
 
 
 def region_text(region) -> str | None:
@@ -81,11 +109,12 @@ def read_region_file(path: str | Path) -> tuple[list[tuple[rg.Region, str | None
     # The parsers warn about each line they skip: the user should hear of it, once, in our words.
     notes = [f"{path.name}: {w.message}" for w in caught]
     usable = []
-    for region in found:
+    for number, region in enumerate(found, start=1):
+        text = region_text(region)
         try:
-            check_shape(region)
+            check_shape(region, f"region {number} ({shape_name(region)}{f' {text!r}' if text else ''})")
         except PhotometryError as exc:
-            notes.append(f"{path.name}: skipped a region: {exc}")
+            notes.append(f"{path.name}: skipped {exc}")
             continue
         usable.append(region)
     if not usable:
