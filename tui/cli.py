@@ -46,7 +46,9 @@ def measure_parser() -> argparse.ArgumentParser:
     p.add_argument("--counts-factor", type=float, metavar="C", help="data unit per count (default: auto-fill)")
     p.add_argument("--flux-scaling", type=float, metavar="F", help="in the data unit (default: auto-fill)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the table (.ecsv .csv .fits .vot .html .txt)")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT (and profile files) if they exist")
+    p.add_argument("--profiles", metavar="DIR",
+                   help="also write each (image, region)'s radial profile and curve of growth as ECSV files in DIR")
     return p
 
 
@@ -139,6 +141,12 @@ def measure(argv: list[str]) -> int:
                 continue
             if warning := damage_warning(row):
                 _say("warning", warning)
+            if args.profiles:
+                try:
+                    write_profiles(session, data, subset, Path(args.profiles), args.overwrite)
+                except PhotometryError as exc:
+                    failures += 1
+                    _say("skipped", f"profiles of {subset} on {data}: {exc}")
     tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
     tables = [t for t in tables if t is not None]
     if not tables:
@@ -157,6 +165,22 @@ def measure(argv: list[str]) -> int:
         except PhotometryError as exc:
             return _fail(str(exc))
     return 1 if failures else 0
+
+
+def file_label(text: str) -> str:
+    """A label as part of a file name: path separators and control characters replaced."""
+    from tui.core.formatting import safe_text
+
+    return safe_text(text).replace("/", "_").replace("\\", "_").replace(os.sep, "_")
+
+
+def write_profiles(session, data: str, subset: str, folder: Path, overwrite: bool) -> None:
+    from tui.core.export import write_table
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{file_label(data)}__{file_label(subset)}"
+    write_table(session.radial_profile(data=data, subset=subset), folder / f"{stem}.profile.ecsv", overwrite)
+    write_table(session.curve_of_growth(data=data, subset=subset), folder / f"{stem}.growth.ecsv", overwrite)
 
 
 def run_app(argv: list[str]) -> int:

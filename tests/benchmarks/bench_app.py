@@ -2,7 +2,7 @@
 
 Prints: launch to first painted frame in a pseudo-terminal (next to a bare `import textual.app`); F5 to result
 painted for r=50 and r=200 on 4096^2; thumbnail render of 8192^2 at 80x24 and 200x60; adding a row and scrolling
-with 10,000 rows in the table; what journaling one row (one write and an fsync) costs.
+with 10,000 rows in the table; the profile view's numbers and repaint; what journaling one row (one write and an fsync) costs.
 """
 
 from __future__ import annotations
@@ -176,6 +176,37 @@ async def ten_thousand_rows(folder: Path):
               f"{statistics.median(scrolls) * 1e3:.0f} ms (max {max(scrolls) * 1e3:.0f} ms)")
 
 
+async def profile_view(folder: Path):
+    """F6 on a 4096x4096 image: the numbers (in a worker) and the view's repaint, at 80x24 and 200x60 (issue 6)."""
+    from tui.app.app import AperPhotApp
+    from tui.app.widgets.plot import PlotView
+
+    path = folder / "img4096.fits"
+    if not path.exists():
+        big_fits(folder, 4096, path.name)
+    reg = folder / "p.reg"
+    reg.write_text("image\ncircle(2048.3,2047.6,50) # text={r50}\ncircle(2048.3,2047.6,200) # text={r200}\n")
+    for size in ((80, 24), (200, 60)):
+        app = AperPhotApp(images=[path], region_files=[reg], state_dir=str(folder / "state"))
+        async with app.run_test(size=size) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            for label in ("r50", "r200"):
+                app.session.select_subset(label)
+                t0 = time.perf_counter()
+                await pilot.press("f6")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                opened = time.perf_counter() - t0
+                plots = list(app.screen.query(PlotView))
+                repaints = [await until_painted(app, lambda: [p.refresh() for p in plots]) for _ in range(10)]
+                print(f"profile view {size[0]}x{size[1]}, {label}: open with numbers {opened * 1e3:.0f} ms "
+                      f"(through the Pilot); repaint median {statistics.median(repaints) * 1e3:.1f} ms, "
+                      f"max {max(repaints) * 1e3:.1f} ms")
+                await pilot.press("escape")
+                await pilot.pause()
+
+
 def journal_row_cost(folder: Path):
     """One journal line written and fsync-ed, in the state folder's file system and in a temporary one."""
     from regions import CirclePixelRegion, PixCoord
@@ -208,4 +239,5 @@ if __name__ == "__main__":
         asyncio.run(keypress_to_result(folder))
         thumbnail_render(folder)
         asyncio.run(ten_thousand_rows(folder))
+        asyncio.run(profile_view(folder))
         journal_row_cost(folder)

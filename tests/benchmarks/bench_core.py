@@ -1,7 +1,7 @@
 """Core speed figures (issue 2). Run by hand: python tests/benchmarks/bench_core.py
 
 Prints: calculate vs the bare `regions` sequence vs a numpy bounding-box sum on 4096^2 float32; what an error
-array and a DQ array add to calculate (issue 7); opening an 8192^2 FITS and measuring one r=50 aperture (wall time,
+array and a DQ array add to calculate (issue 7); profile, curve of growth and fit (issue 6); opening an 8192^2 FITS and measuring one r=50 aperture (wall time,
 peak RSS, in a fresh process); 1000 r=10 apertures.
 """
 
@@ -88,6 +88,29 @@ def error_and_dq_cost():
         print(f"{radius:>7} {t_plain * 1e3:>8.2f} {t_full * 1e3:>8.2f} {(t_full / t_plain - 1) * 100:>6.0f}%")
 
 
+def profile_cost():
+    """Radial profile + curve of growth + Gaussian fit about one aperture (issue 6: under 30 ms at r=50, 100 at 200)."""
+    rng = np.random.default_rng(6)
+    size = 4096
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    data = rng.normal(10.0, 1.0, (size, size)).astype(np.float32)
+    data += (1000 * np.exp(-((xx - 2048.3) ** 2 + (yy - 2047.6) ** 2) / (2 * 3.0**2))).astype(np.float32)
+    del xx, yy
+    s = Session()
+    s.load_data(data, label="big")
+    print("profile + curve of growth + fit on 4096x4096 float32 (best of N, ms)")
+    print(f"{'radius':>7} {'profile':>8} {'growth':>8} {'fit':>8} {'all':>8} {'summary':>8}")
+    for radius in (50, 200):
+        label = s.add_subset(CirclePixelRegion(PixCoord(2048.3, 2047.6), radius))
+        repeat = 20 if radius <= 50 else 5
+        t_p = best(lambda: s.radial_profile(subset=label, background=10.0), repeat)
+        t_g = best(lambda: s.curve_of_growth(subset=label, background=10.0), repeat)
+        t_f = best(lambda: s.profile_fit(subset=label, background=10.0), repeat)
+        t_s = best(lambda: s.profile_summary(subset=label, background=10.0), repeat)
+        print(f"{radius:>7} {t_p * 1e3:>8.1f} {t_g * 1e3:>8.1f} {t_f * 1e3:>8.1f} {(t_p + t_g + t_f) * 1e3:>8.1f} "
+              f"{t_s * 1e3:>8.1f}")
+
+
 CHILD = """
 import sys, time
 t0 = time.perf_counter()
@@ -138,5 +161,6 @@ def many_apertures():
 if __name__ == "__main__":
     calculate_vs_bare()
     error_and_dq_cost()
+    profile_cost()
     open_big_fits()
     many_apertures()

@@ -36,6 +36,8 @@ class AperPhotApp(DialogFlows, App):
         Binding("ctrl+s", "export", "Export", priority=True),
         Binding("ctrl+o", "open", "Open", priority=True),
         Binding("ctrl+n", "new_region", "Region", priority=True),
+        Binding("f6", "profile", "Profile", priority=True),
+        Binding("f7", "recenter", "Recentre", show=False, priority=True),
         Binding("f1", "help", "Help", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -209,6 +211,16 @@ class AperPhotApp(DialogFlows, App):
             self._update_background()
             self._draw_overlays()
 
+    def select_data(self, label: str) -> None:
+        """Select an image from anywhere (the profile view's keys): the main screen follows."""
+        self._data_selected(label)
+        self._refresh_choices()
+
+    def select_subset(self, label: str) -> None:
+        self.session.select_subset(label)
+        self._refresh_choices()
+        self._draw_overlays()
+
     def _data_selected(self, label: str) -> None:
         s = self.session
         s.select_data(label)
@@ -363,6 +375,39 @@ class AperPhotApp(DialogFlows, App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    def action_profile(self) -> None:
+        from tui.app.screens.profile import ProfileScreen  # its plots need numpy: not before the first frame
+
+        if isinstance(self.screen, ProfileScreen):
+            self.pop_screen()
+            return
+        s = self.session
+        if s is None or s.selected_data is None or s.selected_subset is None:
+            self.notify("Load an image and a region first (ctrl+o, ctrl+n).", severity="warning")
+            return
+        self.push_screen(ProfileScreen())
+
+    def action_recenter(self) -> None:
+        """Move the selected subset to its centroid on the selected image; the thumbnail follows."""
+        import math
+
+        from tui.core import PhotometryError
+
+        s = self.session
+        if s is None or s.selected_data is None or s.selected_subset is None:
+            self.notify("Load an image and a region first (ctrl+o, ctrl+n).", severity="warning")
+            return
+        try:
+            dx, dy = s.recenter()
+        except PhotometryError as exc:
+            self.notify(str(exc), title="Not recentred", severity="error", timeout=8)
+            return
+        self._draw_overlays()
+        self.notify(f"{s.selected_subset} moved {math.hypot(dx, dy):.2f} pix to its centroid "
+                    f"(dx {dx:+.2f}, dy {dy:+.2f}).", title="Recentred", timeout=5)
+        if hasattr(self.screen, "update_view"):  # the profile view follows
+            self.screen.update_view()
+
     def action_dq_flags(self) -> None:
         if self.session is None:
             return
@@ -405,6 +450,9 @@ class AperPhotApp(DialogFlows, App):
             ("Open file", "Load a FITS image or a region file (ctrl+o)", self.action_open),
             ("New region (form)", "Type a region's centre and size (ctrl+n)", self.action_new_region),
             ("Help", "Keys and workflow (F1)", self.action_help),
+            ("Profile view", "Radial profile, Gaussian FWHM, curve of growth and centroid of the subset (F6)",
+             self.action_profile),
+            ("Recentre subset", "Move the selected subset to its centroid on the image (F7)", self.action_recenter),
             ("DQ flags", "Which data-quality flags make a pixel bad (default: per telescope)",
              self.action_dq_flags),
             ("Focus image", "Move the keyboard to the image thumbnail",

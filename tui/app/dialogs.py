@@ -45,14 +45,21 @@ class DialogFlows:
                          numbers["angle"], form.label.strip())
 
     def action_export(self) -> None:
+        """The results tables; in the profile view, the profile and the curve of growth come first."""
         s = self.session
-        if s is None or (s.get_aperture_photometry_results() is None and not s.archived_results):
-            self.notify("Nothing to export yet: press F5 to calculate first.", severity="warning")
+        in_profile = hasattr(self.screen, "update_view")
+        if s is None or (not s.result_rows and not s.archived_results and not in_profile):
+            self.notify("Nothing to export yet: press F5 to calculate first (or F6, then ctrl+s, for a profile).",
+                        severity="warning")
             return
         tables = []
         if s.result_rows:
             tables.append((f"current table ({len(s.result_rows)} rows)", None))
         tables += [(f"archived table {i + 1} ({len(t)} rows)", i) for i, t in enumerate(s.archived_results)]
+        if s.selected_data is not None and s.selected_subset is not None:
+            where = f"{s.selected_subset} on {s.selected_data}"
+            profiles = [(f"radial profile of {where}", "profile"), (f"curve of growth of {where}", "growth")]
+            tables = profiles + tables if in_profile else tables + profiles
         self.push_screen(ExportScreen(tables, self._last_export), self._export)
 
     def _export(self, request: ExportRequest | None, overwrite: bool = False) -> None:
@@ -65,13 +72,19 @@ class DialogFlows:
             self.push_screen(ConfirmScreen(f"{target} exists. Replace it?", yes="Replace", no="Keep"),
                              lambda yes: self._export(request, True) if yes else None)
             return
+        s = self.session
         try:
-            written = self.session.export_results(target, overwrite=overwrite, archived=request.archived)
+            if request.archived in ("profile", "growth"):
+                from tui.core.export import write_table
+
+                table = s.radial_profile() if request.archived == "profile" else s.curve_of_growth()
+                written, rows = write_table(table, target, overwrite=overwrite), len(table)
+            else:
+                written = s.export_results(target, overwrite=overwrite, archived=request.archived)
+                rows = len(s.result_rows if request.archived is None else s.archived_results[request.archived])
         except PhotometryError as exc:
             self.notify(f"{exc}. Your results are kept.", title="Not exported", severity="error", timeout=10)
             return
-        rows = len(self.session.result_rows if request.archived is None
-                   else self.session.archived_results[request.archived])
         if request.archived is None:
             self._unsaved = 0
             self._journal_warning(None)  # the results are safe in the export: the user has acted

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import astropy.units as u
 import regions as rg
 from astropy.io import fits
 from astropy.table import QTable
 
-from tui.core import images, metadata, photometry
+from tui.core import images, metadata, photometry, profiles, quality
 from tui.core.errors import PhotometryError
 from tui.core.export import write_table
 from tui.core.formatting import unit_text
@@ -19,7 +21,7 @@ from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.journal import Journal, Replay, read_journal
 from tui.core.results import Results
-from tui.core.subsets import Subset, check_shape, make_region, pixel_region, read_region_file
+from tui.core.subsets import Subset, check_shape, make_region, moved_sky, pixel_region, read_region_file
 
 
 class Session:
@@ -179,9 +181,9 @@ class Session:
         return label
 
     # -- photometry -----------------------------------------------------------------------------------
-    def calculate(self, data=None, subset=None, background=None, pixel_area=None, counts_factor=None,
-                  flux_scaling=None) -> dict:
-        """Measure a subset on an image, append the row and return it. Bad input changes nothing."""
+    def _prepare(self, data, subset, background=None, **fields):
+        """What a measurement needs, by calculate's rules: the selection by default, the inputs auto-filled for
+        another image, the background region's estimate unless a background is given. Raises for bad input."""
         data = self._require(data or self.selected_data, "data")
         subset = self._require(subset or self.selected_subset, "subset")
         image, chosen = self._image(data), self._subset(subset)
@@ -193,8 +195,14 @@ class Session:
             estimate = self.background_estimate(data)
             background = estimate.value
             base = replace(base, background=background)
-        inputs = base.validated(background=background, pixel_area=pixel_area,
-                                counts_factor=counts_factor, flux_scaling=flux_scaling)
+        inputs = base.validated(background=background, **fields)
+        return data, subset, image, chosen, base, inputs, estimate
+
+    def calculate(self, data=None, subset=None, background=None, pixel_area=None, counts_factor=None,
+                  flux_scaling=None) -> dict:
+        """Measure a subset on an image, append the row and return it. Bad input changes nothing."""
+        data, subset, image, chosen, base, inputs, estimate = self._prepare(
+            data, subset, background, pixel_area=pixel_area, counts_factor=counts_factor, flux_scaling=flux_scaling)
         if chosen.origin is not None and chosen.origin != data and not chosen.is_sky:
             self.notices.append(f"{subset} is in pixel coordinates of {chosen.origin}; "
                                 f"used unchanged on {data}, which has no common sky frame")
@@ -209,6 +217,77 @@ class Session:
             self._journal.append(stored)
         self.inputs, self.selected_data, self.selected_subset = base, data, subset
         return stored
+
+    # -- judging the aperture -------------------------------------------------------------------------
+    def _profile_input(self, data, subset, background):
+        data, subset, image, chosen, _, inputs, _ = self._prepare(data, subset, background)
+        return image, pixel_region(chosen, image), float(inputs.background), f"{subset} on {data}", inputs
+
+    def radial_profile(self, data=None, subset=None, background=None, raw=False, bin_width=1.0,
+                       max_radius=None) -> QTable:
+        """Background-subtracted radial profile about the subset's centre: binned (`radius`, `profile`, `npix`) or
+        one row per pixel (`raw=True`); out to twice the subset's largest semi-axis unless `max_radius` is given."""
+        image, region, bg, what, _ = self._profile_input(data, subset, background)
+        return profiles.radial_profile(image, region, bg, what, raw, bin_width, max_radius, self.dq_flags)
+
+    def curve_of_growth(self, data=None, subset=None, background=None, radii=None) -> QTable:
+        """`radius`, `aperture_sum` (exact circles on the subset's centre, calculate's units and pixel-area rule)
+        and `fraction` of the sum at the largest radius; radii 1, 2, ... up to the largest semi-axis by default."""
+        image, region, bg, what, inputs = self._profile_input(data, subset, background)
+        return profiles.curve_of_growth(image, region, bg, what, float(inputs.pixel_area), radii, self.dq_flags)
+
+    def profile_fit(self, data=None, subset=None, background=None) -> dict:
+        """A Gaussian fitted to the binned profile: fwhm (and fwhm_arcsec with a pixel area), amplitude, sigma,
+        success and message. A failed fit says why; it does not raise."""
+        image, region, bg, what, inputs = self._profile_input(data, subset, background)
+        profile = profiles.radial_profile(image, region, bg, what, dq_flags=self.dq_flags)
+        return profiles.gaussian_fit(profile, float(inputs.pixel_area))
+
+    def centroid(self, data=None, subset=None, background=None) -> tuple[float, float]:
+        """Intensity-weighted centroid inside the subset, iterated until it moves less than 0.01 pix (10 at most)."""
+        image, region, bg, what, _ = self._profile_input(data, subset, background)
+        return profiles.centroid(image, region, bg, what, self.dq_flags)
+
+    def recenter(self, subset: str | None = None, data: str | None = None) -> tuple[float, float]:
+        """Move a subset to its centroid on an image; returns the shift (dx, dy) in pixels. A sky subset stays in sky
+        coordinates (moved through the image's WCS). Rows already measured keep their centres."""
+        subset = self._require(subset or self.selected_subset, "subset")
+        image, region, bg, what, _ = self._profile_input(data, subset, None)
+        x0, y0 = photometry.region_center(region)
+        x, y = profiles.centroid(image, region, bg, what, self.dq_flags)
+        chosen = self.subsets[subset]
+        if chosen.is_sky:
+            new = moved_sky(chosen.region, image.wcs, x - x0, y - y0)
+        else:
+            new = profiles.moved(region, x, y)
+        self.subsets[subset] = replace(chosen, region=new)
+        return x - x0, y - y0
+
+    def profile_summary(self, data=None, subset=None, background=None) -> dict:
+        """HWHM, the radius holding 90% of the flux within twice the largest semi-axis, the fraction of that flux
+        the aperture holds, and the centroid's offset from the subset centre, with a sentence for the user."""
+        image, region, bg, what, inputs = self._profile_input(data, subset, background)
+        outer = 2 * profiles.largest_semi_axis(region)
+        step = max(1, math.ceil(outer / 100))
+        radii = np.arange(step, math.ceil(outer) + step, step, dtype=float)
+        growth = profiles.curve_of_growth(image, region, bg, what, 0.0, radii, self.dq_flags)
+        profile = profiles.radial_profile(image, region, bg, what, dq_flags=self.dq_flags)
+        fit = profiles.gaussian_fit(profile, float(inputs.pixel_area))
+        weights = photometry.sum_weights(region)
+        large, small = weights.get_overlap_slices(image.shape)
+        cutout = image.data[large].astype(np.float64)
+        good = ~quality.bad_pixels(image, large, cutout, self.dq_flags)
+        held = float(np.sum(weights.data[small] * (cutout - bg), where=good))
+        result = profiles.summary(fit, growth, held)
+        x0, y0 = photometry.region_center(region)
+        try:
+            x, y = profiles.centroid(image, region, bg, what, self.dq_flags)
+            result["centroid_offset"] = (x - x0, y - y0)
+        except PhotometryError as exc:
+            result["centroid_offset"], result["centroid_problem"] = None, str(exc)
+        result.update(profile=profile, growth=growth, fit=fit, background=bg,
+                      aperture_radius=profiles.largest_semi_axis(region) * u.pix)
+        return result
 
     # -- results --------------------------------------------------------------------------------------
     def get_aperture_photometry_results(self, extended: bool = False) -> QTable | None:

@@ -139,6 +139,16 @@ def pixel_region(subset: Subset, image: Image) -> rg.PixelRegion:
 
 
 
+def moved_sky(region: rg.SkyRegion, wcs, dx: float, dy: float) -> rg.SkyRegion:
+    """A sky region shifted by (dx, dy) pixels of an image, staying in sky coordinates: only its centre (or its
+    vertices) move, so its size stays as it was given."""
+    if isinstance(region, rg.PolygonSkyRegion):
+        x, y = wcs.world_to_pixel(region.vertices)
+        return rg.PolygonSkyRegion(wcs.pixel_to_world(x + dx, y + dy), meta=region.meta, visual=region.visual)
+    x, y = wcs.world_to_pixel(region.center)
+    return region.copy(center=wcs.pixel_to_world(float(x) + dx, float(y) + dy))
+
+
 DRAWN_SHAPES = ("circle", "ellipse", "rectangle")
 
 

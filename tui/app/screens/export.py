@@ -12,13 +12,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from tui.app.safe import safe_rich
+
 FORMATS_HELP = "Format from the extension: .ecsv .csv .fits .vot .xml .html .txt"
 
 
 @dataclass
 class ExportRequest:
     path: str
-    archived: int | None  # None: the current table; else an index into the archived tables
+    archived: int | str | None  # None: the current table; an index into the archived tables; "profile", "growth"
 
 
 def default_name() -> str:
@@ -28,7 +30,7 @@ def default_name() -> str:
 class ExportScreen(ModalScreen[ExportRequest | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, tables: list[tuple[str, int | None]], path: str | None = None) -> None:
+    def __init__(self, tables: list[tuple[str, int | str | None]], path: str | None = None) -> None:
         super().__init__()
         self.tables = tables  # (description, archived index or None)
         self.path = path or default_name()
@@ -41,7 +43,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             yield field
             yield Static(Text(FORMATS_HELP), classes="hint")
             if len(self.tables) > 1:
-                yield Select([(Text(text), i) for i, (text, _) in enumerate(self.tables)], value=0,
+                yield Select([(safe_rich(text), i) for i, (text, _) in enumerate(self.tables)], value=0,
                              id="which", allow_blank=False, compact=True)
             with Horizontal(classes="buttons"):
                 yield Button("Save (enter)", id="save", variant="primary", compact=True)

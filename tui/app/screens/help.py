@@ -20,6 +20,8 @@ Workflow
 Keys everywhere
   F5, ctrl+j   calculate            ctrl+s   export the results (.ecsv .csv .fits .vot .html .txt)
   ctrl+o       open images/regions  ctrl+n   new region from a form
+  F6           profile view: radial profile, FWHM, curve of growth, centroid (r n p d, Esc)
+  F7           recentre the subset on its centroid
   ctrl+p       every action         F1       this help          ctrl+q   quit
 
 Image (Tab to it)

@@ -1,0 +1,158 @@
+"""The profile view (F6), recentring (F7, r) and profile exports, driven by keys (issue 6)."""
+
+import pytest
+
+from tests.app.conftest import ready, screen_text, type_text
+from tests.app.test_workflow import choose, open_palette_command
+from tui.app.screens.profile import ProfileScreen
+from tui.app.widgets.plot import Figure, Marker, Series, render_figure
+from tui.core import read_results
+
+
+async def open_profile(app, pilot):
+    await pilot.press("f6")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_profile_view_shows_the_sessions_numbers_and_returns(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await open_profile(app, pilot)
+        assert isinstance(app.screen, ProfileScreen)
+        expected = app.session.profile_summary()
+        text = screen_text(app)
+        assert "Profile of Star A on jwst_nircam_demo[SCI,1]" in text
+        summary = str(app.screen.query_one("#profile-summary").render())
+        assert f"FWHM {expected['fit']['fwhm'].value:.2f} pix" in summary
+        assert expected["text"] in summary and f"the aperture holds {expected['aperture_fraction']:.1%}" in summary
+        assert "radial profile [MJy/sr]" in text and "curve of growth" in text and "|aperture" in text
+        dx, dy = expected["centroid_offset"]
+        assert f"centroid offset dx {dx:+.2f} dy {dy:+.2f} pix" in summary
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ProfileScreen)
+
+
+async def test_profile_view_follows_subset_and_data_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await open_profile(app, pilot)
+        await pilot.press("n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        subset = app.session.selected_subset
+        assert subset != "Star A" and f"Profile of {subset} on" in screen_text(app)
+        await pilot.press("d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session.selected_data == "hst_acs_demo[SCI,1]"
+        assert f"Profile of {subset} on hst_acs_demo[SCI,1]" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.query_one("#data").value == "hst_acs_demo[SCI,1]"  # the main screen followed
+        assert app.screen.query_one("#subset").value == subset
+
+
+async def test_a_bad_subset_gets_a_message_in_the_view(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await choose(pilot, "data", "plain_demo[PRIMARY,1]")  # the sky regions cannot apply: no WCS
+        await open_profile(app, pilot)
+        assert "Star A is in sky coordinates but plain_demo[PRIMARY,1] has no celestial WCS" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("f5")  # the rest of the app is untouched
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_recentre_moves_the_subset_and_says_how_far(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        x, y = app.session.centroid()
+        await pilot.press("f7")
+        await pilot.pause()
+        after = app.session.pixel_region("Star A", app.session.selected_data).center
+        assert (after.x, after.y) == pytest.approx((x, y), abs=1e-6)
+        assert any(n.title == "Recentred" and "Star A moved" in n.message for n in app._notifications)
+        thumb = app.screen.query_one("#thumbnail")
+        drawn = [o for o in thumb._overlays if o.label == "Star A"][0]
+        assert (drawn.region.center.x, drawn.region.center.y) == pytest.approx((x, y), abs=1e-6)
+        await open_profile(app, pilot)
+        await pilot.press("r")  # again from the view: already centred, it hardly moves
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "centroid offset dx +0.00 dy +0.00 pix" in screen_text(app) or \
+               "centroid offset dx -0.00" in screen_text(app)
+
+
+async def test_export_the_profile_and_the_curve_of_growth(make_app, tmp_path):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await open_profile(app, pilot)  # ctrl+s in the profile view offers the profile first
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.tables[0][0] == "radial profile of Star A on jwst_nircam_demo[SCI,1]"
+        await pilot.press("escape")
+        await pilot.press("escape")
+        await pilot.press("f5")  # with results, the main screen offers them first and the profiles after
+        for which, name in (("radial profile of Star A", "prof.csv"), ("curve of growth of Star A", "cog.ecsv")):
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            labels = [text for text, _ in app.screen.tables]
+            full = next(text for text in labels if text.startswith(which))
+            await choose(pilot, "which", full, value=labels.index(full))
+            app.screen.query_one("#path").focus()
+            await type_text(pilot, str(tmp_path / name))
+            await pilot.press("enter")
+            await pilot.pause()
+        profile = read_results(tmp_path / "prof.csv")
+        growth = read_results(tmp_path / "cog.ecsv")
+        expected = app.session.curve_of_growth()
+        assert list(profile.colnames) == ["radius", "profile", "npix"]
+        assert growth["aperture_sum"][-1].value == pytest.approx(expected["aperture_sum"][-1].value, rel=1e-12)
+
+
+async def test_palette_lists_the_profile_and_recentre(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await open_palette_command(pilot, "Profile view")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ProfileScreen)
+
+
+async def test_no_color_profile_view_is_ascii(make_app, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await open_profile(app, pilot)
+        lines = screen_text(app).splitlines()
+        plots = lines[5:-1]  # below the title and summary, above the footer
+        assert any("|aperture" in line for line in plots)
+        assert all(ord(ch) < 128 for line in plots for ch in line), [l for l in plots if any(ord(c) > 127 for c in l)]
+
+
+def test_render_figure_places_points_lines_and_markers():
+    import numpy as np
+
+    figure = Figure([Series(np.array([0.0, 10.0]), np.array([0.0, 10.0]), "points", "o"),
+                     Series(np.array([0.0, 10.0]), np.array([10.0, 0.0]), "line", "-")],
+                    [Marker(5.0, "mid", "|")], xlabel="x", ylabel="y", ylim=(0.0, 10.0))
+    lines = [str(line) for line in render_figure(figure, 40, 12)]
+    assert len(lines) == 12 and all(len(line) <= 40 for line in lines)
+    plot = [line[10:] for line in lines[1:10]]  # 9 plot rows, after the y labels and the axis bar
+    assert plot[-1].index("o") < plot[0].index("o")  # (0, 0) bottom left of (10, 10): y limits are exact
+    assert plot[0].index("-") < plot[-1].index("-")  # the falling line
+    column = plot[1].index("|")
+    assert all(row[column] in "|-o" for row in plot) and plot[0][column + 1: column + 4] == "mid"
+    assert lines[1].startswith("      10 |") and lines[9].startswith("       0 |")

@@ -1,0 +1,125 @@
+"""The profile view (F6): radial profile with its Gaussian fit, curve of growth, centroid offset.
+
+It shows what Session.profile_summary answers for the selected data, subset and background; the numbers are
+computed in a worker, so a large aperture never blocks the keys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui.app.safe import safe_rich
+from tui.app.widgets.plot import Figure, Marker, PlotView, Series
+
+
+class ProfileScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "recenter", "Recentre"),
+        Binding("n", "subset(1)", "Next subset"),
+        Binding("p", "subset(-1)", "Prev subset"),
+        Binding("d", "data(1)", "Next data"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="profile-title")
+        yield Static("computing…", id="profile-summary")
+        yield PlotView(id="profile-plot")
+        yield PlotView(id="growth-plot")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.update_view()
+
+    def update_view(self) -> None:
+        s = self.app.session
+        title = f"Profile of {s.selected_subset} on {s.selected_data}"
+        self.query_one("#profile-title", Static).update(safe_rich(title, style="bold"))
+        self.query_one("#profile-summary", Static).update(safe_rich("computing…", style="dim"))
+        self.compute(s.selected_data, s.selected_subset)
+
+    @work(thread=True, exclusive=True, group="profile")
+    def compute(self, data: str, subset: str) -> None:
+        from tui.core import PhotometryError
+
+        try:
+            result = self.app.session.profile_summary(data=data, subset=subset)
+        except PhotometryError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._show, result)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#profile-summary", Static).update(safe_rich(message, style="bold red"))
+        for plot in self.query(PlotView):
+            plot.show(None)
+
+    def _show(self, result: dict) -> None:
+        from tui.core.formatting import unit_text
+
+        fit, profile, growth = result["fit"], result["profile"], result["growth"]
+        aperture = float(result["aperture_radius"].value)
+        lines = []
+        if fit["success"] or fit["fwhm"] is not None:
+            arcsec = f' ({fit["fwhm_arcsec"].value:.3f}")' if "fwhm_arcsec" in fit else ""
+            lines.append(f"FWHM {fit['fwhm'].value:.2f} pix{arcsec}, Gaussian fit: {fit['message']}; "
+                         f"background {result['background']:.4g}")
+        else:
+            lines.append(f"Gaussian fit failed: {fit['message']}; background {result['background']:.4g}")
+        lines.append(result["text"])
+        if result["centroid_offset"] is not None:
+            dx, dy = result["centroid_offset"]
+            lines.append(f"centroid offset dx {dx:+.2f} dy {dy:+.2f} pix from the subset centre (r recentres)")
+        else:
+            lines.append(f"centroid: {result['centroid_problem']}")
+        self.query_one("#profile-summary", Static).update(safe_rich("\n".join(lines), keep_newlines=True))
+
+        unit = unit_text(getattr(profile["profile"], "unit", None))
+        radius = np.asarray(profile["radius"].value, float)
+        values = np.asarray(getattr(profile["profile"], "value", profile["profile"]), float)
+        series = [Series(radius, values, "points", "o", "bold cyan")]
+        if fit["model"] is not None:
+            grid = np.linspace(0.0, float(radius.max()), 200)
+            series.append(Series(grid, np.asarray(fit["model"](grid), float), "line", "-", "yellow"))
+        markers = [Marker(aperture, "aperture", "|", "magenta")]
+        self.query_one("#profile-plot", PlotView).show(Figure(
+            series, markers, xlabel="radius [pix]", legend="o profile  - Gaussian",
+            ylabel=f"radial profile [{unit}]" if unit else "radial profile"))
+
+        g_radius = np.asarray(growth["radius"].value, float)
+        fraction = np.asarray(growth["fraction"], float)
+        markers = [Marker(aperture, f"aperture {result['aperture_fraction']:.0%}", "|", "magenta")]
+        if result["r90"] is not None:
+            markers.append(Marker(float(result["r90"].value), "90%", ":", "green"))
+        self.query_one("#growth-plot", PlotView).show(Figure(
+            [Series(g_radius, fraction, "line", "-", "cyan"), Series(g_radius, fraction, "points", "o", "bold cyan")],
+            markers, xlabel="radius [pix]", ylabel="curve of growth (fraction of the flux within the outer radius)",
+            ylim=(min(0.0, float(np.nanmin(fraction))) if fraction.size else 0.0, 1.05)))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_recenter(self) -> None:
+        self.app.action_recenter()
+        self.update_view()
+
+    def action_subset(self, step: int) -> None:
+        s = self.app.session
+        apertures = [label for label, sub in s.subsets.items() if not sub.is_annulus]
+        if apertures:
+            index = apertures.index(s.selected_subset) if s.selected_subset in apertures else -step
+            self.app.select_subset(apertures[(index + step) % len(apertures)])
+            self.update_view()
+
+    def action_data(self, step: int) -> None:
+        s = self.app.session
+        labels = list(s.images)
+        if labels:
+            index = labels.index(s.selected_data) if s.selected_data in labels else -step
+            self.app.select_data(labels[(index + step) % len(labels)])
+            self.update_view()

@@ -1,0 +1,155 @@
+"""A small x-y plot drawn with ASCII characters: points, lines and vertical markers on labelled axes.
+
+Pure (numbers in, rich Text lines out) so it is tested without an app; the same characters in every terminal, with
+colour only where the terminal has it, so NO_COLOR and 16-colour terminals read it as well as truecolor ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from rich.text import Text
+from textual.widget import Widget
+
+Y_LABEL_WIDTH = 9
+
+
+@dataclass
+class Series:
+    x: np.ndarray
+    y: np.ndarray
+    kind: str = "points"  # or "line"
+    char: str = "o"
+    style: str = ""
+
+
+@dataclass
+class Marker:
+    """A vertical line at x, with a short label at its top."""
+
+    x: float
+    label: str = ""
+    char: str = "|"
+    style: str = ""
+
+
+@dataclass
+class Figure:
+    series: list[Series] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+    xlabel: str = ""
+    ylabel: str = ""
+    legend: str = ""  # right-aligned on the label line
+    ylim: tuple[float, float] | None = None
+
+
+def _tick(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _limits(values: list[np.ndarray], fixed=None) -> tuple[float, float]:
+    if fixed is not None:
+        return fixed
+    finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
+    if finite.size == 0:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    pad = (high - low) * 0.05
+    return low - pad, high + pad
+
+
+def render_figure(figure: Figure, width: int, height: int) -> list[Text]:
+    """`height` lines of `width` cells: y label line, plot rows, x axis, x tick labels."""
+    plot_w = max(width - Y_LABEL_WIDTH - 1, 4)
+    plot_h = max(height - 3, 2)
+    xs = [s.x for s in figure.series] + [np.array([m.x]) for m in figure.markers]
+    x0, x1 = _limits(xs)
+    x0 = min(x0, 0.0)  # radii start at the centre
+    y0, y1 = _limits([s.y for s in figure.series], figure.ylim)
+    grid = [[(" ", "")] * plot_w for _ in range(plot_h)]
+
+    def col(x):
+        return int(round((x - x0) / (x1 - x0) * (plot_w - 1)))
+
+    def row(y):
+        return plot_h - 1 - int(round((y - y0) / (y1 - y0) * (plot_h - 1)))
+
+    def put(c, r, char, style):
+        if 0 <= c < plot_w and 0 <= r < plot_h:
+            grid[r][c] = (char, style)
+
+    for marker in figure.markers:
+        for r in range(plot_h):
+            put(col(marker.x), r, marker.char, marker.style)
+    if y0 < 0 < y1:
+        zero = row(0.0)
+        for c in range(plot_w):
+            if grid[zero][c][0] == " ":
+                grid[zero][c] = (".", "dim")
+    for series in sorted(figure.series, key=lambda s: s.kind != "line"):  # points over lines
+        ok = np.isfinite(series.x) & np.isfinite(series.y)
+        x, y = series.x[ok], series.y[ok]
+        if series.kind == "line" and x.size >= 2:
+            order = np.argsort(x)
+            centres = x0 + (np.arange(plot_w)) / (plot_w - 1) * (x1 - x0)
+            inside = (centres >= x[order][0]) & (centres <= x[order][-1])
+            for c in np.nonzero(inside)[0]:
+                put(int(c), row(float(np.interp(centres[c], x[order], y[order]))), series.char, series.style)
+        else:
+            for xi, yi in zip(x, y):
+                put(col(float(xi)), row(float(yi)), series.char, series.style)
+    for marker in figure.markers:  # labels last, so no series hides them
+        c = col(marker.x)
+        for i, ch in enumerate(marker.label[: max(plot_w - c - 1, 0)]):
+            put(c + 1 + i, 0, ch, marker.style)
+
+    top = figure.ylabel
+    if figure.legend and len(top) + len(figure.legend) + 2 <= width:
+        top = top + " " * (width - len(top) - len(figure.legend)) + figure.legend
+    lines = [Text(top[:width].ljust(width), style="dim")]
+    labels = {0: _tick(y1), plot_h - 1: _tick(y0), (plot_h - 1) // 2: _tick((y0 + y1) / 2)}
+    for r in range(plot_h):
+        line = Text(labels.get(r, "").rjust(Y_LABEL_WIDTH - 1)[: Y_LABEL_WIDTH - 1] + " |", style="dim")
+        run, run_style = [], ""
+        for char, style in grid[r]:  # one span per run of a style, not one per cell: 4x faster to paint
+            if style != run_style and run:
+                line.append("".join(run), style=run_style or None)
+                run = []
+            run.append(char)
+            run_style = style
+        line.append("".join(run), style=run_style or None)
+        lines.append(line)
+    lines.append(Text(" " * Y_LABEL_WIDTH + "+" + "-" * plot_w, style="dim"))
+    ticks = [" "] * (plot_w + 1)
+    for value in np.linspace(x0 if x0 >= 0 else 0.0, x1, 5):
+        text = _tick(value)
+        start = min(max(col(value) - len(text) // 2, 0), plot_w + 1 - len(text))
+        if all(ch == " " for ch in ticks[max(start - 1, 0): start + len(text) + 1]):
+            ticks[start: start + len(text)] = list(text)
+    tail = f"  {figure.xlabel}"
+    lines.append(Text(" " * (Y_LABEL_WIDTH + 1) + "".join(ticks).rstrip()[: plot_w - len(tail)] + tail, style="dim"))
+    return [line[:width] if len(line) > width else line for line in lines][:height]
+
+
+class PlotView(Widget):
+    """Shows a Figure at whatever size it is given; repainting only re-renders characters."""
+
+    DEFAULT_CSS = "PlotView { height: 1fr; }"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.figure: Figure | None = None
+        self.message: str = ""
+
+    def show(self, figure: Figure | None, message: str = "") -> None:
+        self.figure, self.message = figure, message
+        self.refresh()
+
+    def render(self) -> Text:
+        width, height = self.size.width, self.size.height
+        if self.figure is None or width < Y_LABEL_WIDTH + 6 or height < 5:
+            return Text(self.message)
+        return Text("\n").join(render_figure(self.figure, width, height))
