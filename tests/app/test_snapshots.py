@@ -34,3 +34,46 @@ def test_main_screen_120x40(snap_compare, app):
 
 def test_ascii_mode_80x24(snap_compare, app):
     assert snap_compare(app(ascii_mode=True), terminal_size=(80, 24), run_before=loaded_and_calculated)
+
+
+async def full_screen_image(pilot):
+    await loaded_and_calculated(pilot)
+    await pilot.press("f8")
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_image_view_80x24(snap_compare, app):
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=full_screen_image)
+
+
+async def many_results_scrolled(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    for subset in ("Star A", "Galaxy", "Star B box", "Star C"):
+        pilot.app.select_subset(subset)
+        await pilot.press("f5")
+    pilot.app.main("#results").focus()
+    for _ in range(3):
+        await pilot.press("right")  # a column a press: the first three leave, and a marker says so
+    await pilot.pause()
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def test_table_with_many_columns_120x40(snap_compare, app):
+    assert snap_compare(app(), terminal_size=(120, 40), run_before=many_results_scrolled)
+
+
+async def profile_view(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.press("f6")
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_profile_view_80x24(snap_compare, app):
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=profile_view)

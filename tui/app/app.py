@@ -38,6 +38,9 @@ class AperPhotApp(DialogFlows, App):
         Binding("ctrl+n", "new_region", "Region", priority=True),
         Binding("f6", "profile", "Profile", priority=True),
         Binding("f7", "recenter", "Recentre", show=False, priority=True),
+        Binding("f8", "image", "Image", show=False, priority=True),
+        Binding("ctrl+y", "copy_row", "Copy row", show=False, priority=True),
+        Binding("ctrl+t", "copy_table", "Copy table", show=False, priority=True),
         Binding("f1", "help", "Help", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -58,6 +61,7 @@ class AperPhotApp(DialogFlows, App):
 
     # -- layout ------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield Static(Text(""), id="too-small")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield FieldsPanel(id="fields")
@@ -126,6 +130,37 @@ class AperPhotApp(DialogFlows, App):
 
             self._previews[label] = Preview(session.images[label].data)
         return self._previews[label]
+
+    @work(thread=True, group="previews")
+    def _build_blocks(self, label: str) -> None:
+        """The block-max preview of a large image, while its strided preview is on screen already."""
+        self._previews[label].build_blocks()
+        self.call_from_thread(self._blocks_ready, label)
+
+    def _blocks_ready(self, label: str) -> None:
+        if self.session.selected_data == label:
+            for thumb in self._thumbnails():
+                thumb.show_image(self._previews[label], self._overlays())
+
+    def _thumbnails(self) -> list[Thumbnail]:
+        """The main thumbnail, and the full-screen one when it is open."""
+        thumbs = [self.main("#thumbnail", Thumbnail)]
+        if self.screen is not self.screen_stack[0]:
+            thumbs += list(self.screen.query(Thumbnail))
+        return thumbs
+
+    def _here(self, selector: str):
+        """A widget of the active screen when it has one (the full-screen image's readout), else the main one's."""
+        found = self.screen.query(selector)
+        return found.first() if found else self.main(selector)
+
+    def on_resize(self, event) -> None:
+        """Below 60x18 the layout cannot work: one line asks for a larger window instead."""
+        small = event.size.width < 60 or event.size.height < 18
+        self.set_class(small, "-tiny")
+        if small:
+            self.main("#too-small", Static).update(Text(
+                f"Window {event.size.width}x{event.size.height}: enlarge it to 60x18 (ctrl+q quits)"))
 
     def _loaded(self, session, store, errors: list[str]) -> None:
         self.session, self.store = session, store
@@ -227,8 +262,12 @@ class AperPhotApp(DialogFlows, App):
         for name in INPUT_NAMES:
             self.fields.show_value(name, getattr(s.inputs, name), s.inputs.sources.get(name, ""))
         self._update_background()
+        preview = self._preview(s, label)
+        if not preview.blocked and not any(w.name == "_build_blocks" and w.is_running for w in self.workers):
+            self._build_blocks(label)
+        for thumb in self._thumbnails():
+            thumb.show_image(preview, self._overlays())
         thumb = self.main("#thumbnail", Thumbnail)
-        thumb.show_image(self._preview(s, label), self._overlays())
         if thumb.cursor is not None:
             self._readout(*thumb.cursor)
 
@@ -260,7 +299,7 @@ class AperPhotApp(DialogFlows, App):
         setattr(self.session.inputs, name, event.value)
         if name != "background":
             self.session.inputs.sources[name] = "typed"
-            self.main(f"#{name}-hint", Static).update(Text("typed"))
+            self.fields.show_hint(name, "typed")
         try:
             parse_field(name, event.value)
             self.fields.mark(name, None)
@@ -292,13 +331,15 @@ class AperPhotApp(DialogFlows, App):
 
     def _draw_overlays(self) -> None:
         if self.session.selected_data is not None:
-            self.main("#thumbnail", Thumbnail).set_overlays(self._overlays())
+            overlays = self._overlays()
+            for thumb in self._thumbnails():
+                thumb.set_overlays(overlays)
 
     def on_thumbnail_cursor_moved(self, event: Thumbnail.CursorMoved) -> None:
         self._readout(event.x, event.y)
 
     def on_thumbnail_view_changed(self, event: Thumbnail.ViewChanged) -> None:
-        self.main("#viewinfo", Static).update(Text(event.description))
+        self._here("#viewinfo").update(Text(event.description))
 
     def _readout(self, x: float, y: float) -> None:
         from tui.core.formatting import sky_text
@@ -310,7 +351,7 @@ class AperPhotApp(DialogFlows, App):
             parts.append(f"RA {ra} Dec {dec}")
         value = "off image" if info["value"] is None else f"{info['value']:.4g} {info['unit']}".strip()
         parts.append(value)
-        self.main("#readout", Static).update(Text(" │ ".join(parts)))
+        self._here("#readout").update(Text(" │ ".join(parts)))
 
     def on_thumbnail_region_drawn(self, event: Thumbnail.RegionDrawn) -> None:
         d = event.draft
@@ -374,6 +415,43 @@ class AperPhotApp(DialogFlows, App):
     # -- export, open, help, quit ---------------------------------------------------------------------
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_copy_row(self) -> None:
+        """The selected result row, tab-separated with a header line, to the clipboard (OSC 52 over SSH)."""
+        row = self.main("#results", ResultsTable).selected_row() if self.session is not None else None
+        if row is None:
+            self.notify("No result to copy yet: press F5 first.", severity="warning")
+            return
+        from tui.core.export import rows_tsv
+
+        self.copy_to_clipboard(rows_tsv([row]))
+        self.notify(f"Copied result #{row['id']} ({row['subset_label']} on {row['data_label']}) as tab-separated "
+                    f"text with a header line.", title="Copied to the clipboard", timeout=5)
+
+    def action_copy_table(self) -> None:
+        """The whole current results table as ECSV text to the clipboard."""
+        table = self.session.get_aperture_photometry_results(extended=True) if self.session is not None else None
+        if table is None:
+            self.notify("No results to copy yet: press F5 first.", severity="warning")
+            return
+        from tui.core.export import ecsv_text
+
+        text = ecsv_text(table)
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied the results table ({len(table)} rows, {len(text):,} characters) as ECSV text.",
+                    title="Copied to the clipboard", timeout=5)
+
+    def action_image(self) -> None:
+        """The image filling the screen (F8 again or Esc returns, keeping zoom and pan)."""
+        from tui.app.screens.image import ImageScreen
+
+        if isinstance(self.screen, ImageScreen):
+            self.screen.action_back()
+            return
+        if self.session is None or self.session.selected_data is None:
+            self.notify("Load an image first (ctrl+o).", severity="warning")
+            return
+        self.push_screen(ImageScreen(self.main("#thumbnail", Thumbnail)))
 
     def action_profile(self) -> None:
         from tui.app.screens.profile import ProfileScreen  # its plots need numpy: not before the first frame
@@ -453,6 +531,12 @@ class AperPhotApp(DialogFlows, App):
             ("Profile view", "Radial profile, Gaussian FWHM, curve of growth and centroid of the subset (F6)",
              self.action_profile),
             ("Recentre subset", "Move the selected subset to its centroid on the image (F7)", self.action_recenter),
+            ("Full-screen image", "The image fills the screen: draw, zoom, pan and read out there (F8)",
+             self.action_image),
+            ("Copy result row", "The selected row as tab-separated text to the clipboard (ctrl+y, c in the table)",
+             self.action_copy_row),
+            ("Copy results table", "The whole table as ECSV text to the clipboard (ctrl+t, C in the table)",
+             self.action_copy_table),
             ("DQ flags", "Which data-quality flags make a pixel bad (default: per telescope)",
              self.action_dq_flags),
             ("Focus image", "Move the keyboard to the image thumbnail",

@@ -108,6 +108,41 @@ def writable(table: QTable, fmt: str) -> QTable:
     return Table(out) if fmt.startswith("ascii.") else out
 
 
+def ecsv_text(table: QTable) -> str:
+    """The table as standard ECSV text (what the export writes), for the clipboard."""
+    import io
+
+    buffer = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        writable(table, "ascii.ecsv").write(buffer, format="ascii.ecsv")
+    return buffer.getvalue()
+
+
+def rows_tsv(rows: list[dict]) -> str:
+    """Result rows as tab-separated text with a header line (units in brackets), for pasting into a spreadsheet:
+    full precision, RA/Dec in degrees, ISO times, missing values empty, control characters escaped."""
+    from tui.core.formatting import safe_text
+    from tui.core.results import build_table
+
+    plain = writable(build_table(rows), "ascii.tab")
+    header = [f"{name} [{plain[name].unit}]" if getattr(plain[name], "unit", None) else name
+              for name in plain.colnames]
+    lines = ["\t".join(header)]
+    for i in range(len(plain)):
+        cells = []
+        for name in plain.colnames:
+            value = plain[name][i]
+            if np.ma.is_masked(value):
+                cells.append("")
+            elif isinstance(value, (str, np.str_)):
+                cells.append(safe_text(value))
+            else:
+                cells.append(repr(value.item() if hasattr(value, "item") else value))
+        lines.append("\t".join(cells))
+    return "\n".join(lines) + "\n"
+
+
 def read_table(path: str | os.PathLike) -> QTable:
     """Read an exported table back. FITS needs astropy_native=True for its Time column to come back as Time."""
     path = Path(path).expanduser()

@@ -23,7 +23,8 @@ TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum
 # Shown after the value they qualify ("1.3566e-11 ± 2.1e-13 MJy"), not as lines of their own.
 ERROR_OF = {"aperture_sum": "aperture_sum_err", "aperture_sum_counts": "aperture_sum_counts_err",
             "background": "background_err"}
-FORMATS = {"npix": ".1f", "xcenter": ".2f", "ycenter": ".2f", "snr": ".1f"}
+# Magnitudes as astronomers read them (21.069), never in scientific notation.
+FORMATS = {"npix": ".1f", "xcenter": ".2f", "ycenter": ".2f", "snr": ".1f", "aperture_sum_mag": ".3f"}
 
 
 # Characters that act on a terminal or hide and reorder text: C0 controls, DEL, C1 controls (Cc), Unicode format

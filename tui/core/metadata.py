@@ -84,7 +84,7 @@ def flux_scaling(image: Image, area: Filled) -> Filled:
         photplam = _positive(image.keyword("PHOTPLAM"))
         if photflam is not None and photplam is not None:
             zp = -2.5 * math.log10(photflam) - 5 * math.log10(photplam) - 2.408
-            return Filled(10 ** (0.4 * zp), "from PHOTFLAM/PHOTPLAM (AB)")
+            return Filled(10 ** (0.4 * zp), "from PHOTFLAM/PHOTPLAM")  # an AB zero point, as every flux scaling here
     return Filled(0.0, RESET)
 
 

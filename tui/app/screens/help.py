@@ -22,6 +22,10 @@ Keys everywhere
   ctrl+o       open images/regions  ctrl+n   new region from a form
   F6           profile view: radial profile, FWHM, curve of growth, centroid (r n p d, Esc)
   F7           recentre the subset on its centroid
+  F8           the image fills the screen (draw, zoom, pan, readout; Esc returns)
+  ctrl+y       copy the selected result row (tab-separated, with a header) to the clipboard
+  ctrl+t       copy the whole results table (ECSV) to the clipboard; over SSH the terminal
+               must allow OSC 52 (tmux: set -g set-clipboard on)
   ctrl+p       every action         F1       this help          ctrl+q   quit
 
 Image (Tab to it)
@@ -31,8 +35,9 @@ Image (Tab to it)
   c e r   draw a circle / ellipse / rectangle at the cursor:
           arrows move it, ] [ size, } { second axis, > < rotate, Enter adds, Esc cancels
 
-Results table
-  up/down select rows, left/right scroll columns, s sorts (again: descending, then next column)
+Results table (the top line says which row, and how many columns lie left and right)
+  up/down, PageUp/PageDown, Home/End move through every row; left/right scroll columns;
+  s sorts all rows (again: descending, then the next column); c copies the row, C the table
 
 Files: ctrl+o takes a path (→ completes it) or a pick from the tree; file.fits[SCI,2] chooses an
 extension, file.fits[1][0] a plane of a cube. Region files: .reg (DS9) and .crtf (CASA).

@@ -11,8 +11,8 @@ from tui.app.safe import safe_rich
 
 TYPED = "__typed__"  # the background source meaning "the value typed in the field"
 FIELDS = (("pixel_area", "Pixel area", "arcsec² per pixel"),
-          ("counts_factor", "Counts fac", "data unit per count"),
-          ("flux_scaling", "Flux scale", "in the data unit"))
+          ("counts_factor", "Counts factor", "data unit per count"),
+          ("flux_scaling", "Flux scaling", "in the data unit: an AB zero point"))
 
 
 def _input(name: str, tooltip: str) -> Input:
@@ -69,7 +69,13 @@ class FieldsPanel(Vertical):
             field.value = _number_text(value)
         field.remove_class("-invalid")
         if hint is not None and name != "background":
-            self.query_one(f"#{name}-hint", Static).update(Text(hint))
+            self.show_hint(name, hint)
+
+    def show_hint(self, name: str, hint: str) -> None:
+        """Where a value came from, short enough for 80 columns ("PIXAR_A2"); the sentence as a tooltip."""
+        label = self.query_one(f"#{name}-hint", Static)
+        label.update(safe_rich(hint.removeprefix("from ")))
+        label.tooltip = f"{dict((n, t) for n, t, _ in FIELDS)[name]}: {hint}"
 
     def mark(self, name: str, problem: str | None) -> None:
         field = self.query_one(f"#{name}", Input)

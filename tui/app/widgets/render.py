@@ -29,15 +29,40 @@ ASCII_OUTLINE = {"selected": "O", "other": "o", "draft": "X", "background": "~"}
 
 
 class Preview:
-    """An image with a strided preview and stretch limits, computed once per image."""
+    """An image with a preview of at most PREVIEW_MAX pixels a side and stretch limits, computed once per image.
+
+    The preview starts strided (1/step of the rows of a memory-mapped file are read, so it is ready at once) and
+    `build_blocks()` (run in a worker) replaces it with the maximum of each step x step block, so faint point
+    sources do not vanish between samples.
+    """
 
     def __init__(self, data: np.ndarray):
         self.data = data
         self.ny, self.nx = data.shape
         self.step = max(1, int(np.ceil(max(data.shape) / PREVIEW_MAX)))
-        # A strided view reads 1/step of the rows of a memory-mapped file, not the whole file.
         self.preview = np.asarray(data[:: self.step, :: self.step], dtype=np.float32)
+        self.blocked = self.step == 1  # a full-resolution preview has nothing to gain
         self._limits: dict[str, tuple[float, float]] = {}
+        self._padded: np.ndarray | None = None
+
+    def padded(self) -> np.ndarray:
+        """The preview with a NaN row and column after it (what block sampling reduces over), made once."""
+        if self._padded is None or self._padded.shape != (self.preview.shape[0] + 1, self.preview.shape[1] + 1):
+            self._padded = np.pad(self.preview, ((0, 1), (0, 1)), constant_values=np.nan)
+        return self._padded
+
+    def build_blocks(self) -> None:
+        """The block-max preview, a strip of rows at a time (so memory stays at a strip, not the image)."""
+        k = self.step
+        out = np.full(self.preview.shape, np.nan, dtype=np.float32)
+        width = self.preview.shape[1] * k
+        for i, y in enumerate(range(0, self.ny, k)):
+            strip = np.full((k, width), np.nan, dtype=np.float32)
+            rows = np.asarray(self.data[y: y + k], dtype=np.float32)
+            strip[: rows.shape[0], : self.nx] = rows
+            with np.errstate(invalid="ignore"):
+                out[i] = np.fmax.reduce(np.fmax.reduce(strip.reshape(k, -1, k), axis=2), axis=0)
+        self.preview, self._limits, self._padded, self.blocked = out, {}, None, True
 
     def limits(self, interval: str) -> tuple[float, float]:
         if interval not in self._limits:
@@ -125,12 +150,31 @@ def sample(preview: Preview, geo: Geometry) -> np.ndarray:
         return out
     if geo.scale >= preview.step:
         src, k = preview.preview, preview.step
+        if geo.scale >= 2 * k:  # a sample covers several preview pixels: their maximum, so stars survive
+            out[np.ix_(oky, okx)] = _block_max(preview.padded(), xs[okx] / k, ys[oky] / k, geo.scale / k,
+                                               geo.scale * 2 / geo.rows_per_cell / k)
+            return out
         px = np.minimum(np.round(xi[okx] / k).astype(np.int64), src.shape[1] - 1)
         py = np.minimum(np.round(yi[oky] / k).astype(np.int64), src.shape[0] - 1)
     else:
         src, px, py = preview.data, xi[okx], yi[oky]
     out[np.ix_(oky, okx)] = src[np.ix_(py, px)]
     return out
+
+
+def _block_max(padded: np.ndarray, xs: np.ndarray, ys: np.ndarray, wx: float, wy: float) -> np.ndarray:
+    """For samples centred at (xs, ys) in preview pixels, each wx by wy wide: the largest finite value they cover.
+    `padded` is the preview with one NaN row and column after it."""
+    def spans(centres, width, size):
+        # reduceat over (start, stop) pairs: every other result is a span; the pad row makes stop == size valid.
+        lo = np.clip(np.floor(centres - width / 2 + 0.5), 0, size - 1).astype(np.int64)
+        hi = np.maximum(np.clip(np.floor(centres + width / 2 + 0.5), 0, size).astype(np.int64), lo + 1)
+        return np.column_stack([lo, hi]).ravel()
+
+    ny, nx = padded.shape[0] - 1, padded.shape[1] - 1
+    with np.errstate(invalid="ignore"):
+        rows = np.fmax.reduceat(padded, spans(ys, wy, ny), axis=0)[::2]
+        return np.fmax.reduceat(rows, spans(xs, wx, nx), axis=1)[:, ::2]
 
 
 def normalise(values: np.ndarray, limits: tuple[float, float], stretch: str) -> np.ndarray:
@@ -185,9 +229,11 @@ def render(preview: Preview, view: View, width: int, height: int, overlays: tupl
         kinds[outline_mask(overlay.region, geo)] = overlay.kind
     if view.ascii:
         cells = _ascii_cells(norm, kinds)
+        selected = kinds == "selected"
     else:
         cells = _block_cells(norm, kinds)
-    _put_labels(cells, overlays, geo, view.ascii)
+        selected = (kinds[0::2] == "selected") | (kinds[1::2] == "selected")
+    _put_labels(cells, overlays, geo, view.ascii, selected)
     if cursor is not None:
         col, row = geo.cell_of(*cursor)
         if 0 <= col < width and 0 <= row < height:
@@ -234,19 +280,32 @@ def _block_cells(norm, kinds):
     return rows
 
 
-def _put_labels(cells, overlays, geo: Geometry, ascii: bool) -> None:
-    for overlay in overlays:
-        if not overlay.label or overlay.kind == "draft":
-            continue
+def _put_labels(cells, overlays, geo: Geometry, ascii: bool, selected: np.ndarray) -> None:
+    """Each label right of its region's top corner; the selected one first. A label never covers another label or
+    the selected region's outline: it is shortened to the room there is (3 characters at least), or left out."""
+    taken = selected.copy()
+    labelled = [o for o in overlays if o.label and o.kind != "draft"]
+    for overlay in sorted(labelled, key=lambda o: o.kind != "selected"):
         bb = overlay.region.bounding_box
         col, row = geo.cell_of(bb.ixmax + 0.5, bb.iymax + 0.5)
         row = max(row, 0)
+        if not (0 <= row < geo.height):
+            continue
+        col = max(col, 0)
+        room = 0
+        while col + room < geo.width and room < len(overlay.label) and not taken[row, col + room]:
+            room += 1
+        if room < len(overlay.label):
+            if room < 3:
+                continue
+            text = overlay.label[: room - 1] + ("~" if ascii else "…")
+        else:
+            text = overlay.label
         colour = None if ascii else OUTLINE[overlay.kind]
         style = Style(color=colour, bold=overlay.kind == "selected")
-        for i, ch in enumerate(overlay.label):
-            c = col + i
-            if 0 <= c < geo.width and 0 <= row < geo.height:
-                cells[row][c] = (ch, style)
+        for i, ch in enumerate(text):
+            cells[row][col + i] = (ch, style)
+        taken[row, col: col + len(text)] = True
 
 
 def _merge(row) -> list[Segment]:

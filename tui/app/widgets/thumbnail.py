@@ -95,6 +95,19 @@ class Thumbnail(Widget, can_focus=True):
             self._describe()
         self._redraw()
 
+    def take_view(self, other: "Thumbnail") -> None:
+        """Show what another thumbnail shows, as it shows it (zoom, pan, stretch, cursor)."""
+        self._preview, self._overlays, self._view, self.cursor = other._preview, other._overlays, other._view, \
+            other.cursor
+        if self._view is not None and self._view.ascii != self._ascii:
+            self.action_toggle_ascii()
+        self._describe() if self._view is not None else None
+        self.call_after_refresh(self._redraw)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # Esc with nothing being drawn is not ours: it goes on to the screen (the full-screen view closes on it).
+        return not (action == "cancel" and self.draft is None)
+
     def set_overlays(self, overlays: tuple) -> None:
         self._overlays = overlays
         self._redraw()

@@ -1,0 +1,36 @@
+"""The image filling the screen (F8): the same thumbnail widget, so drawing regions, zoom, pan and readout all work.
+
+Its view (zoom, pan, stretch, cursor) comes from the main screen's thumbnail and goes back to it on Esc.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui.app.widgets.thumbnail import Thumbnail
+
+
+class ImageScreen(Screen):
+    BINDINGS = [Binding("escape", "back", "Back")]
+    AUTO_FOCUS = "#thumbnail"
+
+    def __init__(self, source: Thumbnail) -> None:
+        super().__init__()
+        self.source = source
+
+    def compose(self) -> ComposeResult:
+        yield Thumbnail(ascii_mode=self.source.ascii, id="thumbnail")
+        yield Static(Text(""), id="readout")
+        yield Static(Text(""), id="viewinfo")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(Thumbnail).take_view(self.source)
+
+    def action_back(self) -> None:
+        self.source.take_view(self.query_one(Thumbnail))
+        self.app.pop_screen()
