@@ -47,6 +47,8 @@ def measure_parser() -> argparse.ArgumentParser:
     p.add_argument("--flux-scaling", type=float, metavar="F", help="in the data unit (default: auto-fill)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the table (.ecsv .csv .fits .vot .html .txt)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT (and profile files) if they exist")
+    p.add_argument("--resume", action="store_true",
+                   help="skip the (image, region) pairs already in OUT (ECSV or CSV) and append the rest")
     p.add_argument("--profiles", metavar="DIR",
                    help="also write each (image, region)'s radial profile and curve of growth as ECSV files in DIR")
     return p
@@ -102,7 +104,7 @@ def _glue_negative_numbers(argv: list[str]) -> list[str]:
 def measure(argv: list[str]) -> int:
     args = measure_parser().parse_args(_glue_negative_numbers(argv))
     from tui.core import PhotometryError, Session
-    from tui.core.export import write_table
+    from tui.core.batch import TableStream
     from tui.core.formatting import summary
     from tui.core.inputs import Inputs
     from tui.core.photometry import damage_warning
@@ -110,11 +112,13 @@ def measure(argv: list[str]) -> int:
     session = Session()
     session.dq_flags = args.dq_flags
     session.inputs.background_stat = args.background_stat
+    failures = 0
     try:
         # A bad flag is one error up front, not one per measurement.
         Inputs().validated(background=args.background, pixel_area=args.pixel_area,
                            counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
-        labels = [session.load_data(path) for path in args.images]
+        if len(args.images) == 1:  # one image: its problem is the one-line error
+            labels = [session.load_data(args.images[0])]
         subsets = [label for path in args.regions for label in session.load_regions(path)]
         if args.background_region is not None:
             if args.background_region not in session.subsets:
@@ -123,48 +127,85 @@ def measure(argv: list[str]) -> int:
             session.inputs.background_region = args.background_region
         elif args.background is not None:
             session.inputs.background = args.background
+        stream = TableStream(args.output, args.overwrite, args.resume) if args.output else None
     except PhotometryError as exc:
         return _fail(str(exc))
+    if len(args.images) > 1:
+        labels = []
+        for path in args.images:  # one unreadable image among many is reported, and the rest are measured
+            try:
+                labels.append(session.load_data(path))
+            except PhotometryError as exc:
+                failures += 1
+                _say("skipped", str(exc))
+        if not labels:
+            return _fail("no image could be read")
     for notice in session.pop_notices():
         _say("note", notice)
 
     apertures = [s for s in subsets if not session.subsets[s].is_annulus and s != args.background_region]
-    failures = 0
-    for data in labels:
-        for subset in apertures:
+    pairs = [(d, s) for d in labels for s in apertures if stream is None or (d, s) not in stream.done]
+    if stream is not None and stream.done:
+        _say("note", f"--resume: {len(labels) * len(apertures) - len(pairs)} measurement(s) already in "
+                     f"{args.output} are skipped")
+    with _progress(len(pairs)) as advance:
+        for n, (data, subset) in enumerate(pairs):
             try:
                 row = session.calculate(data=data, subset=subset, pixel_area=args.pixel_area,
                                         counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
             except PhotometryError as exc:
                 failures += 1
                 _say("skipped", str(exc))
-                continue
-            if warning := damage_warning(row):
-                _say("warning", warning)
-            if args.profiles:
+            else:
+                if warning := damage_warning(row):
+                    _say("warning", warning)
+                if args.profiles:
+                    try:
+                        write_profiles(session, data, subset, Path(args.profiles), args.overwrite)
+                    except PhotometryError as exc:
+                        failures += 1
+                        _say("skipped", f"profiles of {subset} on {data}: {exc}")
+            advance()
+            last_of_image = n + 1 == len(pairs) or pairs[n + 1][0] != data
+            if stream is not None and last_of_image:
                 try:
-                    write_profiles(session, data, subset, Path(args.profiles), args.overwrite)
+                    stream.flush(session)  # each image's rows reach OUT before the next image is measured
                 except PhotometryError as exc:
-                    failures += 1
-                    _say("skipped", f"profiles of {subset} on {data}: {exc}")
+                    return _fail(str(exc))
     tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
     tables = [t for t in tables if t is not None]
-    if not tables:
+    if not tables and not (stream is not None and stream.done):
         return _fail("no measurement succeeded")
     for table in tables:
         print(summary(table))
         print()
-    if args.output:
-        out = Path(args.output)
+    if stream is not None:
         try:
-            for n, table in enumerate(tables, start=1):
-                # Incompatible units give several tables; each gets its own file, numbered before the suffix.
-                path = out if len(tables) == 1 else out.with_name(f"{out.stem}.{n}{out.suffix}")
-                written = write_table(table, path, overwrite=args.overwrite)
-                _say("wrote", f"{written} ({len(table)} rows)")
+            stream.close()
         except PhotometryError as exc:
             return _fail(str(exc))
+        for path in stream.files():
+            _say("wrote", f"{path} ({stream.rows(path)} rows this run)")
     return 1 if failures else 0
+
+
+def _progress(total: int):
+    """A progress bar on stderr when it is a terminal (rich comes with Textual); nothing otherwise."""
+    import contextlib
+
+    if not sys.stderr.isatty() or total < 2:
+        return contextlib.nullcontext(lambda: None)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    @contextlib.contextmanager
+    def bar():
+        with Progress("measuring", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("measure", total=total)
+            yield lambda: progress.advance(task)
+
+    return bar()
 
 
 def file_label(text: str) -> str:

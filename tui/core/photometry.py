@@ -17,6 +17,7 @@ from tui.core import quality
 from tui.core.errors import PhotometryError
 from tui.core.images import Image
 from tui.core.inputs import Inputs
+from tui.core.masks import on_image_mask
 
 ARCSEC_TO_RAD = math.pi / 648000.0
 
@@ -45,18 +46,19 @@ class Background:
     stat: str = TYPED_BACKGROUND
 
 
-def _on_image(mask: rg.RegionMask, shape, what: str):
+def _on_image(mask: rg.RegionMask | None, shape, what: str):
     """(image cutout slices, mask slices) of the part of the mask on the image."""
-    large, small = mask.get_overlap_slices(shape)
+    large, small = (None, None) if mask is None else mask.get_overlap_slices(shape)
     if large is None:
         raise PhotometryError(f"{what} is outside the image")
     return large, small
 
 
-def sum_weights(region: rg.PixelRegion) -> rg.RegionMask:
+def sum_weights(region: rg.PixelRegion, shape) -> rg.RegionMask | None:
+    """The weights of the sum and npix on an image of `shape` (SPEC: exact; rectangles 32x32 subpixels)."""
     if isinstance(region, rg.RectanglePixelRegion):
-        return region.to_mask(mode="subpixels", subpixels=32)
-    return region.to_mask(mode="exact")
+        return on_image_mask(region, shape, "subpixels", 32)
+    return on_image_mask(region, shape, "exact")
 
 
 def center_values(image: Image, region: rg.PixelRegion, what: str, dq_flags: int | None = None,
@@ -65,7 +67,7 @@ def center_values(image: Image, region: rg.PixelRegion, what: str, dq_flags: int
 
     `known_bad`: (slices, bad) already worked out for the same cutout, so DQ is not read twice.
     """
-    mask = region.to_mask(mode="center")
+    mask = on_image_mask(region, image.shape, "center")
     large, small = _on_image(mask, image.shape, what)
     inside = mask.data[small] > 0
     cutout = image.data[large]
@@ -132,7 +134,7 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
     what = f"{subset_label} on {image.label}"
     bg = float(inputs.background)
     background = background or Background(bg)
-    weights = sum_weights(region)
+    weights = sum_weights(region, image.shape)
     large, small = _on_image(weights, image.shape, what)
     w = weights.data[small]
     # float64 before any arithmetic: float32 data minus a Python float stays float32 under NumPy 2.

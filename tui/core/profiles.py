@@ -93,14 +93,14 @@ def curve_of_growth(image: Image, region: rg.PixelRegion, bg: float, what: str, 
     if radii.size == 0 or not np.all(np.isfinite(radii)) or np.any(radii <= 0):
         raise PhotometryError("curve of growth radii must be positive numbers")
     center = rg.PixCoord(x, y)
-    outer = sum_weights(rg.CirclePixelRegion(center, float(radii.max())))
+    outer = sum_weights(rg.CirclePixelRegion(center, float(radii.max())), image.shape)
     big, _ = _on_image(outer, image.shape, what)
     cutout = image.data[big].astype(np.float64)
     values = np.where(quality.bad_pixels(image, big, cutout, dq_flags), 0.0, cutout - bg)
     sums = np.empty(radii.size)
     for i, r in enumerate(radii):
-        mask = sum_weights(rg.CirclePixelRegion(center, float(r)))
-        large, small = mask.get_overlap_slices(image.shape)
+        mask = sum_weights(rg.CirclePixelRegion(center, float(r)), image.shape)
+        large, small = (None, None) if mask is None else mask.get_overlap_slices(image.shape)
         if large is None:
             sums[i] = 0.0
             continue
@@ -175,7 +175,7 @@ def centroid(image: Image, region: rg.PixelRegion, bg: float, what: str, dq_flag
     ny, nx = image.shape
     x, y = region_center(region)
     for _ in range(max_iterations):
-        weights = sum_weights(region)
+        weights = sum_weights(region, image.shape)
         large, small = _on_image(weights, image.shape, what)
         cutout = image.data[large].astype(np.float64)
         signal = np.where(quality.bad_pixels(image, large, cutout, dq_flags), 0.0, cutout - bg)

@@ -1,0 +1,117 @@
+"""measure streams rows to OUT, resumes, reports unreadable images and shows progress only on a terminal (issue 8)."""
+
+import os
+import pty
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from tui.core import Session, read_results
+from tui.core.batch import TableStream
+from tui.demo import demo_files
+
+
+def images(tmp_path, n):
+    paths = []
+    for i in range(n):
+        path = tmp_path / f"img{i}.fits"
+        data = np.full((60, 60), 1.0 + i, np.float32)
+        fits.PrimaryHDU(data, fits.Header({"BUNIT": "electron/s"})).writeto(path)
+        paths.append(path)
+    reg = tmp_path / "r.reg"
+    reg.write_text("image\ncircle(20,20,5) # text={A}\ncircle(40,40,5) # text={B}\n")
+    return paths, reg
+
+
+def measure(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "tui", "measure", *map(str, args)], capture_output=True,
+                          text=True, **kwargs)
+
+
+def test_each_images_rows_reach_out_before_the_next_is_measured(tmp_path):
+    paths, reg = images(tmp_path, 3)
+    s = Session()
+    s.load_regions(reg)
+    stream = TableStream(tmp_path / "out.ecsv")
+    for count, path in enumerate(paths, start=1):
+        label = s.load_data(str(path))
+        s.calculate(data=label, subset="A")
+        s.calculate(data=label, subset="B")
+        stream.flush(s)
+        table = read_results(tmp_path / "out.ecsv")  # a valid file after every image: a kill keeps it all
+        assert list(table["id"]) == list(range(1, 2 * count + 1))
+    assert list(table["aperture_sum"].value) == pytest.approx(
+        [s.result_rows[i]["aperture_sum"].value for i in range(6)], rel=1e-15)
+
+
+def test_resume_skips_what_out_holds_and_continues_the_ids(tmp_path):
+    paths, reg = images(tmp_path, 3)
+    out = tmp_path / "out.ecsv"
+    first = measure(paths[0], "--regions", reg, "-o", out)
+    assert first.returncode == 0, first.stderr
+    again = measure(*paths, "--regions", reg, "-o", out)
+    assert again.returncode == 2 and "file exists (use --overwrite to replace it, or --resume)" in again.stderr
+    resumed = measure(*paths, "--regions", reg, "-o", out, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "--resume: 2 measurement(s) already in" in resumed.stderr
+    table = read_results(out)
+    assert list(table["id"]) == [1, 2, 3, 4, 5, 6]
+    assert [(str(d), str(s)) for d, s in zip(table["data_label"], table["subset_label"])] == [
+        (f"img{i}[PRIMARY,1]", r) for i in range(3) for r in "AB"]
+    nothing_left = measure(*paths, "--regions", reg, "-o", out, "--resume")
+    assert nothing_left.returncode == 0 and len(read_results(out)) == 6
+    fits_out = measure(*paths, "--regions", reg, "-o", tmp_path / "out.fits", "--resume")
+    assert fits_out.returncode == 2 and "--resume needs OUT in ECSV or CSV" in fits_out.stderr
+
+
+def test_other_formats_are_written_at_the_end(tmp_path):
+    paths, reg = images(tmp_path, 2)
+    done = measure(*paths, "--regions", reg, "-o", tmp_path / "out.fits")
+    assert done.returncode == 0, done.stderr
+    assert len(read_results(tmp_path / "out.fits")) == 4
+
+
+def test_an_unreadable_image_among_many_is_reported_and_the_rest_measured(tmp_path):
+    paths, reg = images(tmp_path, 2)
+    broken = tmp_path / "broken.fits"
+    broken.write_bytes(b"SIMPLE  =                    T" + b"\0" * 50)
+    done = measure(paths[0], tmp_path / "missing.fits", broken, paths[1], "--regions", reg, "-o",
+                   tmp_path / "out.csv")
+    assert done.returncode == 1
+    skipped = [line for line in done.stderr.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == 2 and "missing.fits: no such file" in skipped[0] and "broken.fits" in skipped[1]
+    assert len(read_results(tmp_path / "out.csv")) == 4
+    none = measure(tmp_path / "missing.fits", broken, "--regions", reg)
+    assert none.returncode == 2 and "no image could be read" in none.stderr
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path):
+    paths, reg = images(tmp_path, 3)
+    plain = measure(*paths, "--regions", reg)
+    assert "measuring" not in plain.stderr and "\x1b" not in plain.stderr
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "measure", *map(str, paths), "--regions", str(reg)],
+                            stdout=subprocess.DEVNULL, stderr=follower, env={**os.environ, "TERM": "xterm"})
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=60)
+    os.close(leader)
+    assert proc.returncode == 0 and b"measuring" in seen
+
+
+def test_readme_example_streams_two_tables(tmp_path):
+    imgs, regs = demo_files()
+    done = measure(*imgs[:2], "--regions", regs[0], "-o", tmp_path / "r.ecsv")
+    assert done.returncode == 0, done.stderr
+    assert len(read_results(tmp_path / "r.ecsv")) == 4 and len(read_results(tmp_path / "r.2.ecsv")) == 4

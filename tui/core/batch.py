@@ -1,0 +1,151 @@
+"""Result tables written as their rows come, so that a killed batch run keeps what it measured and can resume.
+
+The first table goes to OUT, tables the compatibility rule starts later to OUT.2.ext, OUT.3.ext, ... ECSV and CSV are
+line formats: new rows are appended after each image (and the file is valid after every append). Other formats hold
+the whole table in one structure (FITS, VOTable, HTML, text) and are written at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+from astropy.table import QTable
+
+from tui.core.errors import PhotometryError
+from tui.core.export import format_for, read_table, writable, write_table
+from tui.core.results import build_table
+
+LINE_FORMATS = ("ascii.ecsv", "ascii.csv")
+
+
+def _text(table: QTable, fmt: str) -> tuple[str, list[str]]:
+    """(header, data lines) of a table written in a line format."""
+    buffer = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        writable(table, fmt).write(buffer, format=fmt)
+    lines = buffer.getvalue().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if not line.startswith("#")) + 1  # after the names line
+    return "".join(lines[:start]), lines[start:]
+
+
+def _header(path: Path) -> str:
+    with open(path, encoding="utf-8") as f:
+        lines = []
+        for line in f:
+            lines.append(line)
+            if not line.startswith("#"):
+                return "".join(lines)
+    return "".join(lines)
+
+
+class TableStream:
+    def __init__(self, out: str | os.PathLike, overwrite: bool = False, resume: bool = False):
+        self.out = Path(out).expanduser()
+        self.fmt = format_for(self.out)
+        self.streams = self.fmt in LINE_FORMATS
+        self.overwrite, self.resume = overwrite, resume
+        self.done: set[tuple[str, str]] = set()
+        self.offset = 0  # ids already in OUT, when resuming
+        self._written: list[int] = []  # rows of each session table already in their file
+        self._paths: list[Path] = []
+        self._pending: list[QTable] = []  # non-line formats: the tables, written at close
+        self._started: set[Path] = set()  # files this run has written
+        self._counts: dict[Path, int] = {}  # rows this run wrote to each file
+        if resume:
+            if not self.streams:
+                raise PhotometryError(f"--resume needs OUT in ECSV or CSV (rows are appended), not {self.out.suffix}")
+            for path in self._existing():
+                table = read_table(path)
+                self.done |= {(str(d), str(s)) for d, s in zip(table["data_label"], table["subset_label"])}
+                if path == self.out and len(table):
+                    self.offset = int(max(table["id"]))
+        elif self.out.exists() and not overwrite:
+            raise PhotometryError(f"{self.out}: file exists (use --overwrite to replace it, or --resume)")
+
+    def _existing(self) -> list[Path]:
+        found = [self.out] if self.out.exists() else []
+        n = 2
+        while (path := self._numbered(n)).exists():
+            found.append(path)
+            n += 1
+        return found
+
+    def _numbered(self, n: int) -> Path:
+        return self.out.with_name(f"{self.out.stem}.{n}{self.out.suffix}")
+
+    def files(self) -> list[Path]:
+        return [path for path in self._paths if path in self._started or not self.streams]
+
+    def rows(self, path: Path) -> int:
+        return self._counts.get(path, 0)
+
+    def flush(self, session) -> list[tuple[Path, int]]:
+        """Write the rows the session measured since the last flush; returns (file, rows added) per file."""
+        tables = list(session.archived_results)
+        added = []
+        while len(self._written) < len(tables) + 1:
+            self._written.append(0)
+        for k, table in enumerate(tables):
+            if self._written[k] < len(table):
+                added.append(self._add(k, table[self._written[k]:]))
+                self._written[k] = len(table)
+        rows, k = session.result_rows, len(tables)
+        if self._written[k] < len(rows):
+            added.append(self._add(k, build_table(rows[self._written[k]:])))
+            self._written[k] = len(rows)
+        return added
+
+    def _add(self, k: int, table: QTable) -> tuple[Path, int]:
+        if k == 0 and self.offset:
+            table = table.copy()
+            table["id"] += self.offset
+        if not self.streams:
+            if k < len(self._pending):
+                from astropy.table import vstack
+
+                self._pending[k] = vstack([self._pending[k], table])
+            else:
+                self._pending.append(table)
+            path = self._path(k)
+            self._counts[path] = self._counts.get(path, 0) + len(table)
+            return path, len(table)
+        header, lines = _text(table, self.fmt)
+        path = self._path(k)
+        while path not in self._started and path.exists() and self.resume and _header(path) != header:
+            path = self._paths[k] = self._next_free(path)  # other columns or units: the next file
+        if path in self._started or (self.resume and path.exists()):
+            try:
+                with open(path, "a", encoding="utf-8") as f:
+                    f.writelines(lines)
+                    f.flush()
+                    os.fsync(f.fileno())  # a killed run keeps every row it reported
+            except OSError as exc:
+                raise PhotometryError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        else:
+            write_table(table, path, overwrite=self.overwrite)
+        self._started.add(path)
+        self._counts[path] = self._counts.get(path, 0) + len(table)
+        return path, len(table)
+
+    def _next_free(self, after: Path) -> Path:
+        n = 2
+        while (path := self._numbered(n)) in self._paths or path == after:
+            n += 1
+        return path
+
+    def _path(self, k: int) -> Path:
+        """The file of the k-th table of this run: OUT, then OUT.2.ext, OUT.3.ext, ..."""
+        while len(self._paths) <= k:
+            self._paths.append(self.out if not self._paths else self._next_free(self._paths[-1]))
+        return self._paths[k]
+
+    def close(self) -> list[tuple[Path, int]]:
+        """Write the tables of formats that cannot be appended to; returns (file, rows)."""
+        written = []
+        for k, table in enumerate(self._pending):
+            written.append((write_table(table, self._path(k), overwrite=self.overwrite), len(table)))
+        return written
