@@ -49,9 +49,25 @@ def measure_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace OUT (and profile files) if they exist")
     p.add_argument("--resume", action="store_true",
                    help="skip the (image, region) pairs already in OUT (ECSV or CSV) and append the rest")
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=_positive_int, metavar="N",
+                         help="measure on a local dask.distributed cluster of N worker processes (extra: dask)")
+    cluster.add_argument("--scheduler", metavar="ADDRESS",
+                         help="measure on a running dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--timeout", default="10s", metavar="T", help=argparse.SUPPRESS)
     p.add_argument("--profiles", metavar="DIR",
                    help="also write each (image, region)'s radial profile and curve of growth as ECSV files in DIR")
     return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _dq_flags(text: str):
@@ -104,77 +120,71 @@ def _glue_negative_numbers(argv: list[str]) -> list[str]:
 def measure(argv: list[str]) -> int:
     args = measure_parser().parse_args(_glue_negative_numbers(argv))
     from tui.core import PhotometryError, Session
-    from tui.core.batch import TableStream
+    from tui.core.batch import Settings, TableStream, measure_image
     from tui.core.formatting import summary
     from tui.core.inputs import Inputs
-    from tui.core.photometry import damage_warning
 
     session = Session()
-    session.dq_flags = args.dq_flags
-    session.inputs.background_stat = args.background_stat
-    failures = 0
     try:
-        # A bad flag is one error up front, not one per measurement.
+        # A bad flag, an unreadable region file or an unknown label is one error up front, not one per image.
         Inputs().validated(background=args.background, pixel_area=args.pixel_area,
                            counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
-        if len(args.images) == 1:  # one image: its problem is the one-line error
-            labels = [session.load_data(args.images[0])]
+        if len(args.images) == 1:  # one image: its problem is the one-line error, before any other
+            session.load_data(args.images[0])
         subsets = [label for path in args.regions for label in session.load_regions(path)]
-        if args.background_region is not None:
-            if args.background_region not in session.subsets:
-                raise PhotometryError(f"--background-region: no region labelled {args.background_region!r} "
-                                      f"(labels: {', '.join(session.subsets)})")
-            session.inputs.background_region = args.background_region
-        elif args.background is not None:
-            session.inputs.background = args.background
+        if args.background_region is not None and args.background_region not in session.subsets:
+            raise PhotometryError(f"--background-region: no region labelled {args.background_region!r} "
+                                  f"(labels: {', '.join(session.subsets)})")
         stream = TableStream(args.output, args.overwrite, args.resume) if args.output else None
     except PhotometryError as exc:
         return _fail(str(exc))
-    if len(args.images) > 1:
-        labels = []
-        for path in args.images:  # one unreadable image among many is reported, and the rest are measured
-            try:
-                labels.append(session.load_data(path))
-            except PhotometryError as exc:
-                failures += 1
-                _say("skipped", str(exc))
-        if not labels:
-            return _fail("no image could be read")
     for notice in session.pop_notices():
         _say("note", notice)
-
+    settings = Settings(tuple(str(Path(p).resolve()) for p in args.regions), args.background,
+                        args.background_region, args.background_stat, args.dq_flags, args.pixel_area,
+                        args.counts_factor, args.flux_scaling, args.profiles, args.overwrite)
     apertures = [s for s in subsets if not session.subsets[s].is_annulus and s != args.background_region]
-    pairs = [(d, s) for d in labels for s in apertures if stream is None or (d, s) not in stream.done]
-    if stream is not None and stream.done:
-        _say("note", f"--resume: {len(labels) * len(apertures) - len(pairs)} measurement(s) already in "
-                     f"{args.output} are skipped")
-    with _progress(len(pairs)) as advance:
-        for n, (data, subset) in enumerate(pairs):
-            try:
-                row = session.calculate(data=data, subset=subset, pixel_area=args.pixel_area,
-                                        counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
-            except PhotometryError as exc:
-                failures += 1
-                _say("skipped", str(exc))
-            else:
-                if warning := damage_warning(row):
-                    _say("warning", warning)
-                if args.profiles:
-                    try:
-                        write_profiles(session, data, subset, Path(args.profiles), args.overwrite)
-                    except PhotometryError as exc:
-                        failures += 1
-                        _say("skipped", f"profiles of {subset} on {data}: {exc}")
-            advance()
-            last_of_image = n + 1 == len(pairs) or pairs[n + 1][0] != data
-            if stream is not None and last_of_image:
-                try:
-                    stream.flush(session)  # each image's rows reach OUT before the next image is measured
-                except PhotometryError as exc:
-                    return _fail(str(exc))
+    done = frozenset(stream.done) if stream is not None else frozenset()
+    if done:
+        _say("note", f"--resume: {args.output} holds {len(done)} measurement(s) already; they are skipped")
+    images = [str(Path(p).resolve()) if Path(p).exists() else p for p in args.images]
+    try:
+        client = _client(args)
+    except PhotometryError as exc:
+        return _fail(str(exc))
+    failures, unreadable = 0, 0
+    with _progress(len(images) * len(apertures)) as advance:
+        if client is None:
+            results = (measure_image(path, settings, done, advance) for path in images)
+        else:
+            # Workers open the images from their paths; results are taken in image order, so ids, tables and
+            # streaming are those of a single-process run.
+            futures = client.map(measure_image, images, settings=settings, done=done, pure=False)
+            results = (future.result() for future in futures)
+        try:
+            for result in results:
+                if result.unreadable is not None and len(images) == 1:
+                    return _fail(result.unreadable)
+                for kind, text in result.messages:
+                    _say(kind, text)
+                failures += result.failures
+                unreadable += result.unreadable is not None
+                session.add_rows(result.rows)
+                if client is not None:
+                    for _ in range(len(apertures)):
+                        advance()
+                if stream is not None:
+                    stream.flush(session)  # each image's rows reach OUT before the next image's are taken
+        except PhotometryError as exc:
+            return _fail(str(exc))
+        finally:
+            if client is not None:
+                client.close()
+    if unreadable == len(images):
+        return _fail("no image could be read")
     tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
     tables = [t for t in tables if t is not None]
-    if not tables and not (stream is not None and stream.done):
+    if not tables and not done:
         return _fail("no measurement succeeded")
     for table in tables:
         print(summary(table))
@@ -187,6 +197,40 @@ def measure(argv: list[str]) -> int:
         for path in stream.files():
             _say("wrote", f"{path} ({stream.rows(path)} rows this run)")
     return 1 if failures else 0
+
+
+def _client(args):
+    """A dask.distributed client for --workers N (a local cluster) or --scheduler ADDRESS; None otherwise."""
+    if args.workers is None and args.scheduler is None:
+        return None
+    from tui.core import PhotometryError
+
+    try:
+        import logging
+
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise PhotometryError("--workers and --scheduler need dask.distributed: pip install -e '.[dask]'") from None
+    if args.scheduler is not None:
+        try:
+            return Client(args.scheduler, timeout=args.timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise PhotometryError(f"cannot reach the scheduler at {args.scheduler} ({reason})") from None
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    client = Client(cluster)
+    client.close = _closing(client, cluster)
+    return client
+
+
+def _closing(client, cluster):
+    close = client.close
+
+    def both():
+        close()
+        cluster.close()
+    return both
 
 
 def _progress(total: int):
@@ -206,22 +250,6 @@ def _progress(total: int):
             yield lambda: progress.advance(task)
 
     return bar()
-
-
-def file_label(text: str) -> str:
-    """A label as part of a file name: path separators and control characters replaced."""
-    from tui.core.formatting import safe_text
-
-    return safe_text(text).replace("/", "_").replace("\\", "_").replace(os.sep, "_")
-
-
-def write_profiles(session, data: str, subset: str, folder: Path, overwrite: bool) -> None:
-    from tui.core.export import write_table
-
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{file_label(data)}__{file_label(subset)}"
-    write_table(session.radial_profile(data=data, subset=subset), folder / f"{stem}.profile.ecsv", overwrite)
-    write_table(session.curve_of_growth(data=data, subset=subset), folder / f"{stem}.growth.ecsv", overwrite)
 
 
 def run_app(argv: list[str]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from astropy.table import QTable
@@ -149,3 +150,95 @@ class TableStream:
         for k, table in enumerate(self._pending):
             written.append((write_table(table, self._path(k), overwrite=self.overwrite), len(table)))
         return written
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What `measure` applies to every image: plain values, so a cluster worker gets them in a few bytes."""
+
+    region_files: tuple[str, ...]
+    background: float | None = None
+    background_region: str | None = None
+    background_stat: str = "median"
+    dq_flags: int | None = None
+    pixel_area: float | None = None
+    counts_factor: float | None = None
+    flux_scaling: float | None = None
+    profiles: str | None = None
+    overwrite: bool = False
+
+
+@dataclass
+class ImageResult:
+    """One image's measurements, without ids (the coordinator numbers them), and what the user must be told."""
+
+    path: str
+    rows: list[dict] = field(default_factory=list)
+    messages: list[tuple[str, str]] = field(default_factory=list)  # ("skipped" | "warning" | "note", text)
+    failures: int = 0
+    attempted: int = 0
+    unreadable: str | None = None  # why the image could not be read
+
+
+def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), advance=None) -> ImageResult:
+    """Every region of the settings on one image, in a Session of its own: the same code in one process and on a
+    dask.distributed worker, which opens the image from its path (pixels are never shipped)."""
+    from tui.core.photometry import damage_warning
+    from tui.core.session import Session
+
+    result = ImageResult(str(path))
+    s = Session()
+    s.dq_flags = settings.dq_flags
+    s.inputs.background_stat = settings.background_stat
+    subsets = [label for name in settings.region_files for label in s.load_regions(name)]
+    s.pop_notices()  # the coordinator read the region files and said what there was to say
+    try:
+        data = s.load_data(str(path))
+    except PhotometryError as exc:
+        result.unreadable = str(exc)
+        result.messages.append(("skipped", str(exc)))
+        result.failures = 1
+        return result
+    result.messages += [("note", notice) for notice in s.pop_notices()]
+    if settings.background_region is not None:
+        s.inputs.background_region = settings.background_region
+    elif settings.background is not None:
+        s.inputs.background = settings.background
+    for subset in subsets:
+        if s.subsets[subset].is_annulus or subset == settings.background_region or (data, subset) in done:
+            continue
+        result.attempted += 1
+        try:
+            row = s.calculate(data=data, subset=subset, pixel_area=settings.pixel_area,
+                              counts_factor=settings.counts_factor, flux_scaling=settings.flux_scaling)
+        except PhotometryError as exc:
+            result.failures += 1
+            result.messages.append(("skipped", str(exc)))
+        else:
+            result.rows.append({name: value for name, value in row.items() if name != "id"})
+            if warning := damage_warning(row):
+                result.messages.append(("warning", warning))
+            if settings.profiles:
+                try:
+                    write_profiles(s, data, subset, Path(settings.profiles), settings.overwrite)
+                except PhotometryError as exc:
+                    result.failures += 1
+                    result.messages.append(("skipped", f"profiles of {subset} on {data}: {exc}"))
+        if advance is not None:
+            advance()
+    return result
+
+
+def file_label(text: str) -> str:
+    """A label as part of a file name: control characters escaped, path separators replaced."""
+    from tui.core.formatting import safe_text
+
+    return safe_text(text).replace("/", "_").replace("\\", "_").replace(os.sep, "_")
+
+
+def write_profiles(session, data: str, subset: str, folder: Path, overwrite: bool) -> None:
+    """`<image>__<region>.profile.ecsv` and `.growth.ecsv` in a folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{file_label(data)}__{file_label(subset)}"
+    write_table(session.radial_profile(data=data, subset=subset), folder / f"{stem}.profile.ecsv", overwrite)
+    write_table(session.curve_of_growth(data=data, subset=subset), folder / f"{stem}.growth.ecsv", overwrite)

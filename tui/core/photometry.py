@@ -21,6 +21,25 @@ from tui.core.masks import on_image_mask
 
 ARCSEC_TO_RAD = math.pi / 648000.0
 
+
+def is_per_steradian(unit) -> bool:
+    """Whether sr is among a unit's bases, by name: `u.sr in unit.bases` compares by converting (slow), and an
+    unpickled unit's bases are not the registry's own objects."""
+    return unit is not None and any(getattr(base, "name", None) == "sr" for base in unit.bases)
+
+
+def same_unit(a, b) -> bool:
+    """Unit equality, fast where it can be: units built alike (same scale, same base units, same powers) are equal,
+    and only others go through astropy's comparison, which converts (about 10 us; a table row has some twenty)."""
+    if a is b:
+        return True
+    try:
+        if a.scale == b.scale and a.powers == b.powers and a.bases == b.bases:
+            return True
+    except AttributeError:
+        pass
+    return a == b
+
 COLUMNS = (
     "id", "xcenter", "ycenter", "sky_center", "background", "npix", "aperture_sum", "pixarea_tot",
     "aperture_sum_counts", "aperture_sum_counts_err", "counts_fac", "aperture_sum_mag", "flux_scaling",
@@ -151,7 +170,7 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
     mean, std, median, vmin, vmax = _stats(center_values(image, region, what, dq_flags, (large, bad)) - bg)
 
     unit = image.unit
-    per_sr = unit is not None and u.sr in unit.bases
+    per_sr = is_per_steradian(unit)
     area = float(inputs.pixel_area)
     c = float(inputs.counts_factor)
     f = float(inputs.flux_scaling)
@@ -168,7 +187,7 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
         pixarea_tot = None
 
     counts = counts_err = counts_fac = None
-    if unit is not None and unit != u.count and c > 0:
+    if unit is not None and not same_unit(unit, u.count) and c > 0:
         n = rawsum / c
         counts = _q(n, u.count)
         counts_err = _q(math.sqrt(n) if n >= 0 else math.nan, u.count)
@@ -245,7 +264,7 @@ def _raw_variance(image: Image, large, w, good, rawsum: float, unit, c: float, b
         # A NaN sigma on a good pixel is rare: test for it only when the sum shows one.
         return total if math.isfinite(total) else float(np.sum(w * w * var, where=good & np.isfinite(var)))
     total, known = 0.0, False
-    if unit is not None and unit != u.count and c > 0:
+    if unit is not None and not same_unit(unit, u.count) and c > 0:
         total += rawsum * c if rawsum >= 0 else math.nan  # (c * sqrt(counts))^2, counts = rawsum / c
         known = True
     if math.isfinite(background.std):

@@ -16,7 +16,7 @@ from astropy.table import QTable
 from tui.core import quality
 from tui.core.errors import PhotometryError
 from tui.core.images import Image
-from tui.core.photometry import ARCSEC_TO_RAD, _on_image, region_center, sum_weights
+from tui.core.photometry import ARCSEC_TO_RAD, _on_image, is_per_steradian, region_center, sum_weights
 
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))  # 2.3548
 
@@ -110,7 +110,7 @@ def curve_of_growth(image: Image, region: rg.PixelRegion, bg: float, what: str, 
     unit = image.unit
     total = sums[int(np.argmax(radii))]
     fraction = sums / total if total != 0 else np.full(radii.size, np.nan)
-    if unit is not None and u.sr in unit.bases and pixel_area > 0:
+    if is_per_steradian(unit) and pixel_area > 0:
         sums, unit = sums * pixel_area * ARCSEC_TO_RAD**2, unit * u.sr
     return QTable({"radius": radii * u.pix, "aperture_sum": _quantity(sums, unit), "fraction": fraction},
                   meta={"x": x, "y": y, "background": bg, "subset": what})

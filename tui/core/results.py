@@ -8,7 +8,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Column, QTable
 from astropy.time import Time
 
-from tui.core.photometry import ALL_COLUMNS, with_extended
+from tui.core.photometry import ALL_COLUMNS, same_unit, with_extended
 
 
 def _kind(value) -> str:
@@ -38,7 +38,7 @@ def conform(row: dict, first: dict) -> dict | None:
         value, ref = row[name], first[name]
         if type(value) is not type(ref) and _kind(value) != _kind(ref):  # same type: same kind, no checks
             return None
-        if isinstance(value, u.Quantity) and value.unit != ref.unit:
+        if isinstance(value, u.Quantity) and not same_unit(value.unit, ref.unit):
             if not value.unit.is_equivalent(ref.unit):
                 return None
             value = value.to(ref.unit)
@@ -52,7 +52,7 @@ def _column(name: str, values: list):
         return Column([None] * len(values), name=name, dtype=object)
     if kind == "quantity":
         unit = values[0].unit
-        return u.Quantity([v.to_value(unit) for v in values], unit)
+        return u.Quantity([v.value if same_unit(v.unit, unit) else v.to_value(unit) for v in values], unit)
     if kind == "sky":
         frame = values[0].frame
         coords = [v if v.frame.name == frame.name else v.transform_to(frame) for v in values]

@@ -318,6 +318,17 @@ class Session:
                 raise PhotometryError(f"there is no archived table {archived}") from None
         return write_table(table, path, overwrite=overwrite)
 
+    def add_rows(self, rows) -> list[dict]:
+        """Rows measured elsewhere (another process, a cluster worker), in order: numbered and kept by the same
+        compatibility rule as calculate's, and journaled."""
+        stored = []
+        for row in rows:
+            kept, _ = self._results.add(row)
+            if self._journal is not None:
+                self._journal.append(kept)
+            stored.append(kept)
+        return stored
+
     @classmethod
     def restore(cls, path, journal: bool = True) -> "Session":
         """A session holding the results recorded in a journal (and journaling on to it)."""

@@ -1,0 +1,54 @@
+"""measure on dask.distributed: a 2-worker local cluster gives the single-process rows (issue 8)."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.core.test_batch import images, measure
+from tui.core import read_results
+
+pytest.importorskip("distributed")
+
+
+def test_two_workers_give_the_single_process_rows(tmp_path):
+    paths, reg = images(tmp_path, 4)
+    single = measure(*paths, "--regions", reg, "-o", tmp_path / "one.ecsv")
+    cluster = measure(*paths, "--regions", reg, "-o", tmp_path / "two.ecsv", "--workers", "2")
+    assert single.returncode == 0 and cluster.returncode == 0, cluster.stderr
+    a, b = read_results(tmp_path / "one.ecsv"), read_results(tmp_path / "two.ecsv")
+    assert a.colnames == b.colnames and len(a) == len(b) == 8
+    for name in a.colnames:
+        if name == "timestamp":
+            continue
+        left, right = (np.asarray(getattr(t[name], "value", t[name])) for t in (a, b))
+        assert np.array_equal(left, right) or np.allclose(left.astype(float), right.astype(float), rtol=0,
+                                                          equal_nan=True), name
+    assert list(b["data_label"]) == [f"img{i}[PRIMARY,1]" for i in range(4) for _ in "AB"]  # image order
+
+
+def test_resume_on_a_cluster(tmp_path):
+    paths, reg = images(tmp_path, 3)
+    out = tmp_path / "out.csv"
+    assert measure(paths[0], "--regions", reg, "-o", out).returncode == 0
+    done = measure(*paths, "--regions", reg, "-o", out, "--resume", "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    assert list(read_results(out)["id"]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path):
+    paths, reg = images(tmp_path, 1)
+    start = time.monotonic()
+    done = measure(*paths, "--regions", reg, "--scheduler", "tcp://127.0.0.1:9", "--timeout", "2s")
+    assert done.returncode == 2 and time.monotonic() - start < 60
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("aperphot-tui: error: cannot reach the scheduler at tcp://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("value, message", [("0", "must be 1 or more, not 0"), ("two", "'two' is not a whole number")])
+def test_workers_must_be_a_positive_number(tmp_path, value, message):
+    paths, reg = images(tmp_path, 1)
+    done = measure(*paths, "--regions", reg, "--workers", value)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
