@@ -30,6 +30,8 @@ class ImageScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(Thumbnail).take_view(self.source)
+        if self.source.cursor is not None:  # the readout from the start, not only once the cursor moves
+            self.post_message(Thumbnail.CursorMoved(*self.source.cursor))
 
     def action_back(self) -> None:
         self.source.take_view(self.query_one(Thumbnail))
