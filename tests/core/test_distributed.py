@@ -1,7 +1,5 @@
 """measure on dask.distributed: a 2-worker local cluster gives the single-process rows (issue 8)."""
 
-import subprocess
-import sys
 import time
 
 import numpy as np

@@ -14,10 +14,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Select, Static
 
+from tui.app.actions import ViewActions
 from tui.app.dialogs import DialogFlows
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
-from tui.app.screens.prompt import PromptScreen
 from tui.app.widgets.fields import FIELDS, TYPED, FieldsPanel
 from tui.app.widgets.result import ResultPanel
 from tui.app.widgets.results_table import ResultsTable
@@ -26,7 +26,7 @@ from tui.app.widgets.thumbnail import Thumbnail
 INPUT_NAMES = ("background",) + tuple(name for name, _, _ in FIELDS)
 
 
-class AperPhotApp(DialogFlows, App):
+class AperPhotApp(ViewActions, DialogFlows, App):
     CSS_PATH = "app.tcss"
     TITLE = "aperphot-tui"
     AUTO_FOCUS = "#data"
@@ -415,101 +415,6 @@ class AperPhotApp(DialogFlows, App):
     # -- export, open, help, quit ---------------------------------------------------------------------
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
-
-    def action_copy_row(self) -> None:
-        """The selected result row, tab-separated with a header line, to the clipboard (OSC 52 over SSH)."""
-        row = self.main("#results", ResultsTable).selected_row() if self.session is not None else None
-        if row is None:
-            self.notify("No result to copy yet: press F5 first.", severity="warning")
-            return
-        from tui.core.export import rows_tsv
-
-        self.copy_to_clipboard(rows_tsv([row]))
-        self.notify(f"Copied result #{row['id']} ({row['subset_label']} on {row['data_label']}) as tab-separated "
-                    f"text with a header line.", title="Copied to the clipboard", timeout=5)
-
-    def action_copy_table(self) -> None:
-        """The whole current results table as ECSV text to the clipboard."""
-        table = self.session.get_aperture_photometry_results(extended=True) if self.session is not None else None
-        if table is None:
-            self.notify("No results to copy yet: press F5 first.", severity="warning")
-            return
-        from tui.core.export import ecsv_text
-
-        text = ecsv_text(table)
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied the results table ({len(table)} rows, {len(text):,} characters) as ECSV text.",
-                    title="Copied to the clipboard", timeout=5)
-
-    def action_image(self) -> None:
-        """The image filling the screen (F8 again or Esc returns, keeping zoom and pan)."""
-        from tui.app.screens.image import ImageScreen
-
-        if isinstance(self.screen, ImageScreen):
-            self.screen.action_back()
-            return
-        if self.session is None or self.session.selected_data is None:
-            self.notify("Load an image first (ctrl+o).", severity="warning")
-            return
-        self.push_screen(ImageScreen(self.main("#thumbnail", Thumbnail)))
-
-    def action_profile(self) -> None:
-        from tui.app.screens.profile import ProfileScreen  # its plots need numpy: not before the first frame
-
-        if isinstance(self.screen, ProfileScreen):
-            self.pop_screen()
-            return
-        s = self.session
-        if s is None or s.selected_data is None or s.selected_subset is None:
-            self.notify("Load an image and a region first (ctrl+o, ctrl+n).", severity="warning")
-            return
-        self.push_screen(ProfileScreen())
-
-    def action_recenter(self) -> None:
-        """Move the selected subset to its centroid on the selected image; the thumbnail follows."""
-        import math
-
-        from tui.core import PhotometryError
-
-        s = self.session
-        if s is None or s.selected_data is None or s.selected_subset is None:
-            self.notify("Load an image and a region first (ctrl+o, ctrl+n).", severity="warning")
-            return
-        try:
-            dx, dy = s.recenter()
-        except PhotometryError as exc:
-            self.notify(str(exc), title="Not recentred", severity="error", timeout=8)
-            return
-        self._draw_overlays()
-        self.notify(f"{s.selected_subset} moved {math.hypot(dx, dy):.2f} pix to its centroid "
-                    f"(dx {dx:+.2f}, dy {dy:+.2f}).", title="Recentred", timeout=5)
-        if hasattr(self.screen, "update_view"):  # the profile view follows
-            self.screen.update_view()
-
-    def action_dq_flags(self) -> None:
-        if self.session is None:
-            return
-        from tui.core.quality import describe_flags
-
-        current = self.session.dq_flags
-        self.push_screen(PromptScreen(
-            f"DQ flags that make a pixel bad (now: {describe_flags(current)}).\n"
-            "Flag values such as 1,4,256; 'default' for each telescope's; 'none' to ignore DQ.",
-            "default" if current is None else describe_flags(current)), self._dq_flags_chosen)
-
-    def _dq_flags_chosen(self, text: str | None) -> None:
-        if text is None:
-            return
-        from tui.core import PhotometryError
-        from tui.core.quality import describe_flags, parse_dq_flags
-
-        try:
-            self.session.dq_flags = parse_dq_flags(text)
-        except PhotometryError as exc:
-            self.notify(str(exc), title="DQ flags unchanged", severity="error")
-            return
-        self._update_background()
-        self.notify(f"DQ flags: {describe_flags(self.session.dq_flags)}", timeout=4)
 
     def on_unmount(self) -> None:
         if self.session is not None:
