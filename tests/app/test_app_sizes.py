@@ -182,3 +182,23 @@ def test_preview_keeps_a_point_source_that_sampling_would_miss():
     preview.build_blocks()  # in a worker in the app
     assert preview.blocked and preview.preview.max() == 100.0
     assert np.nanmax(sample(preview, geo)) == 100.0
+
+
+async def test_measure_all_regions_with_one_key(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        s = app.session
+        apertures = [label for label, sub in s.subsets.items() if not sub.is_annulus]
+        await pilot.press("shift+f5")
+        await pilot.pause()
+        assert [r["subset_label"] for r in s.result_rows] == apertures
+        assert s.selected_subset == "Star A"  # the user's choice stays
+        assert app.screen.query_one(ResultsTable).total_rows == len(apertures)
+        assert any(f"Measured {len(apertures)} of {len(apertures)} regions" in n.message for n in app._notifications)
+        await pilot.press("shift+f5")  # on an image where sky regions cannot apply, they are skipped and said
+        await pilot.pause()
+        app.select_data("plain_demo[PRIMARY,1]")
+        await pilot.press("shift+f5")
+        await pilot.pause()
+        assert any("Skipped 4: Star A is in sky coordinates" in n.message for n in app._notifications)

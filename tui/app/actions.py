@@ -5,13 +5,14 @@ copying to the clipboard, DQ flags. A mixin of the App, like the dialog flows; e
 from __future__ import annotations
 
 from tui.app.screens.prompt import PromptScreen
+from tui.app.widgets.result import ResultPanel
 from tui.app.widgets.results_table import ResultsTable
 from tui.app.widgets.thumbnail import Thumbnail
 
 
 class ViewActions:
     """Needs from the App: session, notify, push_screen, pop_screen, screen, main(), copy_to_clipboard,
-    _draw_overlays and _update_background."""
+    _draw_overlays, _update_background, _show_notices, _journal_warning and the counter _unsaved."""
 
     def action_copy_row(self) -> None:
         """The selected result row, tab-separated with a header line, to the clipboard (OSC 52 over SSH)."""
@@ -107,3 +108,43 @@ class ViewActions:
             return
         self._update_background()
         self.notify(f"DQ flags: {describe_flags(self.session.dq_flags)}", timeout=4)
+
+    def action_calculate_all(self) -> None:
+        """Every aperture region (not the background one) on the selected image, one result each."""
+        from tui.core import PhotometryError
+        from tui.core.formatting import result_lines
+        from tui.core.photometry import damage_warning
+
+        s = self.session
+        if s is None or s.selected_data is None:
+            self.notify("Load an image first (ctrl+o).", severity="warning")
+            return
+        chosen = s.selected_subset
+        labels = [label for label, sub in s.subsets.items()
+                  if not sub.is_annulus and label != s.inputs.background_region]
+        rows, skipped, damaged = [], [], 0
+        for label in labels:
+            try:
+                rows.append(s.calculate(subset=label))
+            except PhotometryError as exc:
+                skipped.append(str(exc))
+            else:
+                damaged += damage_warning(rows[-1]) is not None
+        if chosen is not None:
+            s.select_subset(chosen)  # measuring them all does not change which one the user works on
+        self._show_notices(skip_new_table=True)
+        if rows:
+            self._unsaved += len(rows)
+            self.main("#results", ResultsTable).reset(s.result_rows)
+            last = rows[-1]
+            self.main("#result", ResultPanel).show(
+                f"#{last['id']}  {last['subset_label']} on {last['data_label']}", result_lines(last),
+                damage_warning(last, named=False))
+            self._journal_warning(s.journal_error)
+        text = f"Measured {len(rows)} of {len(labels)} regions on {s.selected_data}."
+        if damaged:
+            text += f" {damaged} have NaN or flagged pixels inside (see npix_bad)."
+        if skipped:
+            text += f" Skipped {len(skipped)}: {skipped[0]}" + (" ..." if len(skipped) > 1 else "")
+        self.notify(text, title="Measure all regions", severity="warning" if skipped else "information",
+                    timeout=10)

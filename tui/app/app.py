@@ -33,6 +33,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
     BINDINGS = [
         Binding("f5", "calculate", "Calculate", priority=True),
         Binding("ctrl+j", "calculate", "Calculate", show=False, priority=True),
+        Binding("shift+f5", "calculate_all", "Measure all", show=False, priority=True),
         Binding("ctrl+s", "export", "Export", priority=True),
         Binding("ctrl+o", "open", "Open", priority=True),
         Binding("ctrl+n", "new_region", "Region", priority=True),
@@ -429,6 +430,8 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         yield from super().get_system_commands(screen)
         commands = [
             ("Calculate", "Measure the selected subset on the selected data (F5, ctrl+j)", self.action_calculate),
+            ("Measure all regions", "Every aperture region on the selected data, one row each (shift+F5)",
+             self.action_calculate_all),
             ("Export results", "Write the results table to a file (ctrl+s)", self.action_export),
             ("Open file", "Load a FITS image or a region file (ctrl+o)", self.action_open),
             ("New region (form)", "Type a region's centre and size (ctrl+n)", self.action_new_region),

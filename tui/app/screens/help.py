@@ -19,6 +19,7 @@ Workflow
 
 Keys everywhere
   F5, ctrl+j   calculate            ctrl+s   export the results (.ecsv .csv .fits .vot .html .txt)
+  shift+F5     measure every aperture region on the selected image
   ctrl+o       open images/regions  ctrl+n   new region from a form
   F6           profile view: radial profile, FWHM, curve of growth, centroid (r n p d, Esc)
   F7           recentre the subset on its centroid
