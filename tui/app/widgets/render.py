@@ -66,17 +66,20 @@ class Preview:
 
     def limits(self, interval: str) -> tuple[float, float]:
         if interval not in self._limits:
-            finite = self.preview[np.isfinite(self.preview)]
-            if finite.size > 200_000:
-                finite = finite[:: finite.size // 200_000]
-            if finite.size == 0:
-                lo, hi = 0.0, 1.0
-            else:
-                maker = {"99.5%": lambda: PercentileInterval(99.5), "zscale": ZScaleInterval,
-                         "minmax": MinMaxInterval}[interval]()
-                lo, hi = (float(v) for v in maker.get_limits(finite))
-            self._limits[interval] = (lo, hi if hi > lo else lo + 1.0)
+            self._limits[interval] = interval_limits(self.preview, interval)
         return self._limits[interval]
+
+
+def interval_limits(values: np.ndarray, interval: str) -> tuple[float, float]:
+    """Display limits of the finite values (at most 200,000 of them are looked at)."""
+    finite = values[np.isfinite(values)]
+    if finite.size > 200_000:
+        finite = finite[:: finite.size // 200_000]
+    if finite.size == 0:
+        return 0.0, 1.0
+    maker = {"99.5%": lambda: PercentileInterval(99.5), "zscale": ZScaleInterval, "minmax": MinMaxInterval}[interval]()
+    lo, hi = (float(v) for v in maker.get_limits(finite))
+    return lo, hi if hi > lo else lo + 1.0
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def sample(preview: Preview, geo: Geometry) -> np.ndarray:
         return out
     if geo.scale >= preview.step:
         src, k = preview.preview, preview.step
-        if geo.scale >= 2 * k:  # a sample covers several preview pixels: their maximum, so stars survive
+        if block_sampled(preview, geo):  # a sample covers several preview pixels: their maximum, so stars survive
             out[np.ix_(oky, okx)] = _block_max(preview.padded(), xs[okx] / k, ys[oky] / k, geo.scale / k,
                                                geo.scale * 2 / geo.rows_per_cell / k)
             return out
@@ -160,6 +163,10 @@ def sample(preview: Preview, geo: Geometry) -> np.ndarray:
         src, px, py = preview.data, xi[okx], yi[oky]
     out[np.ix_(oky, okx)] = src[np.ix_(py, px)]
     return out
+
+
+def block_sampled(preview: Preview, geo: Geometry) -> bool:
+    return geo.scale >= 2 * preview.step
 
 
 def _block_max(padded: np.ndarray, xs: np.ndarray, ys: np.ndarray, wx: float, wy: float) -> np.ndarray:
@@ -223,7 +230,9 @@ def render(preview: Preview, view: View, width: int, height: int, overlays: tupl
            cursor: tuple[float, float] | None = None) -> Picture:
     geo = geometry((preview.ny, preview.nx), view, width, height)
     values = sample(preview, geo)
-    norm = normalise(values, preview.limits(view.interval), view.stretch)
+    # Block maxima are brighter than single pixels: limits from the pixels would draw the sky as noise peaks.
+    limits = interval_limits(values, view.interval) if block_sampled(preview, geo) else preview.limits(view.interval)
+    norm = normalise(values, limits, view.stretch)
     kinds = np.full(norm.shape, "", dtype=object)
     for overlay in overlays:
         kinds[outline_mask(overlay.region, geo)] = overlay.kind
