@@ -93,11 +93,26 @@ def region_text(region) -> str | None:
     return str(text).strip() or None if text else None
 
 
+# (path, size, mtime) -> what read_region_file gave: a batch parses a file once per process, not once per image
+_PARSED: dict[tuple, tuple] = {}
+
+
 def read_region_file(path: str | Path) -> tuple[list[tuple[rg.Region, str | None]], list[str]]:
     """((region, text label or None) for each usable region, notes about skipped ones)."""
     path = Path(path)
     if not path.exists():
         raise PhotometryError(f"{path}: no such file")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _PARSED:
+        if len(_PARSED) >= 8:  # a batch names a few files: memory stays flat
+            _PARSED.clear()
+        _PARSED[key] = _parse_region_file(path)
+    found, notes = _PARSED[key]
+    return list(found), list(notes)
+
+
+def _parse_region_file(path: Path):
     fmt = "crtf" if path.suffix.lower() == ".crtf" else "ds9"
     try:
         with warnings.catch_warnings(record=True) as caught:
