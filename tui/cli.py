@@ -148,8 +148,11 @@ def measure(argv: list[str]) -> int:
     if done:
         _say("note", f"--resume: {args.output} holds {len(done)} measurement(s) already; they are skipped")
     images = [str(Path(p).resolve()) if Path(p).exists() else p for p in args.images]
+    import contextlib
+
+    cleanup = contextlib.ExitStack()
     try:
-        client = _client(args)
+        client = _client(args, cleanup)
     except PhotometryError as exc:
         return _fail(str(exc))
     failures, unreadable = 0, 0
@@ -178,8 +181,7 @@ def measure(argv: list[str]) -> int:
         except PhotometryError as exc:
             return _fail(str(exc))
         finally:
-            if client is not None:
-                client.close()
+            cleanup.close()
     if unreadable == len(images):
         return _fail("no image could be read")
     tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
@@ -191,7 +193,7 @@ def measure(argv: list[str]) -> int:
         print()
     if stream is not None:
         try:
-            stream.close()
+            stream.close(session)
         except PhotometryError as exc:
             return _fail(str(exc))
         for path in stream.files():
@@ -199,8 +201,9 @@ def measure(argv: list[str]) -> int:
     return 1 if failures else 0
 
 
-def _client(args):
-    """A dask.distributed client for --workers N (a local cluster) or --scheduler ADDRESS; None otherwise."""
+def _client(args, cleanup):
+    """A dask.distributed client for --workers N (a local cluster) or --scheduler ADDRESS, closed (with its
+    cluster) by `cleanup`; None otherwise."""
     if args.workers is None and args.scheduler is None:
         return None
     from tui.core import PhotometryError
@@ -213,24 +216,13 @@ def _client(args):
         raise PhotometryError("--workers and --scheduler need dask.distributed: pip install -e '.[dask]'") from None
     if args.scheduler is not None:
         try:
-            return Client(args.scheduler, timeout=args.timeout)
+            return cleanup.enter_context(Client(args.scheduler, timeout=args.timeout))
         except (OSError, TimeoutError, ValueError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise PhotometryError(f"cannot reach the scheduler at {args.scheduler} ({reason})") from None
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
-    client = Client(cluster)
-    client.close = _closing(client, cluster)
-    return client
-
-
-def _closing(client, cluster):
-    close = client.close
-
-    def both():
-        close()
-        cluster.close()
-    return both
+    cluster = cleanup.enter_context(LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                                                 dashboard_address=None, silence_logs=logging.ERROR))
+    return cleanup.enter_context(Client(cluster))
 
 
 def _progress(total: int):

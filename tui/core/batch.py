@@ -53,7 +53,6 @@ class TableStream:
         self.offset = 0  # ids already in OUT, when resuming
         self._written: list[int] = []  # rows of each session table already in their file
         self._paths: list[Path] = []
-        self._pending: list[QTable] = []  # non-line formats: the tables, written at close
         self._started: set[Path] = set()  # files this run has written
         self._counts: dict[Path, int] = {}  # rows this run wrote to each file
         if resume:
@@ -79,13 +78,16 @@ class TableStream:
         return self.out.with_name(f"{self.out.stem}.{n}{self.out.suffix}")
 
     def files(self) -> list[Path]:
-        return [path for path in self._paths if path in self._started or not self.streams]
+        return [path for path in self._paths if path in self._started]
 
     def rows(self, path: Path) -> int:
         return self._counts.get(path, 0)
 
     def flush(self, session) -> list[tuple[Path, int]]:
-        """Write the rows the session measured since the last flush; returns (file, rows added) per file."""
+        """Write the rows the session measured since the last flush; returns (file, rows added) per file.
+        Formats that cannot be appended to wait for close(): the session holds their rows meanwhile."""
+        if not self.streams:
+            return []
         tables = list(session.archived_results)
         added = []
         while len(self._written) < len(tables) + 1:
@@ -104,16 +106,6 @@ class TableStream:
         if k == 0 and self.offset:
             table = table.copy()
             table["id"] += self.offset
-        if not self.streams:
-            if k < len(self._pending):
-                from astropy.table import vstack
-
-                self._pending[k] = vstack([self._pending[k], table])
-            else:
-                self._pending.append(table)
-            path = self._path(k)
-            self._counts[path] = self._counts.get(path, 0) + len(table)
-            return path, len(table)
         header, lines = _text(table, self.fmt)
         path = self._path(k)
         while path not in self._started and path.exists() and self.resume and _header(path) != header:
@@ -144,12 +136,15 @@ class TableStream:
             self._paths.append(self.out if not self._paths else self._next_free(self._paths[-1]))
         return self._paths[k]
 
-    def close(self) -> list[tuple[Path, int]]:
-        """Write the tables of formats that cannot be appended to; returns (file, rows)."""
-        written = []
-        for k, table in enumerate(self._pending):
-            written.append((write_table(table, self._path(k), overwrite=self.overwrite), len(table)))
-        return written
+    def close(self, session) -> None:
+        """Write the tables of formats that cannot be appended to (FITS, VOTable, HTML, text), whole."""
+        if self.streams:
+            return
+        tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
+        for k, table in enumerate(t for t in tables if t is not None):
+            path = write_table(table, self._path(k), overwrite=self.overwrite)
+            self._started.add(path)
+            self._counts[path] = len(table)
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ class Background:
     stat: str = TYPED_BACKGROUND
 
 
-def _on_image(mask: rg.RegionMask | None, shape, what: str):
+def on_image(mask: rg.RegionMask | None, shape, what: str):
     """(image cutout slices, mask slices) of the part of the mask on the image."""
     large, small = (None, None) if mask is None else mask.get_overlap_slices(shape)
     if large is None:
@@ -87,7 +87,7 @@ def center_values(image: Image, region: rg.PixelRegion, what: str, dq_flags: int
     `known_bad`: (slices, bad) already worked out for the same cutout, so DQ is not read twice.
     """
     mask = on_image_mask(region, image.shape, "center")
-    large, small = _on_image(mask, image.shape, what)
+    large, small = on_image(mask, image.shape, what)
     inside = mask.data[small] > 0
     cutout = image.data[large]
     values = cutout[inside].astype(np.float64)
@@ -154,7 +154,7 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
     bg = float(inputs.background)
     background = background or Background(bg)
     weights = sum_weights(region, image.shape)
-    large, small = _on_image(weights, image.shape, what)
+    large, small = on_image(weights, image.shape, what)
     w = weights.data[small]
     # float64 before any arithmetic: float32 data minus a Python float stays float32 under NumPy 2.
     cutout = image.data[large].astype(np.float64)

@@ -16,7 +16,7 @@ from astropy.table import QTable
 from tui.core import quality
 from tui.core.errors import PhotometryError
 from tui.core.images import Image
-from tui.core.photometry import ARCSEC_TO_RAD, _on_image, is_per_steradian, region_center, sum_weights
+from tui.core.photometry import ARCSEC_TO_RAD, on_image, is_per_steradian, region_center, sum_weights
 
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))  # 2.3548
 
@@ -94,7 +94,7 @@ def curve_of_growth(image: Image, region: rg.PixelRegion, bg: float, what: str, 
         raise PhotometryError("curve of growth radii must be positive numbers")
     center = rg.PixCoord(x, y)
     outer = sum_weights(rg.CirclePixelRegion(center, float(radii.max())), image.shape)
-    big, _ = _on_image(outer, image.shape, what)
+    big, _ = on_image(outer, image.shape, what)
     cutout = image.data[big].astype(np.float64)
     values = np.where(quality.bad_pixels(image, big, cutout, dq_flags), 0.0, cutout - bg)
     sums = np.empty(radii.size)
@@ -176,7 +176,7 @@ def centroid(image: Image, region: rg.PixelRegion, bg: float, what: str, dq_flag
     x, y = region_center(region)
     for _ in range(max_iterations):
         weights = sum_weights(region, image.shape)
-        large, small = _on_image(weights, image.shape, what)
+        large, small = on_image(weights, image.shape, what)
         cutout = image.data[large].astype(np.float64)
         signal = np.where(quality.bad_pixels(image, large, cutout, dq_flags), 0.0, cutout - bg)
         wv = weights.data[small] * np.clip(signal, 0.0, None)

@@ -274,7 +274,7 @@ class Session:
         profile = profiles.radial_profile(image, region, bg, what, dq_flags=self.dq_flags)
         fit = profiles.gaussian_fit(profile, float(inputs.pixel_area))
         weights = photometry.sum_weights(region, image.shape)
-        large, small = photometry._on_image(weights, image.shape, what)
+        large, small = photometry.on_image(weights, image.shape, what)
         cutout = image.data[large].astype(np.float64)
         good = ~quality.bad_pixels(image, large, cutout, self.dq_flags)
         held = float(np.sum(weights.data[small] * (cutout - bg), where=good))
