@@ -172,7 +172,8 @@ def measure(argv: list[str]) -> int:
                     _say(kind, text)
                 failures += result.failures
                 unreadable += result.unreadable is not None
-                session.add_rows(result.rows)
+                if result.table is not None:
+                    session.add_table(result.table)
                 if client is not None:
                     for _ in range(len(apertures)):
                         advance()

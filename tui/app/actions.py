@@ -110,7 +110,8 @@ class ViewActions:
         self.notify(f"DQ flags: {describe_flags(self.session.dq_flags)}", timeout=4)
 
     def action_calculate_all(self) -> None:
-        """Every aperture region (not the background one) on the selected image, one result each."""
+        """Every aperture region (not the background one) on the selected image, one result each, measured
+        together (the numbers calculate gives one by one)."""
         from tui.core import PhotometryError
         from tui.core.formatting import result_lines
         from tui.core.photometry import damage_warning
@@ -119,32 +120,30 @@ class ViewActions:
         if s is None or s.selected_data is None:
             self.notify("Load an image first (ctrl+o).", severity="warning")
             return
-        chosen = s.selected_subset
         labels = [label for label, sub in s.subsets.items()
                   if not sub.is_annulus and label != s.inputs.background_region]
-        rows, skipped, damaged = [], [], 0
-        for label in labels:
-            try:
-                rows.append(s.calculate(subset=label))
-            except PhotometryError as exc:
-                skipped.append(str(exc))
-            else:
-                damaged += damage_warning(rows[-1]) is not None
-        if chosen is not None:
-            s.select_subset(chosen)  # measuring them all does not change which one the user works on
-        self._show_notices(skip_new_table=True)
-        if rows:
-            self._unsaved += len(rows)
-            self.main("#results", ResultsTable).reset(s.result_rows)
+        try:
+            table, skipped = s.calculate_many(subsets=labels)
+        except PhotometryError as exc:
+            self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
+            return
+        finally:
+            self._show_notices(skip_new_table=True)
+        count = 0 if table is None else len(table)
+        damaged = 0 if table is None else int((table["npix_bad"] > 0).sum())
+        if count:
+            self._unsaved += count
+            rows = s.result_rows
+            self.main("#results", ResultsTable).reset(rows)
             last = rows[-1]
             self.main("#result", ResultPanel).show(
                 f"#{last['id']}  {last['subset_label']} on {last['data_label']}", result_lines(last),
                 damage_warning(last, named=False))
             self._journal_warning(s.journal_error)
-        text = f"Measured {len(rows)} of {len(labels)} regions on {s.selected_data}."
+        text = f"Measured {count} of {len(labels)} regions on {s.selected_data}."
         if damaged:
             text += f" {damaged} have NaN or flagged pixels inside (see npix_bad)."
         if skipped:
-            text += f" Skipped {len(skipped)}: {skipped[0]}" + (" ..." if len(skipped) > 1 else "")
+            text += f" Skipped {len(skipped)}: {skipped[0][1]}" + (" ..." if len(skipped) > 1 else "")
         self.notify(text, title="Measure all regions", severity="warning" if skipped else "information",
                     timeout=10)

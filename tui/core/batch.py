@@ -17,7 +17,6 @@ from astropy.table import QTable
 
 from tui.core.errors import PhotometryError
 from tui.core.export import format_for, read_table, writable, write_table
-from tui.core.results import build_table
 
 LINE_FORMATS = ("ascii.ecsv", "ascii.csv")
 
@@ -96,10 +95,10 @@ class TableStream:
             if self._written[k] < len(table):
                 added.append(self._add(k, table[self._written[k]:]))
                 self._written[k] = len(table)
-        rows, k = session.result_rows, len(tables)
-        if self._written[k] < len(rows):
-            added.append(self._add(k, build_table(rows[self._written[k]:])))
-            self._written[k] = len(rows)
+        k, count = len(tables), session.result_count
+        if self._written[k] < count:
+            added.append(self._add(k, session.results_since(self._written[k])))
+            self._written[k] = count
         return added
 
     def _add(self, k: int, table: QTable) -> tuple[Path, int]:
@@ -168,7 +167,7 @@ class ImageResult:
     """One image's measurements, without ids (the coordinator numbers them), and what the user must be told."""
 
     path: str
-    rows: list[dict] = field(default_factory=list)
+    table: QTable | None = None
     messages: list[tuple[str, str]] = field(default_factory=list)  # ("skipped" | "warning" | "note", text)
     failures: int = 0
     attempted: int = 0
@@ -199,26 +198,32 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
         s.inputs.background_region = settings.background_region
     elif settings.background is not None:
         s.inputs.background = settings.background
-    for subset in subsets:
-        if s.subsets[subset].is_annulus or subset == settings.background_region or (data, subset) in done:
-            continue
-        result.attempted += 1
-        try:
-            row = s.calculate(data=data, subset=subset, pixel_area=settings.pixel_area,
-                              counts_factor=settings.counts_factor, flux_scaling=settings.flux_scaling)
-        except PhotometryError as exc:
-            result.failures += 1
-            result.messages.append(("skipped", str(exc)))
-        else:
-            result.rows.append({name: value for name, value in row.items() if name != "id"})
-            if warning := damage_warning(row):
-                result.messages.append(("warning", warning))
+    apertures = [subset for subset in subsets if not s.subsets[subset].is_annulus
+                 and subset != settings.background_region and (data, subset) not in done]
+    result.attempted = len(apertures)
+    said: dict[str, list[tuple[str, str]]] = {subset: [] for subset in apertures}
+    try:
+        table, skipped = s.calculate_many(data=data, subsets=apertures, pixel_area=settings.pixel_area,
+                                          counts_factor=settings.counts_factor, flux_scaling=settings.flux_scaling)
+    except PhotometryError as exc:  # what every aperture needs failed (the background region, an input)
+        table, skipped = None, [(subset, str(exc)) for subset in apertures]
+    for subset, why in skipped:
+        said[subset].append(("skipped", why))
+    result.failures += len(skipped)
+    if table is not None:
+        result.table = table = table.copy(copy_data=False)
+        table.remove_column("id")
+        for subset, bad in zip(table["subset_label"].tolist(), table["npix_bad"].tolist()):
+            if warning := damage_warning({"npix_bad": bad, "subset_label": subset, "data_label": data}):
+                said[subset].append(("warning", warning))
             if settings.profiles:
                 try:
                     write_profiles(s, data, subset, Path(settings.profiles), settings.overwrite)
                 except PhotometryError as exc:
                     result.failures += 1
-                    result.messages.append(("skipped", f"profiles of {subset} on {data}: {exc}"))
+                    said[subset].append(("skipped", f"profiles of {subset} on {data}: {exc}"))
+    for subset in apertures:
+        result.messages += said[subset]
         if advance is not None:
             advance()
     return result

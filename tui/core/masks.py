@@ -40,17 +40,17 @@ def on_image_mask(region: rg.PixelRegion, shape: tuple[int, int], mode: str = "e
         return region.to_mask(mode=mode, subpixels=subpixels)
     clipped = RegionBoundingBox(ix0, ix1, iy0, iy1)
     if type(region) in _ANNULI:
-        outer, inner = (_fraction(r, clipped, mode, subpixels) for r in _ANNULI[type(region)](region))
+        outer, inner = (fraction(r, clipped, mode, subpixels) for r in _ANNULI[type(region)](region))
         if mode == "exact":
-            fraction = np.clip(outer - inner, 0.0, None)
+            weights = np.clip(outer - inner, 0.0, None)
         else:  # what regions' compound (xor) mask gives for centre and subpixel sampling
-            fraction = np.logical_xor(outer > 0, inner > 0).astype(float)
+            weights = np.logical_xor(outer > 0, inner > 0).astype(float)
     else:
-        fraction = _fraction(region, clipped, mode, subpixels)
-    return RegionMask(fraction, bbox=clipped)
+        weights = fraction(region, clipped, mode, subpixels)
+    return RegionMask(weights, bbox=clipped)
 
 
-def _fraction(region, bbox: RegionBoundingBox, mode: str, subpixels: int) -> np.ndarray:
+def fraction(region, bbox: RegionBoundingBox, mode: str, subpixels: int) -> np.ndarray:
     if mode == "center":
         mode, subpixels = "subpixels", 1
     use_exact = 1 if mode == "exact" else 0

@@ -17,6 +17,7 @@ from tui.core import quality
 from tui.core.errors import PhotometryError
 from tui.core.images import Image
 from tui.core.inputs import Inputs
+from tui.core.footprint import Footprint, footprint, sum_mode
 from tui.core.masks import on_image_mask
 
 ARCSEC_TO_RAD = math.pi / 648000.0
@@ -75,28 +76,18 @@ def on_image(mask: rg.RegionMask | None, shape, what: str):
 
 def sum_weights(region: rg.PixelRegion, shape) -> rg.RegionMask | None:
     """The weights of the sum and npix on an image of `shape` (SPEC: exact; rectangles 32x32 subpixels)."""
-    if isinstance(region, rg.RectanglePixelRegion):
-        return on_image_mask(region, shape, "subpixels", 32)
-    return on_image_mask(region, shape, "exact")
+    return on_image_mask(region, shape, *sum_mode(region))
 
 
-def center_values(image: Image, region: rg.PixelRegion, what: str, dq_flags: int | None = None,
-                  known_bad: tuple | None = None) -> np.ndarray:
-    """Data values (float64) of on-image pixels whose centre lies in the region; bad pixels are NaN.
-
-    `known_bad`: (slices, bad) already worked out for the same cutout, so DQ is not read twice.
-    """
-    mask = on_image_mask(region, image.shape, "center")
-    large, small = on_image(mask, image.shape, what)
-    inside = mask.data[small] > 0
-    cutout = image.data[large]
-    values = cutout[inside].astype(np.float64)
-    if image.dq is not None or image.mask is not None:
-        if known_bad is not None and known_bad[0] == large:
-            bad = known_bad[1]
-        else:
-            bad = quality.bad_pixels(image, large, cutout, dq_flags)
-        values[bad[inside]] = math.nan
+def center_values(image: Image, region: rg.PixelRegion, what: str, dq_flags: int | None = None) -> np.ndarray:
+    """Data values (float64) of on-image pixels whose centre lies in the region; bad pixels are NaN."""
+    fp = footprint(region, image.shape, weights=False)
+    if fp is None:
+        raise PhotometryError(f"{what} is outside the image")
+    values = fp.take(image.data[fp.large], np.float64)
+    marked = quality.flagged(image, fp.large, dq_flags)
+    if marked is not None:
+        values[fp.take(marked)] = math.nan
     return values
 
 
@@ -120,22 +111,64 @@ def background_estimate(image: Image, region: rg.PixelRegion, what: str, stat: s
                       BACKGROUND_STATS[stat])
 
 
-def _stats(values: np.ndarray) -> tuple[float, float, float, float, float]:
-    """mean, population stddev, median, min, max of the finite values.
+@dataclass
+class Sample:
+    """A footprint's pixels read from an image: all one measurement needs, and nothing the size of its box."""
 
-    One partition places min, median and max (linear time, like np.median); the sums are done as NumPy's mean
-    and std do them. The numbers are identical, but small apertures skip several calls' overhead.
+    footprint: Footprint
+    values: np.ndarray  # the good centre-mode values, in the data's own (native) type, row-major
+    good: np.ndarray | None  # which centre-mode pixels those are; None: all of them
+    edge_values: np.ndarray  # float64, every edge pixel
+    edge_good: np.ndarray
+    total: float  # sum of values - bg, in float64, as NumPy sums a contiguous array (pairwise)
+    shifted: np.ndarray  # values - bg in float64; overwritten by _stats
+
+
+def read(image: Image, fp: Footprint, bg: float, dq_flags: int | None) -> Sample:
+    cutout = image.data[fp.large]
+    values = fp.take(cutout, cutout.dtype.newbyteorder("="))
+    edge_values = fp.at_edges(cutout).astype(np.float64)
+    edge_good = np.isfinite(edge_values)
+    good = None
+    marked = quality.flagged(image, fp.large, dq_flags)
+    if marked is not None:
+        good = np.isfinite(values) & ~fp.take(marked)
+        edge_good &= ~fp.at_edges(marked)
+    shifted = np.subtract(values, bg, dtype=np.float64)
+    total = shifted.sum()
+    # One finite test for the common case: the sum is finite only if every value is (or it overflowed).
+    if good is None and not math.isfinite(total):
+        good = np.isfinite(values)
+    if good is not None:
+        if good.all():
+            good = None
+        else:
+            values, shifted = values[good], shifted[good]
+            total = shifted.sum()
+    return Sample(fp, values, good, edge_values, edge_good, float(total), shifted)
+
+
+def _stats(sample: Sample, bg: float) -> tuple[float, float, float, float, float]:
+    """mean, population stddev, median, min, max of the good centre-mode values minus bg: the numbers np.mean,
+    np.std, np.median, np.min and np.max give on that float64 array, bit for bit.
+
+    The order statistics are found in the data's own type (float32 partitions faster than float64): subtracting
+    bg in float64 keeps their order, so they are the same elements.
     """
-    values = values[np.isfinite(values)]
+    values, shifted = sample.values, sample.shifted
     n = values.size
     if n == 0:
         return (math.nan,) * 5
-    mean = values.sum() / n  # in the data's order: pairwise summation depends on it
-    dev = values - mean
+    mean = sample.total / n
+    np.subtract(shifted, mean, out=shifted)
+    np.multiply(shifted, shifted, out=shifted)
+    std = math.sqrt(float(shifted.sum()) / n)
+    low, high = float(values.min()) - bg, float(values.max()) - bg
     mid = n // 2
-    ranked = np.partition(values, sorted({0, max(mid - 1, 0), mid, n - 1}))
-    median = ranked[mid] if n % 2 else (ranked[mid - 1] + ranked[mid]) / 2
-    return float(mean), float(np.sqrt(np.sum(dev * dev) / n)), float(median), float(ranked[0]), float(ranked[-1])
+    values.partition(mid)  # a copy made by read(): the caller's data is untouched
+    upper = float(values[mid]) - bg
+    median = upper if n % 2 else ((float(values[:mid].max()) - bg) + upper) / 2
+    return mean, std, median, low, high
 
 
 def _q(value: float | None, unit):
@@ -153,122 +186,128 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
     what = f"{subset_label} on {image.label}"
     bg = float(inputs.background)
     background = background or Background(bg)
-    weights = sum_weights(region, image.shape)
-    large, small = on_image(weights, image.shape, what)
-    w = weights.data[small]
-    # float64 before any arithmetic: float32 data minus a Python float stays float32 under NumPy 2.
-    cutout = image.data[large].astype(np.float64)
-    covered = w > 0
-    if not covered.any():
+    fp = footprint(region, image.shape)
+    if fp is None or not fp.covers_image:
         raise PhotometryError(f"{what} is outside the image")
-    npix = float(w.sum())  # bad pixels count: the reference treats NaN as 0, not as absent
-    bad = quality.bad_pixels(image, large, cutout, dq_flags)
-    good = covered & ~bad
-    rawsum = float(np.sum(w * (cutout - bg), where=good))
-    npix_bad = int(np.count_nonzero(covered & bad))
-
-    mean, std, median, vmin, vmax = _stats(center_values(image, region, what, dq_flags, (large, bad)) - bg)
-
-    unit = image.unit
-    per_sr = is_per_steradian(unit)
-    area = float(inputs.pixel_area)
-    c = float(inputs.counts_factor)
-    f = float(inputs.flux_scaling)
-
-    raw_err = math.sqrt(_raw_variance(image, large, w, good, rawsum, unit, c, background))
-    if per_sr and area > 0:
-        omega = area * ARCSEC_TO_RAD**2
-        aperture_sum = _q(rawsum * omega, unit * u.sr)
-        aperture_sum_err = _q(raw_err * omega, unit * u.sr)
-        pixarea_tot = _q(npix * omega, u.sr)
-    else:
-        aperture_sum = _q(rawsum, unit)
-        aperture_sum_err = _q(raw_err, unit)
-        pixarea_tot = None
-
-    counts = counts_err = counts_fac = None
-    if unit is not None and not same_unit(unit, u.count) and c > 0:
-        n = rawsum / c
-        counts = _q(n, u.count)
-        counts_err = _q(math.sqrt(n) if n >= 0 else math.nan, u.count)
-        counts_fac = _q(c, unit / u.count)
-
-    mag = scaling = None
-    if f > 0:
-        ratio = rawsum / f
-        mag = _q(-2.5 * math.log10(ratio) if ratio > 0 else math.nan, u.mag)
-        scaling = _q(f, unit)
-
-    _refuse_overflow(what, inputs, rawsum, (mean, std, median, vmin, vmax), aperture_sum, pixarea_tot, counts, mag)
+    sample = read(image, fp, bg, dq_flags)
+    rawsum, npix, npix_bad = _sums(sample, bg)
+    stats = _stats(sample, bg)
+    raw_err = math.sqrt(_raw_variance(image, sample, rawsum, image.unit, float(inputs.counts_factor), background))
+    one = lambda v: np.array([v], dtype=np.float64)
+    columns = derived(one(rawsum), one(raw_err), one(npix), image.unit, inputs)
+    refuse_overflow(what, inputs, rawsum, stats, columns, 0)
     x, y = region_center(region)
-    sky = image.wcs.pixel_to_world(x, y) if image.wcs is not None else None
-    return {
+    row = {
         "xcenter": _q(x, u.pix),
         "ycenter": _q(y, u.pix),
-        "sky_center": sky,
-        "background": _q(bg, unit),
+        "sky_center": image.wcs.pixel_to_world(x, y) if image.wcs is not None else None,
+        "background": _q(bg, image.unit),
         "npix": _q(npix, u.pix),
-        "aperture_sum": aperture_sum,
-        "pixarea_tot": pixarea_tot,
-        "aperture_sum_counts": counts,
-        "aperture_sum_counts_err": counts_err,
-        "counts_fac": counts_fac,
-        "aperture_sum_mag": mag,
-        "flux_scaling": scaling,
-        "mean": _q(mean, unit),
-        "stddev": _q(std, unit),
-        "median": _q(median, unit),
-        "min": _q(vmin, unit),
-        "max": _q(vmax, unit),
+        **{name: None if col is None else _q(float(col[0][0]), col[1]) for name, col in columns.items()},
         "data_label": image.label,
         "subset_label": subset_label,
         "timestamp": Time.now(),
-        "aperture_sum_err": aperture_sum_err,
         "npix_bad": npix_bad,
-        "snr": rawsum / raw_err if raw_err > 0 else math.nan,
-        "background_err": _q(background.err, unit),
+        "background_err": _q(background.err, image.unit),
         "background_npix": background.npix,
         "background_stat": background.stat,
     }
+    row.update(zip(STATS, (_q(v, image.unit) for v in stats)))
+    return {name: row[name] for name in ALL_COLUMNS[1:]}
 
 
-def _refuse_overflow(what: str, inputs: Inputs, rawsum: float, stats, aperture_sum, pixarea_tot, counts, mag):
-    """An input that drives a result to infinity is refused by name, rather than giving an inf nobody explains."""
+STATS = ("mean", "stddev", "median", "min", "max")
+
+
+def derived(rawsum: np.ndarray, raw_err: np.ndarray, npix: np.ndarray, unit, inputs: Inputs) -> dict:
+    """The columns SPEC computes from the sums, elementwise (one aperture or many, the same arithmetic):
+    name -> (float64 values, unit or None), or None for a column these data and inputs leave empty."""
+    area, c, f = float(inputs.pixel_area), float(inputs.counts_factor), float(inputs.flux_scaling)
+    size = rawsum.size
+    out = {}
+    if is_per_steradian(unit) and area > 0:
+        omega = area * ARCSEC_TO_RAD**2
+        out["aperture_sum"] = (rawsum * omega, unit * u.sr)
+        out["aperture_sum_err"] = (raw_err * omega, unit * u.sr)
+        out["pixarea_tot"] = (npix * omega, u.sr)
+    else:
+        out["aperture_sum"], out["aperture_sum_err"], out["pixarea_tot"] = (rawsum, unit), (raw_err, unit), None
+    out["aperture_sum_counts"] = out["aperture_sum_counts_err"] = out["counts_fac"] = None
+    if unit is not None and not same_unit(unit, u.count) and c > 0:
+        n = rawsum / c
+        out["aperture_sum_counts"] = (n, u.count)
+        with np.errstate(invalid="ignore"):
+            out["aperture_sum_counts_err"] = (np.where(n >= 0, np.sqrt(n), math.nan), u.count)
+        out["counts_fac"] = (np.full(size, c), unit / u.count)
+    out["aperture_sum_mag"] = out["flux_scaling"] = None
+    if f > 0:
+        # math.log10, not np.log10: NumPy's vectorised log10 may differ from libm in the last bit.
+        mags = [-2.5 * math.log10(ratio) if ratio > 0 else math.nan for ratio in (rawsum / f).tolist()]
+        out["aperture_sum_mag"] = (np.array(mags, dtype=np.float64), u.mag)
+        out["flux_scaling"] = (np.full(size, f), unit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["snr"] = (np.where(raw_err > 0, rawsum / raw_err, math.nan), None)
+    return out
+
+
+def refuse_overflow(what: str, inputs: Inputs, rawsum: float, stats, columns: dict, k: int) -> None:
+    """An input that drives a result to infinity is refused by name, rather than giving an inf nobody explains.
+    `columns`: derived()'s, of which aperture `k` is this one."""
     from tui.core.inputs import FIELD_TITLES
 
-    def infinite(*values) -> bool:
-        return any(v is not None and math.isinf(float(getattr(v, "value", v))) for v in values)
+    def infinite(*names) -> bool:
+        return any(columns[n] is not None and math.isinf(columns[n][0][k]) for n in names)
 
     culprit = column = None
-    if infinite(rawsum, *stats):
+    if any(math.isinf(v) for v in (rawsum, *stats)):
         if not inputs.background:
             raise PhotometryError(f"the data in {what} are too large: their sum overflows to infinity")
         culprit, column = "background", "the background-subtracted values"
-    elif infinite(aperture_sum, pixarea_tot):
+    elif infinite("aperture_sum", "pixarea_tot"):
         culprit, column = "pixel_area", "aperture_sum"
-    elif infinite(counts):
+    elif infinite("aperture_sum_counts"):
         culprit, column = "counts_factor", "aperture_sum_counts"
-    elif infinite(mag):
+    elif infinite("aperture_sum_mag"):
         culprit, column = "flux_scaling", "aperture_sum_mag"
     if culprit is not None:
         raise PhotometryError(f"{FIELD_TITLES[culprit]}: {getattr(inputs, culprit):g} makes {column} of {what} "
                               f"overflow to infinity; check the value")
 
 
-def _raw_variance(image: Image, large, w, good, rawsum: float, unit, c: float, background: Background) -> float:
+def _sums(sample: Sample, bg: float) -> tuple[float, float, int]:
+    """rawsum (weighted sum of good values - bg), npix (weights of every pixel: the reference counts NaN pixels)
+    and the number of bad pixels the aperture covers."""
+    fp, good = sample.footprint, sample.edge_good
+    delta = fp.edge_weight - fp.edge_inside  # weight beyond the centre-mode weight, on edge pixels
+    npix = fp.count + float(delta.sum())
+    rawsum = sample.total + float(np.sum(delta[good] * (sample.edge_values[good] - bg)))
+    bad_centre = 0 if sample.good is None else fp.count - sample.values.size
+    npix_bad = bad_centre + int(np.count_nonzero(~good & ~fp.edge_inside & (fp.edge_weight > 0)))
+    return rawsum, npix, npix_bad
+
+
+def _raw_variance(image: Image, sample: Sample, rawsum: float, unit, c: float, background: Background) -> float:
     """Variance of rawsum: sum of w^2 sigma^2 over good pixels with an error array; else what is known (Poisson on
     counts, the background region's pixel scatter over the aperture), or NaN when nothing is."""
+    fp, good = sample.footprint, sample.edge_good
+    extra = fp.edge_weight[good] ** 2 - fp.edge_inside[good]  # w^2 beyond the centre-mode weight
     if image.uncertainty is not None:
-        var = image.uncertainty.variance(large)
-        total = float(np.sum(w * w * var, where=good))
+        centre = image.uncertainty.variance(lambda a: fp.take(a[fp.large]))
+        if sample.good is not None:
+            centre = centre[sample.good]
+        edges = image.uncertainty.variance(lambda a: fp.at_edges(a[fp.large]))[good]
+        total = float(centre.sum()) + float(np.sum(extra * edges))
         # A NaN sigma on a good pixel is rare: test for it only when the sum shows one.
-        return total if math.isfinite(total) else float(np.sum(w * w * var, where=good & np.isfinite(var)))
+        if not math.isfinite(total):
+            known = np.isfinite(edges)
+            total = float(centre[np.isfinite(centre)].sum()) + float(np.sum(extra[known] * edges[known]))
+        return total
     total, known = 0.0, False
     if unit is not None and not same_unit(unit, u.count) and c > 0:
         total += rawsum * c if rawsum >= 0 else math.nan  # (c * sqrt(counts))^2, counts = rawsum / c
         known = True
     if math.isfinite(background.std):
-        total += float(np.sum(w * w, where=good)) * background.std**2
+        total += (sample.values.size + float(extra.sum())) * background.std**2
         known = True
     return total if known else math.nan
 

@@ -30,12 +30,14 @@ class Uncertainty:
     variances: bool  # True: the arrays are variances to add; False: arrays[0] is sigma
     source: str  # "ERR,1" or "VAR_POISSON+VAR_RNOISE": what the user is told
 
-    def variance(self, slices) -> np.ndarray:
+    def variance(self, pick) -> np.ndarray:
+        """The variance (float64) at the pixels `pick` selects from a 2-D array (a cutout, or a footprint's
+        pixels): only those are read from the memory-mapped arrays."""
         if not self.variances:
-            return np.square(self.arrays[0][slices], dtype=np.float64)
-        total = self.arrays[0][slices].astype(np.float64)
+            return np.square(pick(self.arrays[0]), dtype=np.float64)
+        total = pick(self.arrays[0]).astype(np.float64)
         for array in self.arrays[1:]:
-            total += array[slices]
+            total += pick(array)
         return total
 
 
@@ -154,12 +156,20 @@ def attach(image, path, hdu, plane) -> None:
 def bad_pixels(image, slices, cutout: np.ndarray, flags: int | None) -> np.ndarray:
     """True where a pixel of the cutout is bad: not finite, flagged in DQ by `flags`, or in the user's mask."""
     bad = ~np.isfinite(cutout)
+    marked = flagged(image, slices, flags)
+    return bad if marked is None else bad | marked
+
+
+def flagged(image, slices, flags: int | None) -> np.ndarray | None:
+    """True where a pixel of the cutout is flagged in DQ by `flags` or in the user's mask; None when the image has
+    neither (then only non-finite values are bad)."""
+    marked = None
     if image.dq is not None:
         if flags is None and image.dq.default_flags is None:
             image.dq.default_flags = default_dq_flags(image.keyword("TELESCOP"))
         chosen = image.dq.default_flags if flags is None else flags
         if chosen:
-            bad |= image.dq.flagged(slices, chosen)
+            marked = image.dq.flagged(slices, chosen)
     if image.mask is not None:
-        bad |= image.mask[slices]
-    return bad
+        marked = image.mask[slices] if marked is None else marked | image.mask[slices]
+    return marked

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import Column, QTable
+from astropy.table import Column, QTable, vstack
 from astropy.time import Time
 
 from tui.core.photometry import ALL_COLUMNS, same_unit, with_extended
@@ -67,41 +67,144 @@ def _column(name: str, values: list):
     return Column(np.array(values, dtype=float), name=name)
 
 
-def build_table(rows: list[dict]) -> QTable:
-    return QTable({name: _column(name, [r[name] for r in rows]) for name in ALL_COLUMNS})
+def build_table(rows: list[dict], names=ALL_COLUMNS) -> QTable:
+    return QTable({name: _column(name, [r[name] for r in rows]) for name in names})
+
+
+def table_rows(table: QTable) -> list[dict]:
+    """A table's rows as dicts of the values calculate returns (Quantity, SkyCoord, Time, str, int, float)."""
+    columns = {}
+    for name in table.colnames:
+        col = table[name]
+        if isinstance(col, (u.Quantity, SkyCoord, Time)):
+            columns[name] = list(col)
+        elif col.dtype.kind in "iu":
+            columns[name] = [int(v) for v in col.tolist()]
+        else:
+            columns[name] = col.tolist()  # str, float, or None (object)
+    names = table.colnames
+    return [dict(zip(names, values)) for values in zip(*(columns[n] for n in names))]
+
+
+class _Piece:
+    """Consecutive rows of the current table, kept as they came: dicts (calculate) or a table (many at once),
+    each made into the other only when asked for."""
+
+    def __init__(self, rows: list[dict] | None = None, table: QTable | None = None):
+        self.of_rows = rows is not None  # rows may be appended to a piece of dicts
+        self._rows, self._table = rows, table
+
+    def __len__(self) -> int:
+        return len(self._rows) if self.of_rows else len(self._table)
+
+    @property
+    def rows(self) -> list[dict]:
+        if self._rows is None:
+            self._rows = table_rows(self._table)
+        return self._rows
+
+    @property
+    def table(self) -> QTable:
+        if self._table is None or len(self._table) != len(self):
+            self._table = build_table(self._rows)
+        return self._table
+
+    def append(self, row: dict) -> None:
+        self._rows.append(row)
+
+    @property
+    def last_id(self) -> int:
+        return int(self._rows[-1]["id"] if self.of_rows else self._table["id"][-1])
 
 
 class Results:
     """Rows in the current table plus the tables the compatibility rule replaced."""
 
     def __init__(self) -> None:
-        self.rows: list[dict] = []
         self.archived: list[QTable] = []
+        self._pieces: list[_Piece] = []
+        self._count = 0
+        self._first: dict | None = None  # the current table's first row: what later rows must fit
         self._table: QTable | None = None
+        self._rows: list[dict] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _start_new_if(self, fits: bool) -> bool:
+        if self._count and not fits:
+            self.archived.append(self.table)
+            self._pieces, self._count, self._first, self._rows = [], 0, None, None
+            return True
+        return False
+
+    def _next_id(self) -> int:
+        # ids only grow within a table, so max(id) + 1 is the last id + 1
+        return self._pieces[-1].last_id + 1 if self._pieces else 1
 
     def add(self, row: dict) -> tuple[dict, bool]:
         """Append a row (without id); returns (the stored row, whether a new table was started)."""
-        started_new = False
         row = with_extended(row)
-        if self.rows:
-            conformed = conform(row, self.rows[0])
-            if conformed is None:
-                self.archived.append(self.table)
-                self.rows = []
-                started_new = True
-            else:
-                row = conformed
-        # ids only grow within a table, so max(id) + 1 is the last id + 1
-        next_id = self.rows[-1]["id"] + 1 if self.rows else 1
-        stored = {"id": next_id, **{k: row[k] for k in ALL_COLUMNS[1:]}}
-        self.rows.append(stored)
-        self._table = None
+        conformed = conform(row, self._first) if self._count else row
+        started_new = self._start_new_if(conformed is not None)
+        row = conformed if conformed is not None else row
+        stored = {"id": self._next_id(), **{k: row[k] for k in ALL_COLUMNS[1:]}}
+        if self._pieces and self._pieces[-1].of_rows:
+            self._pieces[-1].append(stored)
+        else:
+            self._pieces.append(_Piece(rows=[stored]))
+        self._added(stored, [stored], 1)
         return stored, started_new
+
+    def add_table(self, block: QTable) -> tuple[QTable, bool]:
+        """Append many rows at once (a table without ids, as measure_many gives); returns (the stored rows as a
+        table, whether a new table was started). The rows must fit one another, as one image's rows do."""
+        first = table_rows(block[:1])[0]
+        conformed = conform(first, self._first) if self._count else first
+        started_new = self._start_new_if(conformed is not None)
+        block = block.copy(copy_data=False)
+        if self._count:
+            for name in ALL_COLUMNS[1:]:
+                col, ref = block[name], self._first[name]
+                if isinstance(col, u.Quantity) and not same_unit(col.unit, ref.unit):
+                    block[name] = col.to(ref.unit)
+        block.add_column(np.arange(self._next_id(), self._next_id() + len(block)), name="id", index=0)
+        self._pieces.append(_Piece(table=block))
+        self._added(first, None, len(block))
+        return block, started_new
+
+    def _added(self, first: dict, rows: list[dict] | None, count: int) -> None:
+        """After appending `count` rows to the pieces: the first row, the count and the caches."""
+        if self._first is None:
+            self._first = first
+        self._count += count
+        self._table = None
+        if rows is not None and self._rows is not None:
+            self._rows.extend(rows)
+        else:
+            self._rows = None
+
+    @property
+    def rows(self) -> list[dict]:
+        if self._rows is None:
+            self._rows = [row for piece in self._pieces for row in piece.rows]
+        return self._rows
+
+    def since(self, start: int) -> QTable | None:
+        """The current table's rows from `start` on, as a table (what a stream has not written yet)."""
+        parts, seen = [], 0
+        for piece in self._pieces:
+            if seen + len(piece) > start:
+                parts.append(piece.table[max(start - seen, 0):])
+            seen += len(piece)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else vstack(parts, join_type="exact")
 
     @property
     def table(self) -> QTable | None:
-        if not self.rows:
+        if not self._count:
             return None
         if self._table is None:  # built once per change, not per row: cheap at 10,000 rows
-            self._table = build_table(self.rows)
+            self._table = self.since(0)
         return self._table

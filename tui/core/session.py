@@ -184,11 +184,16 @@ class Session:
     def _prepare(self, data, subset, background=None, **fields):
         """What a measurement needs, by calculate's rules: the selection by default, the inputs auto-filled for
         another image, the background region's estimate unless a background is given. Raises for bad input."""
-        data = self._require(data or self.selected_data, "data")
         subset = self._require(subset or self.selected_subset, "subset")
-        image, chosen = self._image(data), self._subset(subset)
+        chosen = self._subset(subset)
         if chosen.is_annulus:
             raise PhotometryError(f"{subset} is an annulus: use it as the background region, not as an aperture")
+        data, image, base, inputs, estimate = self._prepare_inputs(data, background, **fields)
+        return data, subset, image, chosen, base, inputs, estimate
+
+    def _prepare_inputs(self, data, background=None, **fields):
+        data = self._require(data or self.selected_data, "data")
+        image = self._image(data)
         base = self.inputs if data == self.selected_data else self._inputs_for(data)
         estimate = None
         if background is None and base.background_region is not None:
@@ -196,27 +201,74 @@ class Session:
             background = estimate.value
             base = replace(base, background=background)
         inputs = base.validated(background=background, **fields)
-        return data, subset, image, chosen, base, inputs, estimate
+        return data, image, base, inputs, estimate
+
+    def _pixel_notice(self, subset: str, chosen: Subset, data: str) -> None:
+        if chosen.origin is not None and chosen.origin != data and not chosen.is_sky:
+            self.notices.append(f"{subset} is in pixel coordinates of {chosen.origin}; "
+                                f"used unchanged on {data}, which has no common sky frame")
 
     def calculate(self, data=None, subset=None, background=None, pixel_area=None, counts_factor=None,
                   flux_scaling=None) -> dict:
         """Measure a subset on an image, append the row and return it. Bad input changes nothing."""
         data, subset, image, chosen, base, inputs, estimate = self._prepare(
             data, subset, background, pixel_area=pixel_area, counts_factor=counts_factor, flux_scaling=flux_scaling)
-        if chosen.origin is not None and chosen.origin != data and not chosen.is_sky:
-            self.notices.append(f"{subset} is in pixel coordinates of {chosen.origin}; "
-                                f"used unchanged on {data}, which has no common sky frame")
+        self._pixel_notice(subset, chosen, data)
         row = photometry.measure(image, pixel_region(chosen, image), inputs, subset, estimate, self.dq_flags)
         stored, started_new = self._results.add(row)
+        self._new_table_notice(started_new)
+        if self._journal is not None:
+            self._journal.append(stored)
+        self.inputs, self.selected_data, self.selected_subset = base, data, subset
+        return stored
+
+    def calculate_many(self, data=None, subsets=None, background=None, pixel_area=None, counts_factor=None,
+                       flux_scaling=None) -> tuple[QTable | None, list[tuple[str, str]]]:
+        """Measure many subsets on one image at once (default: every aperture, not the background region) and
+        append their rows: the rows calculate gives one by one, in the order given, computed together.
+
+        Returns (the stored rows as a table with ids, or None; [(subset, why it was skipped)]). Bad inputs
+        raise, as for calculate; a subset that cannot be measured is skipped.
+        """
+        from tui.core.many import measure_many
+
+        data, image, base, inputs, estimate = self._prepare_inputs(
+            data, background, pixel_area=pixel_area, counts_factor=counts_factor, flux_scaling=flux_scaling)
+        if subsets is None:
+            subsets = [label for label, sub in self.subsets.items()
+                       if not sub.is_annulus and label != base.background_region]
+        skipped, labels, regions = [], [], []
+        for subset in subsets:
+            chosen = self._subset(subset)
+            try:
+                if chosen.is_annulus:
+                    raise PhotometryError(f"{subset} is an annulus: use it as the background region, "
+                                          f"not as an aperture")
+                regions.append(pixel_region(chosen, image))
+            except PhotometryError as exc:
+                skipped.append((subset, str(exc)))
+                continue
+            self._pixel_notice(subset, chosen, data)
+            labels.append(subset)
+        table, failures = measure_many(image, regions, inputs, labels, estimate, self.dq_flags)
+        skipped += [(labels[k], why) for k, why in failures]
+        order = {label: k for k, label in enumerate(subsets)}
+        skipped.sort(key=lambda item: order[item[0]])
+        stored = None
+        if table is not None:
+            stored, started_new = self._results.add_table(table)
+            self._new_table_notice(started_new)
+            if self._journal is not None:
+                self._journal.append_many(self._results.rows[-len(stored):])
+        self.inputs, self.selected_data = base, data
+        return stored, skipped
+
+    def _new_table_notice(self, started_new: bool) -> None:
         if started_new:
             self.notices.append(
                 f"the new result does not fit the columns or units of the previous table, so a new table "
                 f"was started; the previous one ({len(self.archived_results[-1])} rows) is kept in "
                 f"archived_results and can still be exported")
-        if self._journal is not None:
-            self._journal.append(stored)
-        self.inputs, self.selected_data, self.selected_subset = base, data, subset
-        return stored
 
     # -- judging the aperture -------------------------------------------------------------------------
     def _profile_input(self, data, subset, background):
@@ -317,6 +369,24 @@ class Session:
             except IndexError:
                 raise PhotometryError(f"there is no archived table {archived}") from None
         return write_table(table, path, overwrite=overwrite)
+
+    def add_table(self, table: QTable) -> QTable:
+        """Rows measured elsewhere as a table without ids (measure_many's, from a cluster worker): numbered and kept
+        by the same compatibility rule as calculate's, and journaled. Returns them with their ids."""
+        stored, started_new = self._results.add_table(table)
+        self._new_table_notice(started_new)
+        if self._journal is not None:
+            self._journal.append_many(self._results.rows[-len(stored):])
+        return stored
+
+    def results_since(self, start: int) -> QTable | None:
+        """The current table's rows from index `start` on (what a stream has not written yet)."""
+        return self._results.since(start)
+
+    @property
+    def result_count(self) -> int:
+        """Rows in the current table, without making them into dicts."""
+        return len(self._results)
 
     def add_rows(self, rows) -> list[dict]:
         """Rows measured elsewhere (another process, a cluster worker), in order: numbered and kept by the same

@@ -1,0 +1,197 @@
+"""Where a region lies on an image, in the form photometry reads it: the centre-mode pixels (the statistics) and the
+few edge pixels whose sum weight differs from their centre-mode weight.
+
+The weighted sum over a region is the plain sum over its centre-mode pixels plus (weight - centre weight) x value
+over the edge pixels, so a large aperture never needs a weight array the size of its bounding box: a circle's
+centre-mode pixels are one run per row, and only the pixels its edge crosses get exact weights. The pixel grid and
+its arithmetic are those of regions' own masks, so which pixel centres fall inside is decided bit for bit as
+`region.to_mask(mode="center")` decides it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import regions as rg
+from regions._geometry import circle_overlap_grid
+
+from tui.core.masks import on_image_mask
+
+# Below this many bounding-box pixels a region's two masks are built whole: cheaper than finding its edge.
+SMALL = 64 * 64
+
+
+@dataclass(frozen=True)
+class Footprint:
+    large: tuple[slice, slice]  # the region's bounding box on the image: the cutout everything else indexes
+    count: int  # centre-mode pixels
+    inside: np.ndarray | None  # centre-mode pixels of the cutout (regions built from whole masks) ...
+    runs: list | None  # ... or (row, start, stop) per row of the cutout (large circles)
+    edge_y: np.ndarray  # edge pixels in the cutout, in row-major order
+    edge_x: np.ndarray
+    edge_weight: np.ndarray  # their sum weight (SPEC: exact overlap; rectangles 32x32 subpixels)
+    edge_inside: np.ndarray  # their centre-mode weight (bool)
+
+    def take(self, cutout: np.ndarray, dtype=None) -> np.ndarray:
+        """The centre-mode pixels of a cutout-shaped array, in row-major order (a new array)."""
+        if self.inside is not None:
+            values = cutout[self.inside]
+            return values if dtype is None else values.astype(dtype, copy=False)
+        if not self.runs:
+            return np.empty(0, dtype or cutout.dtype)
+        return np.concatenate([cutout[row, start:stop] for row, start, stop in self.runs], dtype=dtype)
+
+    def at_edges(self, cutout: np.ndarray) -> np.ndarray:
+        return cutout[self.edge_y, self.edge_x]
+
+    @property
+    def covers_image(self) -> bool:
+        """Whether any pixel of the image has weight: a bounding box can touch the image while the region misses."""
+        return self.count > 0 or bool(np.any(self.edge_weight > 0))
+
+
+def footprint(region: rg.PixelRegion, shape, weights: bool = True) -> Footprint | None:
+    """The region's footprint on an image of `shape`, or None when its bounding box misses the image.
+
+    `weights=False`: the centre-mode pixels only (a background region), no edge weights.
+    """
+    bbox = region.bounding_box
+    if isinstance(region, rg.CirclePixelRegion) and bbox.shape[0] * bbox.shape[1] >= SMALL:
+        return _circle(region, shape, weights)
+    centre = on_image_mask(region, shape, "center")
+    if centre is None:
+        return None
+    inside = centre.data > 0
+    large = (slice(centre.bbox.iymin, centre.bbox.iymax), slice(centre.bbox.ixmin, centre.bbox.ixmax))
+    if weights:
+        mode, subpixels = sum_mode(region)
+        w = on_image_mask(region, shape, mode, subpixels).data  # the same (clipped) bounding box
+        edge_y, edge_x = np.nonzero(w != inside)
+        edge_weight = w[edge_y, edge_x]
+    else:
+        edge_y = edge_x = np.empty(0, np.intp)
+        edge_weight = np.empty(0)
+    return Footprint(large, int(np.count_nonzero(inside)), inside, None, edge_y, edge_x, edge_weight,
+                     inside[edge_y, edge_x])
+
+
+def sum_mode(region) -> tuple[str, int]:
+    """How SPEC weighs pixels in the sum and npix: exact overlap; rectangles 32x32 subpixels."""
+    return ("subpixels", 32) if isinstance(region, rg.RectanglePixelRegion) else ("exact", 1)
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """np.arange(start, stop) for each pair, concatenated."""
+    lengths = stops - starts
+    total = int(lengths.sum())
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(total)
+
+
+def _circle(region: rg.CirclePixelRegion, shape, weights: bool) -> Footprint | None:
+    """A large circle's footprint from its edge alone.
+
+    Per bounding-box row, the pixels the edge may cross lie in two short bands found analytically (with a pixel
+    of margin); they are classified with circle_overlap_grid's own arithmetic (interior if the centre distance is
+    below r - pixel_radius, border below r + pixel_radius, else outside; a border pixel's centre-mode weight is its
+    centre-sample test), and border pixels get exact weights from circle_overlap_grid over a few strips.
+    """
+    bbox = region.bounding_box
+    ny, nx = bbox.shape
+    cx, cy, r = float(region.center.x), float(region.center.y), float(region.radius)
+    # The grid regions' to_mask evaluates: the whole bounding box, however much of it is on the image.
+    xmin, xmax = float(bbox.ixmin) - 0.5 - cx, float(bbox.ixmax) - 0.5 - cx
+    ymin, ymax = float(bbox.iymin) - 0.5 - cy, float(bbox.iymax) - 0.5 - cy
+    dx, dy = (xmax - xmin) / nx, (ymax - ymin) / ny
+    pixel_radius = 0.5 * math.sqrt(dx * dx + dy * dy)
+    r_in, r_out = r - pixel_radius, r + pixel_radius
+
+    # The part of the bounding box on the image, in bounding-box indices.
+    j0, j1 = max(0, -bbox.iymin), min(ny, shape[0] - bbox.iymin)
+    c0, c1 = max(0, -bbox.ixmin), min(nx, shape[1] - bbox.ixmin)
+    if j0 >= j1 or c0 >= c1:
+        return None
+    j = np.arange(j0, j1)
+    pycen = (ymin + j * dy) + dy * 0.5
+
+    # Analytic column bounds of the border zone (fractional bounding-box column of a pixel centre), widened by a
+    # pixel so that rounding never leaves a border pixel outside the bands.
+    half_out = np.sqrt(np.clip(r_out * r_out - pycen * pycen, 0.0, None))
+    half_in = np.sqrt(np.clip(r_in * r_in - pycen * pycen, 0.0, None))
+    has_in = r_in * r_in - pycen * pycen > 0
+    col = lambda x: (x - xmin) / dx - 0.5
+    la = np.floor(col(-half_out)).astype(np.intp) - 1
+    rb = np.ceil(col(half_out)).astype(np.intp) + 2
+    lb = np.where(has_in, np.ceil(col(-half_in)).astype(np.intp) + 2, la)
+    ra = np.where(has_in, np.floor(col(half_in)).astype(np.intp) - 1, la)
+    lb, ra = np.where(lb < ra, lb, (la + rb) // 2), np.where(lb < ra, ra, (la + rb) // 2)  # no interior: one band
+    la, lb, ra, rb = (np.clip(a, c0, c1) for a in (la, lb, ra, rb))
+
+    # Band pixels, row by row, left band before right band: row-major order.
+    starts, stops = np.stack([la, ra], axis=1).ravel(), np.stack([lb, rb], axis=1).ravel()
+    seg_row = np.repeat(np.arange(j.size), 2)
+    lengths = stops - starts
+    row = np.repeat(seg_row, lengths)  # index into j
+    side = np.repeat(np.tile([0, 1], j.size), lengths)
+    i = _ranges(starts, stops)
+    pxmin = xmin + i * dx
+    pxcen = pxmin + dx * 0.5
+    pymin = ymin + j[row] * dy
+    pyc = pymin + dy * 0.5
+    d = np.sqrt(pxcen * pxcen + pyc * pyc)
+    interior = d < r_in
+    border = ~interior & (d < r_out)
+    # circle_overlap_single_subpixel with one subpixel: the sample point as that loop computes it.
+    sx = pxmax_sub = (pxmin + dx) - pxmin
+    x = (pxmin - 0.5 * sx) + sx
+    sy = (pymin + dy) - pymin
+    y = (pymin - 0.5 * sy) + sy
+    centre = interior | (border & (x * x + y * y < r**2))
+    del pxmax_sub
+
+    weight = interior.astype(np.float64)
+    if weights and border.any():
+        weight[border] = _border_weights(j[row[border]], i[border], side[border], j0, xmin, ymin, dx, dy, r)
+
+    # Centre-mode runs: contiguous in each row (a circle is convex); the interior between the bands is inside.
+    interior_rows = lb < ra
+    begin = np.where(interior_rows, lb, c1).astype(np.intp)
+    end = np.where(interior_rows, ra, c0).astype(np.intp)
+    np.minimum.at(begin, row[centre], i[centre])
+    np.maximum.at(end, row[centre], i[centre] + 1)
+    keep = begin < end
+    runs = list(zip((j[keep] - j0).tolist(), (begin[keep] - c0).tolist(), (end[keep] - c0).tolist()))
+    count = int((end[keep] - begin[keep]).sum())
+
+    edge = weight != centre if weights else np.zeros(i.size, bool)
+    large = (slice(bbox.iymin + j0, bbox.iymin + j1), slice(bbox.ixmin + c0, bbox.ixmin + c1))
+    return Footprint(large, count, None, runs, j[row[edge]] - j0, i[edge] - c0, weight[edge], centre[edge])
+
+
+def _border_weights(jj, ii, side, j0, xmin, ymin, dx, dy, r, height: int = 0) -> np.ndarray:
+    """Exact weights of border pixels (bounding-box row jj, column ii), from circle_overlap_grid over strips of
+    rows, one strip per side of the circle, so that few grid calls cover the edge and little else."""
+    height = height or max(4, int(math.sqrt(r)))
+    group = ((jj - j0) // height) * 2 + side
+    order = np.argsort(group, kind="stable")
+    group_sorted = group[order]
+    firsts = np.flatnonzero(np.r_[True, group_sorted[1:] != group_sorted[:-1]])
+    g_row0 = np.minimum.reduceat(jj[order], firsts)
+    g_row1 = np.maximum.reduceat(jj[order], firsts) + 1
+    g_col0 = np.minimum.reduceat(ii[order], firsts)
+    g_col1 = np.maximum.reduceat(ii[order], firsts) + 1
+    grids, offsets, total = [], [], 0
+    for r0, r1, k0, k1 in zip(g_row0.tolist(), g_row1.tolist(), g_col0.tolist(), g_col1.tolist()):
+        grid = circle_overlap_grid(xmin + k0 * dx, xmin + k1 * dx, ymin + r0 * dy, ymin + r1 * dy,
+                                   k1 - k0, r1 - r0, r, 1, 1)
+        grids.append(grid.ravel())
+        offsets.append(total)
+        total += grid.size
+    member = np.repeat(np.arange(firsts.size), np.diff(np.r_[firsts, group.size]))
+    where = np.empty(group.size, np.intp)
+    where[order] = member
+    flat = np.concatenate(grids)
+    pos = (np.asarray(offsets)[where] + (jj - g_row0[where]) * (g_col1 - g_col0)[where] + (ii - g_col0[where]))
+    return flat[pos]

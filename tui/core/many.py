@@ -1,0 +1,352 @@
+"""Many apertures on one image at once (`measure`, "measure all regions"): the rows calculate gives one by one, bit
+for bit, with the per-pixel work done by NumPy for all apertures together.
+
+Each aperture still gets regions' own masks (one grid call each, as to_mask makes); what is shared is everything
+after: reading the pixels, the sums, the statistics. NumPy sums a contiguous array pairwise, so an aperture's sums
+depend on how many values it has: apertures with equally many values are summed as the rows of one 2-D array,
+which NumPy sums row by row exactly as it sums each row alone. Large circles go one by one (their own pixels
+dominate their cost), through the same code as calculate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import astropy.units as u
+import regions as rg
+from astropy.coordinates import SkyCoord
+from astropy.table import Column, QTable, vstack
+from astropy.time import Time
+from regions import RegionBoundingBox
+from regions._geometry import circle_overlap_grid
+
+from tui.core import quality
+from tui.core.errors import PhotometryError
+from tui.core.footprint import SMALL, sum_mode
+from tui.core.images import Image
+from tui.core.inputs import Inputs
+from tui.core.masks import fraction
+from tui.core.photometry import (ALL_COLUMNS, STATS, Background, derived, measure, refuse_overflow,
+                                 region_center, same_unit)
+
+
+def _segments(counts: np.ndarray):
+    """For each distinct count n > 0: (the segments with n values, the (k, n) index of their values)."""
+    offsets = np.cumsum(counts) - counts
+    index_type = np.int32 if counts.sum() < 2**31 else np.int64  # half the index memory, nearly always
+    for n in np.unique(counts).tolist():
+        if n:
+            chosen = np.flatnonzero(counts == n)
+            yield chosen, offsets[chosen].astype(index_type)[:, None] + np.arange(n, dtype=index_type)
+
+
+def segment_sums(flat: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """flat[o:o + n].sum() for each consecutive segment of `counts` values, bit for bit as NumPy sums each alone."""
+    out = np.zeros(counts.size)
+    for chosen, index in _segments(counts):
+        out[chosen] = flat[index].sum(axis=1)
+    return out
+
+
+def centre_stats(values: np.ndarray, counts: np.ndarray, bg: float):
+    """(sum of values - bg, mean, stddev, median, min, max) per segment, as photometry.read and _stats compute them
+    for one aperture: NaN statistics (and a zero sum) for an empty segment."""
+    out = np.zeros((6, counts.size))
+    out[1:] = math.nan
+    for chosen, index in _segments(counts):
+        block = values[index]  # (k, n), the data's own type
+        n = block.shape[1]
+        shifted = np.subtract(block, bg, dtype=np.float64)
+        total = shifted.sum(axis=1)
+        mean = total / n
+        shifted -= mean[:, None]
+        shifted *= shifted
+        out[0, chosen], out[1, chosen] = total, mean
+        out[2, chosen] = np.sqrt(shifted.sum(axis=1) / n)
+        out[4, chosen] = block.min(axis=1).astype(np.float64) - bg
+        out[5, chosen] = block.max(axis=1).astype(np.float64) - bg
+        mid = n // 2
+        block.partition(mid, axis=1)
+        upper = block[:, mid].astype(np.float64) - bg
+        out[3, chosen] = upper if n % 2 else ((block[:, :mid].max(axis=1).astype(np.float64) - bg) + upper) / 2
+    return out
+
+
+class _Pixels:
+    """The centre-mode and edge pixels of many small apertures, aperture after aperture, each in row-major order,
+    as flat indices into the image."""
+
+    def __init__(self, groups, shape, centres: np.ndarray):
+        self.shape = shape
+        self.centres = centres  # (x, y) of each aperture, as photometry.region_center gives it
+        centre_index, edge_index, weights, inside, n, m = [], [], [], [], [], []
+        kind = np.int32 if shape[0] * shape[1] < 2**31 else np.int64  # half the index memory, nearly always
+        for iy0, ix0, w, centre in groups:  # iy0, ix0: (k,) arrays; w, centre: (k, ny, nx)
+            _, ny, nx = w.shape
+            rows = iy0.astype(kind)[:, None, None] + np.arange(ny, dtype=kind)[:, None]
+            flat = rows * kind(shape[1]) + (ix0.astype(kind)[:, None, None] + np.arange(nx, dtype=kind))
+            edge = w != centre
+            centre_index.append(flat[centre]), edge_index.append(flat[edge])
+            weights.append(w[edge]), inside.append(centre[edge])
+            n.append(np.count_nonzero(centre, axis=(1, 2))), m.append(np.count_nonzero(edge, axis=(1, 2)))
+        self.centre_index, self.edge_index = np.concatenate(centre_index), np.concatenate(edge_index)
+        self.w, self.inside = np.concatenate(weights), np.concatenate(inside)
+        self.n, self.m = np.concatenate(n), np.concatenate(m)
+
+    def take(self, array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(centre-mode values, edge values) of an image-shaped array; only those pixels are read."""
+        return _at(array, self.centre_index), _at(array, self.edge_index)
+
+    def flagged(self, image, dq_flags) -> tuple[np.ndarray, np.ndarray] | None:
+        """(centre-mode, edge) pixels flagged in DQ or the user's mask, or None when the image has neither."""
+        if image.dq is None and image.mask is None:
+            return None
+        pick = lambda index: quality.flagged(image, np.unravel_index(index, self.shape), dq_flags)
+        centre = pick(self.centre_index)
+        return None if centre is None else (centre, pick(self.edge_index))
+
+
+def _at(array: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """array.flat[index] without copying the array (a memory map stays on disk)."""
+    if array.flags.c_contiguous:
+        return np.asarray(np.take(array.reshape(-1), index))
+    return np.asarray(array[np.unravel_index(index, array.shape)])
+
+
+def _small_masks(regions: list, shape) -> tuple[list[int], list[int], list[tuple], _Pixels | None]:
+    """Masks of the small regions, as on_image_mask gives them (regions' own grid functions, on the image part of
+    the bounding box), grouped by shape. Returns (indices of the small regions in the pixels' order, indices of the
+    large ones, failures, their pixels)."""
+    groups: dict[tuple, list] = {}
+    large, failures = [], []
+    circles = [k for k, region in enumerate(regions) if type(region) is rg.CirclePixelRegion]
+    others = [k for k, region in enumerate(regions) if type(region) is not rg.CirclePixelRegion]
+    if circles:
+        large += _circle_masks([regions[k] for k in circles], circles, shape, groups, failures)
+    for k in others:
+        region = regions[k]
+        bbox = region.bounding_box
+        if bbox.shape[0] * bbox.shape[1] >= SMALL:
+            large.append(k)
+            continue
+        ix0, ix1 = max(bbox.ixmin, 0), min(bbox.ixmax, shape[1])
+        iy0, iy1 = max(bbox.iymin, 0), min(bbox.iymax, shape[0])
+        if ix0 >= ix1 or iy0 >= iy1:
+            failures.append((k, "is outside the image"))
+            continue
+        clipped = RegionBoundingBox(ix0, ix1, iy0, iy1)
+        weights = fraction(region, clipped, *sum_mode(region))
+        if not weights.any():
+            failures.append((k, "is outside the image"))
+            continue
+        groups.setdefault(("other", *weights.shape), []).append(
+            (k, iy0, ix0, weights, fraction(region, clipped, "center", 1) > 0, region_center(region)))
+    if not groups:
+        return [], large, failures, None
+    small, stacked, centres = [], [], []
+    for key, members in groups.items():
+        small += [m[0] for m in members]
+        centres += [m[5] for m in members]
+        # concatenate and reshape: cheaper than np.stack's per-array expand_dims at this size
+        stack = lambda arrays: np.concatenate(arrays).reshape(-1, *key[1:])
+        weights = stack([m[3] for m in members])
+        centre = _circle_centres(weights, members) if key[0] == "circle" else stack([m[4] for m in members])
+        stacked.append((np.array([m[1] for m in members]), np.array([m[2] for m in members]), weights, centre))
+    return small, large, failures, _Pixels(stacked, shape, np.array(centres, dtype=np.float64))
+
+
+def _circle_masks(circles, indices, shape, groups, failures) -> list[int]:
+    """Exact weights of the small circles (one circle_overlap_grid call each, with to_mask's arguments), into
+    `groups`; returns the indices of the large ones."""
+    centres = [circle.center for circle in circles]
+    cx = np.array([c.x for c in centres], dtype=np.float64)
+    cy = np.array([c.y for c in centres], dtype=np.float64)
+    r = np.array([circle.radius for circle in circles], dtype=np.float64)
+    # regions' CirclePixelRegion.bounding_box, for all at once
+    bx0, bx1 = np.floor(cx - r + 0.5).astype(np.int64), np.ceil(cx + r + 0.5).astype(np.int64)
+    by0, by1 = np.floor(cy - r + 0.5).astype(np.int64), np.ceil(cy + r + 0.5).astype(np.int64)
+    is_large = (bx1 - bx0) * (by1 - by0) >= SMALL
+    ix0, ix1 = np.maximum(bx0, 0), np.minimum(bx1, shape[1])
+    iy0, iy1 = np.maximum(by0, 0), np.minimum(by1, shape[0])
+    off = ~is_large & ((ix0 >= ix1) | (iy0 >= iy1))
+    clipped = (ix0 != bx0) | (ix1 != bx1) | (iy0 != by0) | (iy1 != by1)
+    failures += [(indices[i], "is outside the image") for i in np.flatnonzero(off).tolist()]
+    chosen = np.flatnonzero(~is_large & ~off)
+    # on_image_mask's grid: the on-image part of the bounding box, pixel edges relative to the centre
+    xmin, xmax = ix0.astype(np.float64) - 0.5 - cx, ix1.astype(np.float64) - 0.5 - cx
+    ymin, ymax = iy0.astype(np.float64) - 0.5 - cy, iy1.astype(np.float64) - 0.5 - cy
+    nx, ny = ix1 - ix0, iy1 - iy0
+    columns = (xmin, xmax, ymin, ymax, nx, ny, r, iy0, ix0, clipped, cx, cy)
+    for i, *args in zip(chosen.tolist(), *(c[chosen].tolist() for c in columns)):
+        x0, x1, y0, y1, w, h, radius, top, left, cut, ccx, ccy = args
+        weights = circle_overlap_grid(x0, x1, y0, y1, w, h, radius, 1, 1)
+        if cut and not weights.any():
+            failures.append((indices[i], "is outside the image"))
+            continue
+        groups.setdefault(("circle", h, w), []).append(
+            (indices[i], top, left, weights, (x0, x1, y0, y1, radius), (ccx, ccy)))
+    return [indices[i] for i in np.flatnonzero(is_large).tolist()]
+
+
+def _circle_centres(weights: np.ndarray, members) -> np.ndarray:
+    """The centre-mode masks of circles from their exact weights, as circle_overlap_grid's centre mode decides:
+    a pixel wholly inside (weight 1) or outside (weight 0) needs no test, as its centre is far from the edge;
+    a pixel the edge crosses takes that function's own centre-sample test, computed as it computes it."""
+    centre = weights == 1.0
+    ny, nx = weights.shape[1:]
+    flat = np.flatnonzero((weights > 0.0) & (weights < 1.0))
+    k, rest = np.divmod(flat, ny * nx)
+    j, i = np.divmod(rest, nx)
+    grid = np.array([m[4] for m in members], dtype=np.float64)  # xmin, xmax, ymin, ymax, r
+    dx, dy = (grid[:, 1] - grid[:, 0]) / nx, (grid[:, 3] - grid[:, 2]) / ny
+    pxmin = grid[k, 0] + i * dx[k]
+    pymin = grid[k, 2] + j * dy[k]
+    sx, sy = (pxmin + dx[k]) - pxmin, (pymin + dy[k]) - pymin
+    x, y = (pxmin - 0.5 * sx) + sx, (pymin - 0.5 * sy) + sy
+    centre.reshape(-1)[flat] = x * x + y * y < grid[k, 4] ** 2
+    return centre
+
+
+@np.errstate(over="ignore")
+def measure_many(image: Image, regions: list, inputs: Inputs, labels: list[str],
+                 background: Background | None = None, dq_flags: int | None = None):
+    """Rows for many regions on one image: (a QTable of the measured ones in the order given, without ids, or None;
+    failures as (index, message) in the order given). `inputs` must be validated, as for measure()."""
+    bg = float(inputs.background)
+    background = background or Background(bg)
+    small, large, failures, px = _small_masks(regions, image.shape)
+    failures = [(k, f"{labels[k]} on {image.label} {why}") for k, why in failures]
+    tables, order = [], []
+    if px is not None:
+        table, kept, failed = _measure_small(image, inputs, [labels[k] for k in small], background, dq_flags, px)
+        tables.append(table)
+        order += [small[i] for i in kept]
+        failures += [(small[i], why) for i, why in failed]
+    rows = []
+    for k in large:
+        try:
+            rows.append(measure(image, regions[k], inputs, labels[k], background, dq_flags))
+            order.append(k)
+        except PhotometryError as exc:
+            failures.append((k, str(exc)))
+    if rows:
+        from tui.core.results import build_table
+
+        tables.append(build_table(rows, ALL_COLUMNS[1:]))
+    tables = [t for t in tables if t is not None and len(t)]
+    failures.sort()
+    if not tables:
+        return None, failures
+    table = tables[0] if len(tables) == 1 else vstack(tables, join_type="exact")
+    return table[np.argsort(order, kind="stable")], failures
+
+
+def _measure_small(image, inputs, labels, background, dq_flags, px: _Pixels):
+    bg = float(inputs.background)
+    values, edge_values = px.take(image.data)
+    values = values.astype(values.dtype.newbyteorder("="), copy=False)
+    edge_values = edge_values.astype(np.float64)
+    good = np.isfinite(values)
+    edge_good = np.isfinite(edge_values)
+    marked = px.flagged(image, dq_flags)
+    if marked is not None:
+        good &= ~marked[0]
+        edge_good &= ~marked[1]
+    count = px.n.size
+    owner_e = np.repeat(np.arange(count), px.m)
+    n_good = px.n
+    if not good.all():
+        n_good = np.bincount(np.repeat(np.arange(count), px.n)[good], minlength=count)
+        values = values[good]
+    m_good = np.bincount(owner_e[edge_good], minlength=count)
+
+    total, mean, std, median, low, high = centre_stats(values, n_good, bg)
+
+    # The sums, as photometry._sums computes them
+    delta = px.w - px.inside
+    npix = px.n + segment_sums(delta, px.m)
+    rawsum = total + segment_sums(delta[edge_good] * (edge_values[edge_good] - bg), m_good)
+    covered_bad = ~edge_good & ~px.inside & (px.w > 0)
+    npix_bad = (px.n - n_good) + np.bincount(owner_e[covered_bad], minlength=count)
+    extra = px.w[edge_good] ** 2 - px.inside[edge_good]
+    variance = _variance(image, px, good, edge_good, n_good, m_good, extra, rawsum, float(inputs.counts_factor),
+                         background)
+    raw_err = np.sqrt(variance)
+
+    columns = derived(rawsum, raw_err, npix, image.unit, inputs)
+    stats = (mean, std, median, low, high)
+    failed = []
+    suspect = ~np.isfinite(rawsum) | np.isinf(np.stack(stats)).any(axis=0)
+    for name, col in columns.items():
+        if col is not None:
+            suspect |= np.isinf(col[0])
+    for k in np.flatnonzero(suspect).tolist():
+        try:
+            refuse_overflow(f"{labels[k]} on {image.label}", inputs, float(rawsum[k]),
+                            tuple(float(s[k]) for s in stats), columns, k)
+        except PhotometryError as exc:
+            failed.append((k, str(exc)))
+    keep = np.ones(count, bool)
+    keep[[k for k, _ in failed]] = False
+    table = _table(image, px.centres, npix, columns, stats, npix_bad, labels, background, bg)
+    return (table if keep.all() else table[keep]), np.flatnonzero(keep).tolist(), failed
+
+
+def _variance(image, px, good, edge_good, n_good, m_good, extra, rawsum, c, background) -> np.ndarray:
+    """Variance of each rawsum, as photometry._raw_variance computes it."""
+    unit = image.unit
+    if image.uncertainty is not None:
+        centre = image.uncertainty.variance(lambda a: _at(a, px.centre_index))[good]
+        edges = image.uncertainty.variance(lambda a: _at(a, px.edge_index))[edge_good]
+        total = segment_sums(centre, n_good) + segment_sums(extra * edges, m_good)
+        starts_c, starts_e = np.cumsum(n_good) - n_good, np.cumsum(m_good) - m_good
+        for k in np.flatnonzero(~np.isfinite(total)).tolist():  # a NaN sigma on a good pixel: rare
+            cv = centre[starts_c[k]:starts_c[k] + n_good[k]]
+            ev, xv = edges[starts_e[k]:starts_e[k] + m_good[k]], extra[starts_e[k]:starts_e[k] + m_good[k]]
+            known = np.isfinite(ev)
+            total[k] = float(cv[np.isfinite(cv)].sum()) + float(np.sum(xv[known] * ev[known]))
+        return total
+    total = np.zeros(rawsum.size)
+    known = False
+    if unit is not None and not same_unit(unit, u.count) and c > 0:
+        total += np.where(rawsum >= 0, rawsum * c, math.nan)
+        known = True
+    if math.isfinite(background.std):
+        total += (n_good + segment_sums(extra, m_good)) * background.std**2
+        known = True
+    return total if known else np.full(rawsum.size, math.nan)
+
+
+def _quantity(values, unit):
+    """A column as build_table makes it from rows: a Quantity, or plain floats for unitless data."""
+    return Column(np.asarray(values, dtype=np.float64)) if unit is None else u.Quantity(values, unit)
+
+
+def _table(image, centres, npix, columns, stats, npix_bad, labels, background, bg) -> QTable:
+    n = len(labels)
+    unit = image.unit
+    if image.wcs is not None:
+        sky = image.wcs.pixel_to_world(centres[:, 0], centres[:, 1])
+        sky = SkyCoord(sky.spherical.lon.deg, sky.spherical.lat.deg, unit="deg", frame=sky.frame.name)
+    else:
+        sky = Column([None] * n, dtype=object)
+    now = Time.now()
+    cols = {
+        "xcenter": u.Quantity(centres[:, 0], u.pix),
+        "ycenter": u.Quantity(centres[:, 1], u.pix),
+        "sky_center": sky,
+        "background": _quantity(np.full(n, bg), unit),
+        "npix": u.Quantity(npix, u.pix),
+        "data_label": Column([image.label] * n, dtype=str),
+        "subset_label": Column(labels, dtype=str),
+        "timestamp": Time(np.full(n, now.jd1), np.full(n, now.jd2), format="jd", scale="utc").copy(format="isot"),
+        "npix_bad": Column(np.asarray(npix_bad, dtype=np.int64)),
+        "background_err": _quantity(np.full(n, background.err), unit),
+        "background_npix": Column(np.full(n, background.npix, dtype=np.int64)),
+        "background_stat": Column([background.stat] * n, dtype=str),
+    }
+    for name, col in columns.items():
+        cols[name] = Column([None] * n, dtype=object) if col is None else _quantity(*col)
+    cols.update((name, _quantity(values, unit)) for name, values in zip(STATS, stats))
+    return QTable({name: cols[name] for name in ALL_COLUMNS[1:]}, copy=False)
