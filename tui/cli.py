@@ -262,8 +262,24 @@ def run_app(argv: list[str]) -> int:
     return app.return_code or 0
 
 
+def keep_freed_memory(limit: int = 64 << 20) -> bool:
+    """Have glibc keep up to `limit` bytes of freed memory for reuse. By default it hands the few megabytes of
+    temporaries each measurement frees back to the system and faults them in again for the next one, which costs
+    a third of the time of 1000 small apertures (tests/benchmarks/bench_core.py). Process-wide, so only this
+    program's own processes ask for it, not scripts that import tui.core. False where there is no glibc."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, min(limit, 32 << 20)) and libc.mallopt(m_trim_threshold, limit))
+    except (OSError, AttributeError):
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    keep_freed_memory()
     if argv[:1] == ["measure"]:
         return measure(argv[1:])
     return run_app(argv)

@@ -1,8 +1,13 @@
-"""Core speed figures (issue 2). Run by hand: python tests/benchmarks/bench_core.py
+"""Core speed figures. Run by hand: python tests/benchmarks/bench_core.py
 
-Prints: calculate vs the bare `regions` sequence vs a numpy bounding-box sum on 4096^2 float32; what an error
-array and a DQ array add to calculate (issue 7); profile, curve of growth and fit (issue 6); opening an 8192^2 FITS and measuring one r=50 aperture (wall time,
-peak RSS, in a fresh process); 1000 r=10 apertures.
+Prints: calculate vs the bare `regions` sequence and vs the floor (a numpy bounding-box sum + an np.partition
+median of the centre pixels) on 4096^2 float32, with a check that the numbers are regions' (issue 8); what an
+error array and a DQ array add to calculate (issue 7); profile, curve of growth and fit (issue 6); opening an
+8192^2 FITS and measuring one r=50 aperture (wall time, peak RSS, in a fresh process); 1000 r=10 apertures one by
+one, together, and with photutils' ApertureStats (issue 8).
+
+The process keeps freed memory for reuse as aperphot-tui does (tui.cli.keep_freed_memory); the 1000 apertures are
+also timed in a fresh process without it.
 """
 
 from __future__ import annotations
@@ -49,21 +54,49 @@ def bbox_sum(data, region):
     return float(np.sum(data[max(bb.iymin, 0):bb.iymax, max(bb.ixmin, 0):bb.ixmax]))
 
 
+def partition_median(values):
+    mid = values.size // 2
+    return np.partition(values, mid)[mid]
+
+
+def same_as_regions(row, data, region) -> bool:
+    """sum and npix within 1e-12 of regions' exact masks, statistics bit-identical to NumPy on its centre mask."""
+    exact = region.to_mask(mode="exact")
+    weights = exact.data
+    cutout = exact.cutout(data.astype(np.float64))
+    total, npix = float(np.sum(weights * cutout)), float(weights.sum())
+    values = region.to_mask(mode="center").get_values(data.astype(np.float64))
+    stats = (values.mean(), values.std(), np.median(values), values.min(), values.max())
+    close = lambda a, b: abs(a - b) <= 1e-12 * abs(b)
+    return (close(row["aperture_sum"], total) and close(row["npix"].value, npix)
+            and (row["mean"], row["stddev"], row["median"], row["min"], row["max"]) == stats)
+
+
 def calculate_vs_bare():
     rng = np.random.default_rng(1)
     data = rng.normal(10.0, 1.0, (4096, 4096)).astype(np.float32)
     s = Session()
     s.load_data(data, label="big")
-    print("calculate on 4096x4096 float32 (best of N, ms)")
-    print(f"{'radius':>7} {'calculate':>10} {'bare regions':>13} {'ratio':>6} {'numpy bbox':>11}")
+    print("calculate on 4096x4096 float32 (best of N, ms). floor = numpy bbox sum + np.partition median of the "
+          "centre pixels as float64 (the statistics' values); floor32: the same on the float32 pixels")
+    print(f"{'radius':>7} {'calculate':>10} {'bare regions':>13} {'ratio':>6} {'numpy bbox':>11} {'floor':>8} "
+          f"{'calc/floor':>10} {'floor32':>8} {'calc/floor32':>12} {'same as regions':>16}")
     for radius in (5, 50, 200, 1000):
         region = CirclePixelRegion(PixCoord(2048.3, 2047.6), radius)
         label = s.add_subset(region)
-        repeat = 200 if radius <= 50 else 10 if radius <= 200 else 3
+        repeat = 200 if radius <= 50 else 20 if radius <= 200 else 5
         t_calc = best(lambda: s.calculate(subset=label), repeat)
         t_bare = best(lambda: bare_regions(data, region), repeat)
         t_np = best(lambda: bbox_sum(data, region), repeat)
-        print(f"{radius:>7} {t_calc * 1e3:>10.2f} {t_bare * 1e3:>13.2f} {t_calc / t_bare:>6.2f} {t_np * 1e3:>11.3f}")
+        centre = region.to_mask(mode="center")
+        centre32 = centre.cutout(data)[centre.data > 0]  # get_values would give float64
+        centre64 = centre32.astype(np.float64)
+        t_floor = t_np + best(lambda: partition_median(centre64), repeat)
+        t_floor32 = t_np + best(lambda: partition_median(centre32), repeat)
+        same = same_as_regions(s.calculate(subset=label), data, region)
+        print(f"{radius:>7} {t_calc * 1e3:>10.2f} {t_bare * 1e3:>13.2f} {t_calc / t_bare:>6.2f} {t_np * 1e3:>11.3f} "
+              f"{t_floor * 1e3:>8.2f} {t_calc / t_floor:>10.2f} {t_floor32 * 1e3:>8.2f} "
+              f"{t_calc / t_floor32:>12.2f} {'yes' if same else 'NO':>16}")
 
 
 def error_and_dq_cost():
@@ -141,26 +174,66 @@ def open_big_fits():
               f"(imports before it: {float(imports):.2f} s), peak RSS {rss} MB (whole process, imports included)")
 
 
-def many_apertures():
+def many_apertures(compare: bool = True):
+    """1000 r=10 circles on a 2048^2 float32 image: one by one, together (the core and through a Session, which
+    keeps the rows), and photutils' ApertureStats on the same apertures (sum, mean, median, std, min, max)."""
+    from tui.core.many import measure_many
+
     rng = np.random.default_rng(3)
     data = rng.normal(10.0, 1.0, (2048, 2048)).astype(np.float32)
+    centres = rng.uniform(20, 2028, (1000, 2))
+    regions = [CirclePixelRegion(PixCoord(x, y), 10) for x, y in centres]
     s = Session()
     s.load_data(data, label="img")
-    labels = [s.add_subset(CirclePixelRegion(PixCoord(*rng.uniform(20, 2028, 2)), 10)) for _ in range(1000)]
-    t0 = time.perf_counter()
+    labels = [s.add_subset(region) for region in regions]
+    inputs, image = s.inputs.validated(), s.images["img"]
+    t_core = best(lambda: measure_many(image, regions, inputs, labels), 20)
+    if not compare:
+        print(f"1000 r=10 apertures together, default allocator: {t_core * 1e3:.1f} ms")
+        return
+    t_one = best(lambda: [s.calculate(subset=label) for label in labels], 3)
+    t_session = best(lambda: s.calculate_many(subsets=labels), 5)
+    one = Session()
+    one.load_data(data, label="img")
+    for region in regions:
+        one.add_subset(region)
     for label in labels:
-        s.calculate(subset=label)
-    total = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    table = s.get_aperture_photometry_results()
-    build = time.perf_counter() - t1
-    print(f"1000 r=10 apertures: {total:.3f} s ({total:.3f} ms each); results table of {len(table)} rows "
-          f"built in {build * 1e3:.0f} ms")
+        one.calculate(subset=label)
+    reference = one.get_aperture_photometry_results(extended=True)
+    table, _ = measure_many(image, regions, inputs, labels)
+    identical = all(np.array_equal(np.asarray(getattr(reference[n], "value", reference[n])),
+                                   np.asarray(getattr(table[n], "value", table[n])), equal_nan=True)
+                    for n in table.colnames if n not in ("timestamp", "sky_center") and table[n].dtype.kind == "f")
+    print("1000 r=10 apertures on 2048x2048 float32 (best of N, ms)")
+    print(f"  calculate one by one      {t_one * 1e3:8.1f}")
+    print(f"  together (measure_many)   {t_core * 1e3:8.1f}   rows identical to one by one: {'yes' if identical else 'NO'}")
+    print(f"  together, rows kept       {t_session * 1e3:8.1f}   (Session.calculate_many)")
+    try:
+        from photutils.aperture import ApertureStats, CircularAperture
+    except ImportError:
+        print("  photutils not installed: pip install -e '.[test]'")
+        return
+    aperture = CircularAperture(centres, 10)
+
+    def photutils_stats():
+        stats = ApertureStats(data, aperture)
+        return stats.sum, stats.mean, stats.median, stats.std, stats.min, stats.max
+
+    t_photutils = best(photutils_stats, 5)
+    print(f"  photutils ApertureStats   {t_photutils * 1e3:8.1f}   (sum, mean, median, std, min, max); "
+          f"measure_many is {t_photutils / t_core:.1f}x faster")
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--many-default-allocator"]:
+        many_apertures(compare=False)
+        sys.exit()
+    from tui.cli import keep_freed_memory
+
+    keep_freed_memory()
     calculate_vs_bare()
     error_and_dq_cost()
     profile_cost()
     open_big_fits()
     many_apertures()
+    subprocess.run([sys.executable, __file__, "--many-default-allocator"], check=True)

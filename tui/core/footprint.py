@@ -36,6 +36,7 @@ class Footprint:
 
     def take(self, cutout: np.ndarray, dtype=None) -> np.ndarray:
         """The centre-mode pixels of a cutout-shaped array, in row-major order (a new array)."""
+        cutout = cutout.view(np.ndarray)  # a memory map's slices each run Python code: slice the plain array
         if self.inside is not None:
             values = cutout[self.inside]
             return values if dtype is None else values.astype(dtype, copy=False)
@@ -162,8 +163,8 @@ def _circle(region: rg.CirclePixelRegion, shape, weights: bool) -> Footprint | N
     np.minimum.at(begin, row[centre], i[centre])
     np.maximum.at(end, row[centre], i[centre] + 1)
     keep = begin < end
-    runs = list(zip((j[keep] - j0).tolist(), (begin[keep] - c0).tolist(), (end[keep] - c0).tolist()))
     count = int((end[keep] - begin[keep]).sum())
+    runs = list(zip((j[keep] - j0).tolist(), (begin[keep] - c0).tolist(), (end[keep] - c0).tolist()))
 
     edge = weight != centre if weights else np.zeros(i.size, bool)
     large = (slice(bbox.iymin + j0, bbox.iymin + j1), slice(bbox.ixmin + c0, bbox.ixmin + c1))

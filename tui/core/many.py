@@ -78,7 +78,6 @@ class _Pixels:
     as flat indices into the image."""
 
     def __init__(self, groups, shape, centres: np.ndarray):
-        self.shape = shape
         self.centres = centres  # (x, y) of each aperture, as photometry.region_center gives it
         centre_index, edge_index, weights, inside, n, m = [], [], [], [], [], []
         kind = np.int32 if shape[0] * shape[1] < 2**31 else np.int64  # half the index memory, nearly always
@@ -102,9 +101,9 @@ class _Pixels:
         """(centre-mode, edge) pixels flagged in DQ or the user's mask, or None when the image has neither."""
         if image.dq is None and image.mask is None:
             return None
-        pick = lambda index: quality.flagged(image, np.unravel_index(index, self.shape), dq_flags)
-        centre = pick(self.centre_index)
-        return None if centre is None else (centre, pick(self.edge_index))
+        centre = quality.flagged(image, lambda array: _at(array, self.centre_index), dq_flags)
+        return None if centre is None else (centre, quality.flagged(image, lambda a: _at(a, self.edge_index),
+                                                                    dq_flags))
 
 
 def _at(array: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -85,9 +85,9 @@ def center_values(image: Image, region: rg.PixelRegion, what: str, dq_flags: int
     if fp is None:
         raise PhotometryError(f"{what} is outside the image")
     values = fp.take(image.data[fp.large], np.float64)
-    marked = quality.flagged(image, fp.large, dq_flags)
+    marked = quality.flagged(image, lambda array: fp.take(array[fp.large]), dq_flags)
     if marked is not None:
-        values[fp.take(marked)] = math.nan
+        values[marked] = math.nan
     return values
 
 
@@ -130,20 +130,21 @@ def read(image: Image, fp: Footprint, bg: float, dq_flags: int | None) -> Sample
     edge_values = fp.at_edges(cutout).astype(np.float64)
     edge_good = np.isfinite(edge_values)
     good = None
-    marked = quality.flagged(image, fp.large, dq_flags)
+    marked = quality.flagged(image, lambda array: fp.take(array[fp.large]), dq_flags)
     if marked is not None:
-        good = np.isfinite(values) & ~fp.take(marked)
-        edge_good &= ~fp.at_edges(marked)
+        edge_good &= ~quality.flagged(image, lambda array: fp.at_edges(array[fp.large]), dq_flags)
+        good = np.isfinite(values) & ~marked
+        if good.all():
+            good = None
+        else:
+            values = values[good]
     shifted = np.subtract(values, bg, dtype=np.float64)
     total = shifted.sum()
     # One finite test for the common case: the sum is finite only if every value is (or it overflowed).
     if good is None and not math.isfinite(total):
-        good = np.isfinite(values)
-    if good is not None:
-        if good.all():
-            good = None
-        else:
-            values, shifted = values[good], shifted[good]
+        finite = np.isfinite(values)
+        if not finite.all():
+            good, values, shifted = finite, values[finite], shifted[finite]
             total = shifted.sum()
     return Sample(fp, values, good, edge_values, edge_good, float(total), shifted)
 
@@ -292,9 +293,9 @@ def _raw_variance(image: Image, sample: Sample, rawsum: float, unit, c: float, b
     fp, good = sample.footprint, sample.edge_good
     extra = fp.edge_weight[good] ** 2 - fp.edge_inside[good]  # w^2 beyond the centre-mode weight
     if image.uncertainty is not None:
-        centre = image.uncertainty.variance(lambda a: fp.take(a[fp.large]))
-        if sample.good is not None:
-            centre = centre[sample.good]
+        pick = (lambda a: fp.take(a[fp.large])) if sample.good is None else \
+            (lambda a: fp.take(a[fp.large])[sample.good])
+        centre = image.uncertainty.variance(pick)
         edges = image.uncertainty.variance(lambda a: fp.at_edges(a[fp.large]))[good]
         total = float(centre.sum()) + float(np.sum(extra * edges))
         # A NaN sigma on a good pixel is rare: test for it only when the sum shows one.

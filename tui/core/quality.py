@@ -51,9 +51,10 @@ class DataQuality:
     source: str = "DQ"
     default_flags: int | None = None  # the telescope's default, looked up once (header lookups are not free)
 
-    def flagged(self, slices, flags: int) -> np.ndarray:
-        """True where any of `flags` is set, on the cutout; no widened copy of the DQ array."""
-        raw = self.array[slices]
+    def flagged(self, pick, flags: int) -> np.ndarray:
+        """True where any of `flags` is set, at the pixels `pick` selects from a 2-D array (see
+        Uncertainty.variance); no widened copy of the DQ array."""
+        raw = pick(self.array)
         unsigned = raw.view(raw.dtype.str.replace("i", "u"))  # same byte order; the bits, whatever the sign
         if self.flip:
             unsigned = unsigned ^ self.flip
@@ -156,20 +157,20 @@ def attach(image, path, hdu, plane) -> None:
 def bad_pixels(image, slices, cutout: np.ndarray, flags: int | None) -> np.ndarray:
     """True where a pixel of the cutout is bad: not finite, flagged in DQ by `flags`, or in the user's mask."""
     bad = ~np.isfinite(cutout)
-    marked = flagged(image, slices, flags)
+    marked = flagged(image, lambda array: array[slices], flags)
     return bad if marked is None else bad | marked
 
 
-def flagged(image, slices, flags: int | None) -> np.ndarray | None:
-    """True where a pixel of the cutout is flagged in DQ by `flags` or in the user's mask; None when the image has
-    neither (then only non-finite values are bad)."""
+def flagged(image, pick, flags: int | None) -> np.ndarray | None:
+    """True where a pixel `pick` selects from a 2-D array (a cutout, or a footprint's pixels) is flagged in DQ by
+    `flags` or in the user's mask; None when the image has neither (then only non-finite values are bad)."""
     marked = None
     if image.dq is not None:
         if flags is None and image.dq.default_flags is None:
             image.dq.default_flags = default_dq_flags(image.keyword("TELESCOP"))
         chosen = image.dq.default_flags if flags is None else flags
         if chosen:
-            marked = image.dq.flagged(slices, chosen)
+            marked = image.dq.flagged(pick, chosen)
     if image.mask is not None:
-        marked = image.mask[slices] if marked is None else marked | image.mask[slices]
+        marked = pick(image.mask) if marked is None else marked | pick(image.mask)
     return marked
