@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
+# Rows reach OUT (appended and synced to disk) at most this often: a killed run loses at most this much work,
+# which --resume measures again, and a shared file system is not asked to sync after every small image.
+FLUSH_SECONDS = 1.0
 EPILOG = "Batch mode: aperphot-tui measure IMAGE... --regions FILE [options]  (see aperphot-tui measure -h)"
 
 
@@ -156,6 +160,7 @@ def measure(argv: list[str]) -> int:
     except PhotometryError as exc:
         return _fail(str(exc))
     failures, unreadable = 0, 0
+    next_flush = time.monotonic()  # the first image's rows are written at once, then at most once a second
     with _progress(len(images) * len(apertures)) as advance:
         if client is None:
             results = (measure_image(path, settings, done, advance) for path in images)
@@ -177,10 +182,18 @@ def measure(argv: list[str]) -> int:
                 if client is not None:
                     for _ in range(len(apertures)):
                         advance()
-                if stream is not None:
-                    stream.flush(session)  # each image's rows reach OUT before the next image's are taken
+                if stream is not None and time.monotonic() >= next_flush:
+                    stream.flush(session)
+                    next_flush = time.monotonic() + FLUSH_SECONDS
+            if stream is not None:
+                stream.flush(session)
         except PhotometryError as exc:
             return _fail(str(exc))
+        except KeyboardInterrupt:
+            if stream is not None:
+                with contextlib.suppress(PhotometryError):
+                    stream.flush(session)  # what was measured is kept for --resume
+            raise
         finally:
             cleanup.close()
     if unreadable == len(images):

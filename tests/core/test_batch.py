@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 from astropy.io import fits
+from regions import CirclePixelRegion, PixCoord
 
 from tui.core import Session, read_results
 from tui.core.batch import TableStream
@@ -115,3 +116,20 @@ def test_readme_example_streams_two_tables(tmp_path):
     done = measure(*imgs[:2], "--regions", regs[0], "-o", tmp_path / "r.ecsv")
     assert done.returncode == 0, done.stderr
     assert len(read_results(tmp_path / "r.ecsv")) == 4 and len(read_results(tmp_path / "r.2.ecsv")) == 4
+
+
+@pytest.mark.parametrize("fmt", ["ascii.ecsv", "ascii.csv"])
+def test_streamed_lines_are_astropys_own(fmt):
+    """The fast writer's data lines are exactly what the ECSV and CSV writers write, for awkward labels too."""
+    from tui.core.batch import _text
+
+    s = Session()
+    s.load_data(np.arange(400.0).reshape(20, 20), label='a "quoted", spaced label', unit="MJy/sr")
+    labels = ["plain", "two words", 'say "hi"', "", " lead", "comma,semi;colon", "Étoile ★ α", "tab\there",
+              "back\\slash", "#hash", "line\nbreak", "vt\x0bhere"]
+    for k, text in enumerate(labels):
+        s.add_subset(CirclePixelRegion(PixCoord(5 + k, 9.5), 2), label=text or None)
+    s.calculate_many(background=0.5)
+    table = s.get_aperture_photometry_results(extended=True)
+    table["npix"][3] = np.nan
+    assert _text(table, fmt) == _text(table, fmt, fast=False)

@@ -90,6 +90,19 @@ def value_text(name: str, value, with_unit: bool = True) -> str:
     return number(float(value), fmt)
 
 
+def column_texts(name: str, values: list) -> list[str]:
+    """value_text of each value of one column (plain numbers, ints or text; the units are in its title), with the
+    kind of value looked at once rather than per cell: a 10^5-row table prints in a fraction of a second."""
+    if values and isinstance(values[0], str):
+        return [safe_text(v) for v in values]
+    if values and (isinstance(values[0], (int, np.integer)) or name == "id"):
+        return [str(int(v)) for v in values]
+    if values and isinstance(values[0], float):
+        fmt = FORMATS.get(name, ".4e")
+        return [number(v, fmt) for v in values]
+    return [value_text(name, v, with_unit=False) for v in values]
+
+
 def _plain(value) -> float:
     return float(value.value if isinstance(value, u.Quantity) else value)
 
@@ -140,11 +153,12 @@ def summary(table: QTable) -> str:
     names = [n for n in ("id", "data_label", "subset_label", "xcenter", "ycenter", "npix", "npix_bad",
                          "aperture_sum", "aperture_sum_err", "aperture_sum_counts", "aperture_sum_mag")
              if n in table.colnames]
-    rows = [{n: table[n][i] for n in names} for i in range(len(table))]
-    first = rows[0]
+    first = {n: table[n][0] for n in names}
     names = [n for n in names if first[n] is not None]
     header = [column_title(n, first[n]) for n in names]
-    body = [[value_text(n, r[n], with_unit=False) for n in names] for r in rows]
+    # Plain values column by column (the units are in the header): no Quantity per cell.
+    columns = [table[n].value.tolist() if isinstance(table[n], u.Quantity) else list(table[n]) for n in names]
+    body = list(zip(*(column_texts(n, values) for n, values in zip(names, columns))))
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
              "  ".join("-" * w for w in widths)]
