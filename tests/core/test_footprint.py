@@ -10,7 +10,7 @@ from regions import (CirclePixelRegion, EllipsePixelRegion, PixCoord, PolygonPix
                      RectanglePixelRegion)
 
 from tui.core import Session
-from tui.core.footprint import SMALL, footprint
+from tui.core.footprint import footprint
 
 SHAPE = (700, 900)
 
@@ -40,9 +40,10 @@ LARGE_CIRCLES = [
 
 
 @pytest.mark.parametrize("region", LARGE_CIRCLES, ids=lambda r: f"{r.center.x},{r.center.y},r={r.radius}")
-def test_large_circles_match_regions_masks(region):
+def test_large_circles_match_regions_masks(region, monkeypatch):
+    monkeypatch.setattr("tui.core.footprint.SMALL", 64 * 64)  # the edge-only construction, at sizes that test fast
     bbox = region.bounding_box
-    assert bbox.shape[0] * bbox.shape[1] >= SMALL  # the edge-only construction is the one under test
+    assert bbox.shape[0] * bbox.shape[1] >= 64 * 64
     fp = footprint(region, SHAPE)
     assert fp.runs is not None
     centre, weights = as_images(fp, SHAPE)
@@ -51,7 +52,8 @@ def test_large_circles_match_regions_masks(region):
     assert fp.count == np.count_nonzero(centre)
 
 
-def test_many_random_large_circles_match_regions_masks():
+def test_many_random_large_circles_match_regions_masks(monkeypatch):
+    monkeypatch.setattr("tui.core.footprint.SMALL", 64 * 64)
     rng = np.random.default_rng(8)
     for _ in range(40):
         region = CirclePixelRegion(PixCoord(*rng.uniform(-50, 950, 2)), rng.uniform(33, 300))

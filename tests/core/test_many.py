@@ -32,7 +32,7 @@ def apertures(rng):
              for _ in range(60)]
     found += [
         CirclePixelRegion(PixCoord(100.0, 100.0), 5.0),  # pixel centres exactly on the circle (3-4-5)
-        CirclePixelRegion(PixCoord(200.0, 150.0), 65.0),  # large: measured one by one, in its place
+        CirclePixelRegion(PixCoord(200.0, 150.0), 130.0),  # large: measured one by one, in its place
         CirclePixelRegion(PixCoord(-50.0, -50.0), 10.0),  # off the image
         CirclePixelRegion(PixCoord(-10.6, 50.0), 10.0),  # its box touches the image, the circle does not
         EllipsePixelRegion(PixCoord(150.2, 80.7), 14, 6, angle=33 * u.deg),
@@ -163,3 +163,11 @@ def test_an_image_of_another_unit_starts_a_new_table():
     table, _ = s.calculate_many(data="b", subsets=[label])
     assert len(s.archived_results) == 1 and list(table["id"]) == [1]
     assert "new table was started" in " ".join(s.pop_notices())
+
+
+def test_apertures_measured_in_chunks_keep_their_order(monkeypatch):
+    monkeypatch.setattr("tui.core.many.CHUNK", 600)  # a few small circles per chunk
+    rng = np.random.default_rng(15)
+    data = rng.normal(50, 10, SHAPE).astype(np.float32)
+    table, reference = both_ways(lambda: loaded(data), apertures(rng), background=1.0)
+    same(table, reference)

@@ -19,8 +19,9 @@ from regions._geometry import circle_overlap_grid
 
 from tui.core.masks import on_image_mask
 
-# Below this many bounding-box pixels a region's two masks are built whole: cheaper than finding its edge.
-SMALL = 64 * 64
+# Below this many bounding-box pixels (a circle of radius 120) a region's two masks are built whole: cheaper than
+# finding its edge (bench_core: r=50 takes 0.36 ms whole, 0.6 ms from the edge; r=150 1.6 ms and 1.4 ms).
+SMALL = 240 * 240
 
 
 @dataclass(frozen=True)
