@@ -11,6 +11,7 @@ from pathlib import Path
 # Rows reach OUT (appended and synced to disk) at most this often: a killed run loses at most this much work,
 # which --resume measures again, and a shared file system is not asked to sync after every small image.
 FLUSH_SECONDS = 1.0
+SHOWN_WITH_OUT = 50
 EPILOG = "Batch mode: aperphot-tui measure IMAGE... --regions FILE [options]  (see aperphot-tui measure -h)"
 
 
@@ -203,7 +204,8 @@ def measure(argv: list[str]) -> int:
     if not tables and not done:
         return _fail("no measurement succeeded")
     for table in tables:
-        print(summary(table))
+        # With OUT, the terminal gets a glimpse of a long table (OUT holds it all); without, every row.
+        print(summary(table, most=SHOWN_WITH_OUT if args.output else None))
         print()
     if stream is not None:
         try:

@@ -8,10 +8,10 @@ import pytest
 import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
-from astropy.wcs import WCS
 from regions import (CirclePixelRegion, CircleSkyRegion, EllipsePixelRegion, PixCoord, PolygonPixelRegion,
                      RectanglePixelRegion)
 
+from tests.conftest import tan_wcs
 from tui.core import Session
 from tui.core.photometry import ALL_COLUMNS
 
@@ -19,12 +19,7 @@ SHAPE = (300, 400)
 
 
 def wcs():
-    w = WCS(naxis=2)
-    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    w.wcs.crval = [150.1, 2.2]
-    w.wcs.crpix = [200, 150]
-    w.wcs.cdelt = [-1e-5, 1e-5]
-    return w
+    return tan_wcs(SHAPE, scale_arcsec=0.036, crval=(150.1, 2.2))
 
 
 def apertures(rng):

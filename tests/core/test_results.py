@@ -69,3 +69,18 @@ def test_table_column_types():
     assert isinstance(t["sky_center"], SkyCoord) and isinstance(t["timestamp"], Time)
     assert t["aperture_sum"].unit == u.MJy and t["npix"].unit == u.pix
     assert list(t["aperture_sum_counts"]) == [None, None]
+
+
+def test_a_long_printed_table_shows_its_ends():
+    from tui.core.formatting import summary
+
+    s = Session()
+    s.load_data(np.ones((100, 100)), label="img")
+    for k in range(60):
+        s.add_subset(CirclePixelRegion(PixCoord(10 + k, 50), 2))
+    s.calculate_many()
+    table = s.get_aperture_photometry_results()
+    lines = summary(table, most=12).splitlines()
+    assert len(lines) == 2 + 12 + 1 and lines[11] == "... 48 more rows ..."
+    assert [line.split()[0] for line in lines[2:11] + lines[12:]] == [*map(str, range(1, 10)), "58", "59", "60"]
+    assert len(summary(table).splitlines()) == 62  # all of it without a limit

@@ -142,7 +142,7 @@ class ViewActions:
             self._journal_warning(s.journal_error)
         text = f"Measured {count} of {len(labels)} regions on {s.selected_data}."
         if damaged:
-            text += f" {damaged} have NaN or flagged pixels inside (see npix_bad)."
+            text += f" {damaged} {'has' if damaged == 1 else 'have'} NaN or flagged pixels inside (see npix_bad)."
         if skipped:
             text += f" Skipped {len(skipped)}: {skipped[0][1]}" + (" ..." if len(skipped) > 1 else "")
         self.notify(text, title="Measure all regions", severity="warning" if skipped else "information",

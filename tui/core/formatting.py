@@ -8,7 +8,7 @@ import re
 import numpy as np
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable
+from astropy.table import QTable, vstack
 from astropy.time import Time
 
 # The result panel, photometry first so it shows without scrolling at 80x24; then the reference's other columns.
@@ -148,8 +148,14 @@ def column_title(name: str, sample) -> str:
     return f"{name} [{unit}]" if unit else name
 
 
-def summary(table: QTable) -> str:
-    """A plain-text table of the main columns, for the terminal."""
+def summary(table: QTable, most: int | None = None) -> str:
+    """A plain-text table of the main columns, for the terminal; with `most`, a longer table shows its first and
+    last rows around a line that says how many are left out."""
+    left_out = 0
+    if most is not None and len(table) > most:
+        tail = min(5, most // 4)
+        left_out, head = len(table) - most, most - tail
+        table = vstack([table[:head], table[len(table) - tail:]], join_type="exact")
     names = [n for n in ("id", "data_label", "subset_label", "xcenter", "ycenter", "npix", "npix_bad",
                          "aperture_sum", "aperture_sum_err", "aperture_sum_counts", "aperture_sum_mag")
              if n in table.colnames]
@@ -164,4 +170,6 @@ def summary(table: QTable) -> str:
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.rjust(w) if i not in (1, 2) else c.ljust(w) for i, (c, w) in enumerate(zip(b, widths)))
               for b in body]
+    if left_out:
+        lines.insert(len(lines) - tail, f"... {left_out:,} more rows ...")
     return "\n".join(lines)
