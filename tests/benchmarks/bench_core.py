@@ -84,7 +84,7 @@ def calculate_vs_bare():
     for radius in (5, 50, 200, 1000):
         region = CirclePixelRegion(PixCoord(2048.3, 2047.6), radius)
         label = s.add_subset(region)
-        repeat = 200 if radius <= 50 else 20 if radius <= 200 else 5
+        repeat = 200 if radius <= 50 else 100 if radius <= 200 else 10
         t_calc = best(lambda: s.calculate(subset=label), repeat)
         t_bare = best(lambda: bare_regions(data, region), repeat)
         t_np = best(lambda: bbox_sum(data, region), repeat)
@@ -115,7 +115,7 @@ def error_and_dq_cost():
     for radius in (50, 200):
         region = CirclePixelRegion(PixCoord(2048.3, 2047.6), radius)
         a, b = plain.add_subset(region), full.add_subset(region)
-        repeat = 200 if radius <= 50 else 20
+        repeat = 200 if radius <= 50 else 100
         t_plain = best(lambda: plain.calculate(subset=a), repeat)
         t_full = best(lambda: full.calculate(subset=b), repeat)
         print(f"{radius:>7} {t_plain * 1e3:>8.2f} {t_full * 1e3:>8.2f} {(t_full / t_plain - 1) * 100:>6.0f}%")

@@ -210,3 +210,21 @@ def test_float32_data_is_summed_in_double_precision():
     data = np.full((30, 30), 1.1, dtype=np.float32)
     row = session_with(data).calculate(background=0.1)
     assert row["aperture_sum"] == 24 * (float(np.float32(1.1)) - 0.1)
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "sorted", "sample_fooled", "float32", "int16"])
+@pytest.mark.parametrize("n", [1, 2, 3, 16383, 16384, 16385, 100_001, 250_000])
+def test_middle_values_are_those_np_partition_places(kind, n):
+    from tui.core.photometry import middle
+
+    rng = np.random.default_rng(n)
+    values = {"normal": lambda: rng.normal(size=n), "ties": lambda: rng.integers(0, 5, n).astype(float),
+              "sorted": lambda: np.sort(rng.normal(size=n)), "float32": lambda: rng.normal(size=n).astype(np.float32),
+              "int16": lambda: rng.integers(-300, 300, n).astype(np.int16),
+              "sample_fooled": lambda: np.zeros(n)}[kind]()
+    if kind == "sample_fooled" and n > 1:
+        values[:: max(n // 1024, 1)] = 1e9  # the sample sees only these: the window misses, all is partitioned
+    ranked = np.sort(values)
+    lower, upper = middle(values.copy())
+    assert upper == ranked[n // 2]
+    assert (lower == ranked[n // 2 - 1]) if n > 1 else math.isnan(lower)

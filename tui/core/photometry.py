@@ -165,11 +165,37 @@ def _stats(sample: Sample, bg: float) -> tuple[float, float, float, float, float
     np.multiply(shifted, shifted, out=shifted)
     std = math.sqrt(float(shifted.sum()) / n)
     low, high = float(values.min()) - bg, float(values.max()) - bg
-    mid = n // 2
-    values.partition(mid)  # a copy made by read(): the caller's data is untouched
-    upper = float(values[mid]) - bg
-    median = upper if n % 2 else ((float(values[:mid].max()) - bg) + upper) / 2
+    lower, upper = middle(values)
+    median = upper - bg if n % 2 else ((lower - bg) + (upper - bg)) / 2
     return mean, std, median, low, high
+
+
+# From this many values on, the middle ones are found within a window (see middle()).
+WINDOWED = 1 << 14
+
+
+def middle(values: np.ndarray) -> tuple[float, float]:
+    """The values of ranks n//2 - 1 and n//2 of a 1-D array of finite values (NaN for the first when n == 1),
+    exactly: the elements np.partition would place there. The array is reordered (callers pass a copy).
+
+    A large array is first cut to a window: two pivots from an evenly spaced sample of about 1000 values bracket
+    its middle ranks with near certainty (five standard deviations of the sample median's rank), and only the
+    values between them, a few percent, are partitioned: a quarter of the time of partitioning them all. Should
+    the window miss (a pathological order), the whole array is partitioned.
+    """
+    n = values.size
+    mid = n // 2
+    if n >= WINDOWED:
+        sample = np.sort(values[::n // 1024])
+        centre, margin = sample.size // 2, int(2.5 * math.sqrt(sample.size)) + 2
+        lo, hi = sample[max(centre - margin, 0)], sample[min(centre + margin, sample.size - 1)]
+        window = values[(values >= lo) & (values <= hi)]
+        k = mid - int(np.count_nonzero(values < lo))  # the window's first value has rank n - (below the window)
+        if 1 <= k < window.size:
+            window.partition(k)
+            return float(window[:k].max()), float(window[k])
+    values.partition(mid)
+    return (float(values[:mid].max()) if mid else math.nan), float(values[mid])
 
 
 def _q(value: float | None, unit):
