@@ -166,3 +166,12 @@ def test_apertures_measured_in_chunks_keep_their_order(monkeypatch):
     data = rng.normal(50, 10, SHAPE).astype(np.float32)
     table, reference = both_ways(lambda: loaded(data), apertures(rng), background=1.0)
     same(table, reference)
+
+
+def test_absurd_sizes_and_positions_are_as_calculate_has_them():
+    regions = [CirclePixelRegion(PixCoord(*centre), radius) for centre, radius in
+               (((20, 15), 1e6), ((20, 15), 1e18), ((20, 15), 1e300), ((1e300, 5), 3), ((-1e300, 5), 1e300))]
+    with np.errstate(all="raise"):
+        table, reference = both_ways(lambda: loaded(np.ones(SHAPE)), regions)
+    same(table, reference)
+    assert list(table["npix"].value[:3]) == [SHAPE[0] * SHAPE[1]] * 3

@@ -41,12 +41,13 @@ def test_a_region_wholly_on_the_image_gets_regions_mask_itself():
     assert np.array_equal(sum_weights(region, SHAPE).data, region.to_mask(mode="exact").data)
 
 
-def test_an_aperture_larger_than_the_image_measures_the_whole_image():
+@pytest.mark.parametrize("radius", [1e6, 1e300])
+def test_an_aperture_larger_than_the_image_measures_the_whole_image(radius):
     data = np.random.default_rng(3).normal(5, 1, SHAPE)
     data[10, 10] = np.nan
     s = Session()
     s.load_data(data, label="img")
-    s.add_subset(CirclePixelRegion(PixCoord(200, 150), 1e6), label="huge")
+    s.add_subset(CirclePixelRegion(PixCoord(200, 150), radius), label="huge")
     tracemalloc.start()
     row = s.calculate(subset="huge")
     peak = tracemalloc.get_traced_memory()[1]

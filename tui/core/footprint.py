@@ -95,88 +95,84 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
 def _circle(region: rg.CirclePixelRegion, shape, weights: bool) -> Footprint | None:
     """A large circle's footprint from its edge alone.
 
-    Per bounding-box row, the pixels the edge may cross lie in two short bands found analytically (with a pixel
-    of margin); they are classified with circle_overlap_grid's own arithmetic (interior if the centre distance is
-    below r - pixel_radius, border below r + pixel_radius, else outside; a border pixel's centre-mode weight is its
-    centre-sample test), and border pixels get exact weights from circle_overlap_grid over a few strips.
+    Per row, the pixels the edge may cross lie in two short bands found analytically (with a pixel of margin);
+    they are classified with circle_overlap_grid's own arithmetic (interior if the centre distance is below
+    r - pixel_radius, border below r + pixel_radius, else outside; a border pixel's centre-mode weight is its
+    centre-sample test), and border pixels get exact weights from circle_overlap_grid over a few strips. The grid
+    is on_image_mask's: the part of the bounding box on the image, which is to_mask's own for a circle wholly on it.
     """
     bbox = region.bounding_box
-    ny, nx = bbox.shape
+    ix0, ix1 = max(bbox.ixmin, 0), min(bbox.ixmax, shape[1])
+    iy0, iy1 = max(bbox.iymin, 0), min(bbox.iymax, shape[0])
+    if ix0 >= ix1 or iy0 >= iy1:
+        return None
+    nx, ny = ix1 - ix0, iy1 - iy0
     cx, cy, r = float(region.center.x), float(region.center.y), float(region.radius)
-    # The grid regions' to_mask evaluates: the whole bounding box, however much of it is on the image.
-    xmin, xmax = float(bbox.ixmin) - 0.5 - cx, float(bbox.ixmax) - 0.5 - cx
-    ymin, ymax = float(bbox.iymin) - 0.5 - cy, float(bbox.iymax) - 0.5 - cy
+    xmin, xmax = float(ix0) - 0.5 - cx, float(ix1) - 0.5 - cx
+    ymin, ymax = float(iy0) - 0.5 - cy, float(iy1) - 0.5 - cy
     dx, dy = (xmax - xmin) / nx, (ymax - ymin) / ny
     pixel_radius = 0.5 * math.sqrt(dx * dx + dy * dy)
     r_in, r_out = r - pixel_radius, r + pixel_radius
-
-    # The part of the bounding box on the image, in bounding-box indices.
-    j0, j1 = max(0, -bbox.iymin), min(ny, shape[0] - bbox.iymin)
-    c0, c1 = max(0, -bbox.ixmin), min(nx, shape[1] - bbox.ixmin)
-    if j0 >= j1 or c0 >= c1:
-        return None
-    j = np.arange(j0, j1)
+    j = np.arange(ny)
     pycen = (ymin + j * dy) + dy * 0.5
 
-    # Analytic column bounds of the border zone (fractional bounding-box column of a pixel centre), widened by a
-    # pixel so that rounding never leaves a border pixel outside the bands.
-    half_out = np.sqrt(np.clip(r_out * r_out - pycen * pycen, 0.0, None))
-    half_in = np.sqrt(np.clip(r_in * r_in - pycen * pycen, 0.0, None))
-    has_in = r_in * r_in - pycen * pycen > 0
-    col = lambda x: (x - xmin) / dx - 0.5
-    la = np.floor(col(-half_out)).astype(np.intp) - 1
-    rb = np.ceil(col(half_out)).astype(np.intp) + 2
-    lb = np.where(has_in, np.ceil(col(-half_in)).astype(np.intp) + 2, la)
-    ra = np.where(has_in, np.floor(col(half_in)).astype(np.intp) - 1, la)
-    lb, ra = np.where(lb < ra, lb, (la + rb) // 2), np.where(lb < ra, ra, (la + rb) // 2)  # no interior: one band
-    la, lb, ra, rb = (np.clip(a, c0, c1) for a in (la, lb, ra, rb))
+    # Analytic column bounds of the border zone (fractional grid column of a pixel centre), widened by a pixel so
+    # that rounding never leaves a border pixel outside the bands, and kept to the grid (a circle of radius 1e300
+    # has infinite bounds here).
+    with np.errstate(over="ignore", invalid="ignore"):
+        half_out = np.sqrt(np.clip(r_out * r_out - pycen * pycen, 0.0, None))
+        half_in = np.sqrt(np.clip(r_in * r_in - pycen * pycen, 0.0, None))
+        has_in = r_in * r_in - pycen * pycen > 0
+    column = lambda x, rounding, shift: np.clip(rounding((x - xmin) / dx - 0.5) + shift, 0, nx).astype(np.intp)
+    la, rb = column(-half_out, np.floor, -1), column(half_out, np.ceil, 2)
+    lb = np.where(has_in, column(-half_in, np.ceil, 2), la)
+    ra = np.where(has_in, column(half_in, np.floor, -1), la)
+    middle = (la + rb) // 2
+    lb, ra = np.where(lb < ra, lb, middle), np.where(lb < ra, ra, middle)  # no interior: one band
 
     # Band pixels, row by row, left band before right band: row-major order.
     starts, stops = np.stack([la, ra], axis=1).ravel(), np.stack([lb, rb], axis=1).ravel()
-    seg_row = np.repeat(np.arange(j.size), 2)
     lengths = stops - starts
-    row = np.repeat(seg_row, lengths)  # index into j
-    side = np.repeat(np.tile([0, 1], j.size), lengths)
+    row = np.repeat(np.repeat(j, 2), lengths)
+    side = np.repeat(np.tile([0, 1], ny), lengths)
     i = _ranges(starts, stops)
     pxmin = xmin + i * dx
     pxcen = pxmin + dx * 0.5
-    pymin = ymin + j[row] * dy
+    pymin = ymin + row * dy
     pyc = pymin + dy * 0.5
-    d = np.sqrt(pxcen * pxcen + pyc * pyc)
-    interior = d < r_in
-    border = ~interior & (d < r_out)
-    # circle_overlap_single_subpixel with one subpixel: the sample point as that loop computes it.
-    sx = pxmax_sub = (pxmin + dx) - pxmin
-    x = (pxmin - 0.5 * sx) + sx
-    sy = (pymin + dy) - pymin
-    y = (pymin - 0.5 * sy) + sy
-    centre = interior | (border & (x * x + y * y < r**2))
-    del pxmax_sub
+    with np.errstate(over="ignore"):
+        d = np.sqrt(pxcen * pxcen + pyc * pyc)
+        interior = d < r_in
+        border = ~interior & (d < r_out)
+        # circle_overlap_single_subpixel with one subpixel: the sample point as that loop computes it.
+        sx, sy = (pxmin + dx) - pxmin, (pymin + dy) - pymin
+        x, y = (pxmin - 0.5 * sx) + sx, (pymin - 0.5 * sy) + sy
+        centre = interior | (border & (x * x + y * y < r * r))
 
     weight = interior.astype(np.float64)
     if weights and border.any():
-        weight[border] = _border_weights(j[row[border]], i[border], side[border], j0, xmin, ymin, dx, dy, r)
+        weight[border] = _border_weights(row[border], i[border], side[border], xmin, ymin, dx, dy, r)
 
     # Centre-mode runs: contiguous in each row (a circle is convex); the interior between the bands is inside.
     interior_rows = lb < ra
-    begin = np.where(interior_rows, lb, c1).astype(np.intp)
-    end = np.where(interior_rows, ra, c0).astype(np.intp)
+    begin = np.where(interior_rows, lb, nx).astype(np.intp)
+    end = np.where(interior_rows, ra, 0).astype(np.intp)
     np.minimum.at(begin, row[centre], i[centre])
     np.maximum.at(end, row[centre], i[centre] + 1)
     keep = begin < end
     count = int((end[keep] - begin[keep]).sum())
-    runs = list(zip((j[keep] - j0).tolist(), (begin[keep] - c0).tolist(), (end[keep] - c0).tolist()))
+    runs = list(zip(j[keep].tolist(), begin[keep].tolist(), end[keep].tolist()))
 
     edge = weight != centre if weights else np.zeros(i.size, bool)
-    large = (slice(bbox.iymin + j0, bbox.iymin + j1), slice(bbox.ixmin + c0, bbox.ixmin + c1))
-    return Footprint(large, count, None, runs, j[row[edge]] - j0, i[edge] - c0, weight[edge], centre[edge])
+    return Footprint((slice(iy0, iy1), slice(ix0, ix1)), count, None, runs, row[edge], i[edge], weight[edge],
+                     centre[edge])
 
 
-def _border_weights(jj, ii, side, j0, xmin, ymin, dx, dy, r, height: int = 0) -> np.ndarray:
-    """Exact weights of border pixels (bounding-box row jj, column ii), from circle_overlap_grid over strips of
-    rows, one strip per side of the circle, so that few grid calls cover the edge and little else."""
-    height = height or max(4, int(math.sqrt(r)))
-    group = ((jj - j0) // height) * 2 + side
+def _border_weights(jj, ii, side, xmin, ymin, dx, dy, r, height: int = 0) -> np.ndarray:
+    """Exact weights of border pixels (grid row jj, column ii), from circle_overlap_grid over strips of rows, one
+    strip per side of the circle, so that few grid calls cover the edge and little else."""
+    height = height or max(4, min(int(math.sqrt(r)), 64))
+    group = (jj // height) * 2 + side
     order = np.argsort(group, kind="stable")
     group_sorted = group[order]
     firsts = np.flatnonzero(np.r_[True, group_sorted[1:] != group_sorted[:-1]])

@@ -162,10 +162,12 @@ def _circle_masks(circles, indices, shape, groups, failures) -> list[int]:
     cx = np.array([c.x for c in centres], dtype=np.float64)
     cy = np.array([c.y for c in centres], dtype=np.float64)
     r = np.array([circle.radius for circle in circles], dtype=np.float64)
-    # regions' CirclePixelRegion.bounding_box, for all at once
-    bx0, bx1 = np.floor(cx - r + 0.5).astype(np.int64), np.ceil(cx + r + 0.5).astype(np.int64)
-    by0, by1 = np.floor(cy - r + 0.5).astype(np.int64), np.ceil(cy + r + 0.5).astype(np.int64)
-    is_large = (bx1 - bx0) * (by1 - by0) >= SMALL
+    # regions' CirclePixelRegion.bounding_box, for all at once; its size judged before becoming integers, and
+    # corners far off the image (a centre at 1e300) brought near enough to stay integers and still miss it
+    corners = [np.floor(cx - r + 0.5), np.ceil(cx + r + 0.5), np.floor(cy - r + 0.5), np.ceil(cy + r + 0.5)]
+    is_large = (corners[1] - corners[0]) * (corners[3] - corners[2]) >= SMALL
+    far = float(1 << 52)
+    bx0, bx1, by0, by1 = (np.clip(c, -far, far).astype(np.int64) for c in corners)
     ix0, ix1 = np.maximum(bx0, 0), np.minimum(bx1, shape[1])
     iy0, iy1 = np.maximum(by0, 0), np.minimum(by1, shape[0])
     off = ~is_large & ((ix0 >= ix1) | (iy0 >= iy1))
@@ -217,7 +219,8 @@ def _chunks(regions: list):
     run, pixels = [], 0
     for k, region in enumerate(regions):
         if type(region) is rg.CirclePixelRegion:
-            area = (2 * float(region.radius) + 2) ** 2
+            side = 2 * float(region.radius) + 2
+            area = side * side  # inf for a radius of 1e300, not an OverflowError
         else:
             bbox = region.bounding_box
             area = bbox.shape[0] * bbox.shape[1]
