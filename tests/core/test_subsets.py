@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from regions import CircleSkyRegion, PixCoord, PointPixelRegion, RectangleSkyRegion
+from regions import CirclePixelRegion, CircleSkyRegion, PixCoord, PointPixelRegion, RectangleSkyRegion
 
 from tests.conftest import tan_wcs
 from tui.core import PhotometryError, Session
+from tui.core.images import Image
 
 DS9 = """# Region file format: DS9 version 4.1
 image
@@ -125,3 +126,47 @@ def test_pixel_region_drawn_on_one_image_used_on_another_says_so():
     s.add_subset(CirclePixelRegion(PixCoord(10, 10), 2), origin="a")
     s.calculate(data="b")
     assert any("pixel coordinates of a" in n for n in s.pop_notices())
+
+
+def sip_wcs(shape):
+    """A TAN-SIP WCS: a distortion, so regions takes its Jacobian path."""
+    from astropy.wcs import Sip
+
+    w = tan_wcs(shape)
+    w.wcs.ctype = ["RA---TAN-SIP", "DEC--TAN-SIP"]
+    a = np.zeros((3, 3))
+    b = np.zeros((3, 3))
+    a[2, 0], a[0, 2], b[1, 1] = 2e-5, -1e-5, 3e-5
+    w.sip = Sip(a, b, None, None, w.wcs.crpix)
+    return w
+
+
+@pytest.mark.parametrize("make_wcs", [tan_wcs, sip_wcs], ids=["tan", "sip"])
+def test_sky_circles_converted_together_are_regions_own(make_wcs):
+    from tui.core.subsets import Subset, pixel_regions
+
+    shape = (400, 500)
+    wcs = make_wcs(shape)
+    assert wcs.has_distortion == (make_wcs is sip_wcs)
+    rng = np.random.default_rng(2)
+    subsets = []
+    for k in range(40):
+        frame = ("icrs", "fk5", "galactic")[k % 3]
+        centre = SkyCoord(150 + rng.uniform(-0.01, 0.01), 2 + rng.uniform(-0.01, 0.01), unit="deg")
+        subsets.append(Subset(f"s{k}", CircleSkyRegion(centre.transform_to(frame), rng.uniform(0.1, 3) * u.arcsec)))
+    subsets.append(Subset("box", RectangleSkyRegion(SkyCoord(150, 2, unit="deg"), 2 * u.arcsec, 1 * u.arcsec)))
+    image = Image(np.zeros(shape), label="img", wcs=wcs)
+    for subset, region in zip(subsets, pixel_regions(subsets, image)):
+        expected = subset.region.to_pixel(wcs)
+        assert type(region) is type(expected)
+        assert (region.center.x, region.center.y) == (expected.center.x, expected.center.y)
+        if isinstance(region, CirclePixelRegion):
+            assert region.radius == expected.radius  # bit for bit
+
+
+def test_sky_circles_on_an_image_without_wcs_are_refused_one_by_one():
+    from tui.core.subsets import Subset, pixel_regions
+
+    subsets = [Subset(f"s{k}", CircleSkyRegion(SkyCoord(150, 2, unit="deg"), 1 * u.arcsec)) for k in range(3)]
+    out = pixel_regions(subsets, Image(np.zeros((10, 10)), label="plain"))
+    assert [str(e) for e in out] == [f"s{k} is in sky coordinates but plain has no celestial WCS" for k in range(3)]

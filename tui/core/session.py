@@ -21,7 +21,8 @@ from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.journal import Journal, Replay, read_journal
 from tui.core.results import Results
-from tui.core.subsets import Subset, check_shape, make_region, moved_sky, pixel_region, read_region_file
+from tui.core.subsets import (Subset, check_shape, make_region, moved_sky, pixel_region, pixel_regions,
+                              read_region_file)
 
 
 class Session:
@@ -70,6 +71,9 @@ class Session:
     def add_subset(self, region, label: str | None = None, origin: str | None = None) -> str:
         """Add a region; returns its subset label. `origin`: the data label a pixel region was drawn on."""
         check_shape(region, label)
+        return self._add_subset(region, label, origin)
+
+    def _add_subset(self, region, label: str | None, origin: str | None = None) -> str:
         if origin is not None:
             self._image(origin)
         if label is not None and label in self.subsets:
@@ -84,10 +88,9 @@ class Session:
         """Add every usable region of a DS9 or CRTF file; returns their labels."""
         found, notes = read_region_file(path)
         self.notices.extend(notes)
-        return [
-            self.add_subset(region, None if text is None or text in self.subsets else text)
-            for region, text in found
-        ]
+        # read_region_file checked each region as it read the file
+        return [self._add_subset(region, None if text is None or text in self.subsets else text)
+                for region, text in found]
 
     def _next_subset_label(self) -> str:
         n = len(self.subsets) + 1
@@ -238,18 +241,17 @@ class Session:
             subsets = [label for label, sub in self.subsets.items()
                        if not sub.is_annulus and label != base.background_region]
         skipped, labels, regions = [], [], []
-        for subset in subsets:
-            chosen = self._subset(subset)
-            try:
-                if chosen.is_annulus:
-                    raise PhotometryError(f"{subset} is an annulus: use it as the background region, "
-                                          f"not as an aperture")
-                regions.append(pixel_region(chosen, image))
-            except PhotometryError as exc:
-                skipped.append((subset, str(exc)))
+        chosen = [self._subset(subset) for subset in subsets]
+        for subset, sub, region in zip(subsets, chosen, pixel_regions(chosen, image)):
+            if sub.is_annulus:
+                region = PhotometryError(f"{subset} is an annulus: use it as the background region, not as an "
+                                         f"aperture")
+            if isinstance(region, PhotometryError):
+                skipped.append((subset, str(region)))
                 continue
-            self._pixel_notice(subset, chosen, data)
+            self._pixel_notice(subset, sub, data)
             labels.append(subset)
+            regions.append(region)
         table, failures = measure_many(image, regions, inputs, labels, estimate, self.dq_flags)
         skipped += [(labels[k], why) for k, why in failures]
         order = {label: k for k, label in enumerate(subsets)}
