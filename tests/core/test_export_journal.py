@@ -162,3 +162,22 @@ def test_finished_journals_are_kept_up_to_a_limit(tmp_path):
     empty = tmp_path / "live-7.jsonl"
     empty.write_text("")
     assert store.retire(empty) is None and not empty.exists()  # nothing to keep
+
+
+def test_rows_measured_together_are_journaled_as_rows_and_restored(tmp_path):
+    from tui.core.journal import _line, table_lines
+    from tui.core.results import table_rows
+
+    journal = tmp_path / "j.jsonl"
+    s = Session(journal=journal)
+    data = np.random.default_rng(4).normal(10, 1, (50, 60))
+    data[20, 24] = np.nan  # inside s2
+    s.load_data(data, label="img", unit="MJy/sr", wcs=tan_wcs((50, 60)))
+    for k in range(6):
+        s.add_subset(CirclePixelRegion(PixCoord(10 + 7 * k, 20.3), 3), label=f"s{k} \x1b[31m")
+    table, _ = s.calculate_many(pixel_area=0.01)
+    assert table_lines(table) == [_line(row) for row in table_rows(table)]
+    restored = Session.restore(journal, journal=False).get_aperture_photometry_results(extended=True)
+    assert list(restored["subset_label"]) == list(table["subset_label"])
+    assert np.array_equal(restored["aperture_sum"].value, table["aperture_sum"].value)
+    assert list(restored["npix_bad"]) == list(table["npix_bad"]) == [0, 0, 1, 0, 0, 0]

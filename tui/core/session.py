@@ -261,7 +261,7 @@ class Session:
             stored, started_new = self._results.add_table(table)
             self._new_table_notice(started_new)
             if self._journal is not None:
-                self._journal.append_many(self._results.rows[-len(stored):])
+                self._journal.append_table(stored)
         self.inputs, self.selected_data = base, data
         return stored, skipped
 
@@ -378,7 +378,7 @@ class Session:
         stored, started_new = self._results.add_table(table)
         self._new_table_notice(started_new)
         if self._journal is not None:
-            self._journal.append_many(self._results.rows[-len(stored):])
+            self._journal.append_table(stored)
         return stored
 
     def results_since(self, start: int) -> QTable | None:
