@@ -390,17 +390,6 @@ class Session:
         """Rows in the current table, without making them into dicts."""
         return len(self._results)
 
-    def add_rows(self, rows) -> list[dict]:
-        """Rows measured elsewhere (another process, a cluster worker), in order: numbered and kept by the same
-        compatibility rule as calculate's, and journaled."""
-        stored = []
-        for row in rows:
-            kept, _ = self._results.add(row)
-            if self._journal is not None:
-                self._journal.append(kept)
-            stored.append(kept)
-        return stored
-
     @classmethod
     def restore(cls, path, journal: bool = True) -> "Session":
         """A session holding the results recorded in a journal (and journaling on to it)."""
