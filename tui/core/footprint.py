@@ -4,8 +4,8 @@ few edge pixels whose sum weight differs from their centre-mode weight.
 The weighted sum over a region is the plain sum over its centre-mode pixels plus (weight - centre weight) x value
 over the edge pixels, so a large aperture never needs a weight array the size of its bounding box: a circle's
 centre-mode pixels are one run per row, and only the pixels its edge crosses get exact weights. The pixel grid and
-its arithmetic are those of regions' own masks, so which pixel centres fall inside is decided bit for bit as
-`region.to_mask(mode="center")` decides it.
+its arithmetic are on_image_mask's (regions' own to_mask for a region wholly on the image), so which pixel centres
+fall inside is decided bit for bit as regions decides it.
 """
 
 from __future__ import annotations
