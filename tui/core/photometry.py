@@ -213,9 +213,7 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
     what = f"{subset_label} on {image.label}"
     bg = float(inputs.background)
     background = background or Background(bg)
-    fp = footprint(region, image.shape)
-    if fp is None or not fp.covers_image:
-        raise PhotometryError(f"{what} is outside the image")
+    fp = _footprint_on(image, region, what)
     sample = read(image, fp, bg, dq_flags)
     rawsum, npix, npix_bad = _sums(sample, bg)
     stats = _stats(sample, bg)
@@ -299,6 +297,18 @@ def refuse_overflow(what: str, inputs: Inputs, rawsum: float, stats, columns: di
     if culprit is not None:
         raise PhotometryError(f"{FIELD_TITLES[culprit]}: {getattr(inputs, culprit):g} makes {column} of {what} "
                               f"overflow to infinity; check the value")
+
+
+def aperture_sum(image: Image, region: rg.PixelRegion, bg: float, what: str, dq_flags: int | None = None) -> float:
+    """The raw weighted sum of the region's good values minus bg (what calculate's aperture_sum starts from)."""
+    return _sums(read(image, _footprint_on(image, region, what), bg, dq_flags), bg)[0]
+
+
+def _footprint_on(image: Image, region: rg.PixelRegion, what: str) -> Footprint:
+    fp = footprint(region, image.shape)
+    if fp is None or not fp.covers_image:
+        raise PhotometryError(f"{what} is outside the image")
+    return fp
 
 
 def _sums(sample: Sample, bg: float) -> tuple[float, float, int]:

@@ -13,7 +13,7 @@ import regions as rg
 from astropy.io import fits
 from astropy.table import QTable
 
-from tui.core import images, metadata, photometry, profiles, quality
+from tui.core import images, metadata, photometry, profiles
 from tui.core.errors import PhotometryError
 from tui.core.export import write_table
 from tui.core.formatting import unit_text
@@ -256,12 +256,7 @@ class Session:
         skipped += [(labels[k], why) for k, why in failures]
         order = {label: k for k, label in enumerate(subsets)}
         skipped.sort(key=lambda item: order[item[0]])
-        stored = None
-        if table is not None:
-            stored, started_new = self._results.add_table(table)
-            self._new_table_notice(started_new)
-            if self._journal is not None:
-                self._journal.append_table(stored)
+        stored = None if table is None else self.add_table(table)
         self.inputs, self.selected_data = base, data
         return stored, skipped
 
@@ -327,12 +322,7 @@ class Session:
         growth = profiles.curve_of_growth(image, region, bg, what, 0.0, radii, self.dq_flags)
         profile = profiles.radial_profile(image, region, bg, what, dq_flags=self.dq_flags)
         fit = profiles.gaussian_fit(profile, float(inputs.pixel_area))
-        weights = photometry.sum_weights(region, image.shape)
-        large, small = photometry.on_image(weights, image.shape, what)
-        cutout = image.data[large].astype(np.float64)
-        good = ~quality.bad_pixels(image, large, cutout, self.dq_flags)
-        held = float(np.sum(weights.data[small] * (cutout - bg), where=good))
-        result = profiles.summary(fit, growth, held)
+        result = profiles.summary(fit, growth, photometry.aperture_sum(image, region, bg, what, self.dq_flags))
         x0, y0 = photometry.region_center(region)
         try:
             x, y = profiles.centroid(image, region, bg, what, self.dq_flags)
