@@ -1,3 +1,6 @@
+import json
+
+import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
@@ -10,6 +13,20 @@ def tan_wcs(shape, scale_arcsec=0.1, crval=(150.0, 2.0)):
     w.wcs.crpix = [shape[1] / 2 + 0.5, shape[0] / 2 + 0.5]
     w.wcs.cdelt = [-scale_arcsec / 3600, scale_arcsec / 3600]
     return w
+
+
+def first_format_line(row) -> bytes:
+    """A line as journals were written before the column-by-column format: one object per cell."""
+    def cell(value):
+        if hasattr(value, "frame"):
+            return {"sky": [value.ra.deg, value.dec.deg], "frame": value.frame.name}
+        if hasattr(value, "isot"):
+            return {"time": value.isot}
+        if hasattr(value, "unit"):
+            return {"value": float(value.value) if np.isfinite(value.value) else str(value.value),
+                    "unit": value.unit.to_string()}
+        return value if not isinstance(value, float) or np.isfinite(value) else str(value)
+    return (json.dumps({k: cell(v) for k, v in row.items() if k != "id"}) + "\n").encode()
 
 
 @pytest.fixture

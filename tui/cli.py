@@ -129,7 +129,7 @@ def measure(argv: list[str]) -> int:
     from tui.core.formatting import summary
     from tui.core.inputs import Inputs
 
-    session = Session()
+    session = Session(warn=False)  # its notices are printed as note: lines
     try:
         # A bad flag, an unreadable region file or an unknown label is one error up front, not one per image.
         Inputs().validated(background=args.background, pixel_area=args.pixel_area,

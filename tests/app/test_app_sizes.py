@@ -9,18 +9,17 @@ from tests.app.conftest import ready, screen_text
 from tui.app.widgets.render import Overlay, Preview, View, render, sample, geometry
 from tui.app.widgets.results_table import ResultsTable
 from tui.core import Session
-from tui.core.journal import _line
 
 
 def many_rows_journal(path, n, seed=1):
-    """A journal of n results with different sums, written as the app writes it."""
+    """A journal of n distinct results (n circles measured together), written as the app writes it."""
     rng = np.random.default_rng(seed)
-    s = Session()
-    s.load_data(rng.normal(10, 1, (200, 200)), label="img")
-    for i in range(40):
-        s.add_subset(CirclePixelRegion(PixCoord(*rng.uniform(20, 180, 2)), rng.uniform(2, 9)), label=f"s{i}")
-    lines = [_line(s.calculate(subset=f"s{i % 40}")) for i in range(min(n, 400))]
-    path.write_bytes(b"".join(lines[i % len(lines)] for i in range(n)))
+    s = Session(journal=path)
+    s.load_data(rng.normal(10, 1, (400, 400)), label="img")
+    for i in range(n):
+        s.add_subset(CirclePixelRegion(PixCoord(*rng.uniform(20, 380, 2)), rng.uniform(2, 9)), label=f"s{i}")
+    s.calculate_many()
+    s.close()
     return path
 
 
@@ -62,7 +61,8 @@ async def test_restore_of_a_large_journal_fills_only_the_window(make_app, tmp_pa
         await ready(app, pilot)
         table = app.screen.query_one(ResultsTable)
         assert table.total_rows == 10_000 and table.row_count < 20  # only what fits is in the DataTable
-        assert "row 10,000 of 10,000" in table.border_title
+        assert "row 10,000 of 10,000" in table.border_title and "s9999" in screen_text(app)
+        assert [app.session.result_rows[k]["subset_label"] for k in (0, 4_321, -1)] == ["s0", "s4321", "s9999"]
         table.focus()
         await pilot.press("home")
         assert table.cursor_position == 0 and str(table.get_row_at(0)[0]) == "1"

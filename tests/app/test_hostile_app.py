@@ -93,9 +93,9 @@ async def test_resume_from_a_damaged_journal_restores_the_good_rows(make_app, tm
     app = make_app(state_dir=str(state), resume=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
-        assert len(app.session.result_rows) == 3
+        assert len(app.session.result_rows) == 4
         messages = " ".join(n.message for n in app._notifications)
-        assert "restored 3 result(s), skipped 7 damaged line(s)" in messages
+        assert "restored 4 result(s), skipped 12 damaged line(s)" in messages
         assert list(state.glob("*.damaged"))
     app = make_app(state_dir=str(state))  # the next start: nothing to offer, nothing to skip
     async with app.run_test(size=(80, 24)) as pilot:

@@ -1,8 +1,10 @@
 """App speed figures (issue 3). Run by hand: python tests/benchmarks/bench_app.py
 
 Prints: launch to first painted frame in a pseudo-terminal (next to a bare `import textual.app`); F5 to result
-painted for r=50 and r=200 on 4096^2; thumbnail render of 8192^2 at 80x24 and 200x60; adding a row and scrolling
-with 10,000 and 100,000 rows in the table; the profile view's numbers and repaint; what journaling one row (one write and an fsync) costs.
+painted for r=50 and r=200 on 4096^2; thumbnail render of 8192^2 at 80x24 and 200x60; a journal of 10,000 and
+100,000 rows from the file on disk to its last row on screen (`--resume` in a pty); adding a row, scrolling and
+sorting with 10,000 and 100,000 rows in the table; the profile view's numbers and repaint; what journaling one
+row (one write and an fsync) costs. `python tests/benchmarks/bench_app.py resume` runs the journal part alone.
 """
 
 from __future__ import annotations
@@ -52,6 +54,92 @@ def time_to_output(argv: list[str], marker: bytes, timeout: float = 20.0) -> flo
         os.kill(pid, 9)
         os.waitpid(pid, 0)
         os.close(fd)
+
+
+def times_to_outputs(argv: list[str], markers: list[bytes], timeout: float = 30.0, env=None) -> list[float]:
+    """Seconds from spawn until each marker has been written to the pty (80x24, 256 colours)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.update(TERM="xterm-256color", COLUMNS="80", LINES="24", **(env or {}))
+        os.environ.pop("COLORTERM", None)
+        os.execvp(argv[0], argv)
+    t0 = time.perf_counter()
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    seen, found = b"", {}
+    try:
+        while time.perf_counter() - t0 < timeout and len(found) < len(markers):
+            ready, _, _ = select.select([fd], [], [], 0.02)
+            if ready:
+                try:
+                    seen += os.read(fd, 1 << 20)
+                except OSError:
+                    break
+                for marker in markers:
+                    if marker not in found and marker in seen:
+                        found[marker] = time.perf_counter() - t0
+        return [found.get(marker, float("nan")) for marker in markers]
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def journal_of(folder: Path, n: int) -> Path:
+    """A journal of n distinct rows as the app writes it: n circles measured together on a 2048^2 image."""
+    from regions import CirclePixelRegion, PixCoord
+
+    from tui.core import Session
+
+    path = folder / f"journal{n}.jsonl"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(n)
+    s = Session(journal=path)
+    s.load_data(big_fits(folder, 2048, f"img2048_{n}.fits"))
+    for k in range(n):
+        s.add_subset(CirclePixelRegion(PixCoord(*rng.uniform(20, 2028, 2)), rng.uniform(2, 10)), label=f"S{k}")
+    s.calculate_many()
+    s.close()
+    return path
+
+
+def resume_from_disk(folder: Path):
+    """What a user waits for after a crash: from a journal file on disk to its last row on screen.
+
+    Session.restore in a script (read, decode column by column, add), and `aperphot-tui --resume` in a pty at
+    80x24: first painted frame, and the last row's "row N of N" on screen (the journal read in a worker and the
+    table painted, while the demo images load)."""
+    import shutil
+
+    from tui.core import Session
+
+    for n in (10_000, 100_000):
+        source = journal_of(folder, n)
+        restores = []
+        for _ in range(3):
+            copy = folder / "restore.jsonl"
+            shutil.copy(source, copy)
+            t0 = time.perf_counter()
+            Session.restore(copy).close()
+            restores.append(time.perf_counter() - t0)
+        frames, rows = [], []
+        for _ in range(3):
+            state = folder / f"state-resume{n}"
+            shutil.rmtree(state, ignore_errors=True)
+            state.mkdir(mode=0o700)
+            shutil.copy(source, state / "done-20260101-000000-1.jsonl")
+            first, last = times_to_outputs([sys.executable, "-m", "tui", "--resume"],
+                                           [b"CALCULATE", f"row {n:,} of {n:,}".encode()],
+                                           env={"APERPHOT_STATE_DIR": str(state)})
+            frames.append(first)
+            rows.append(last)
+        best = min(range(3), key=lambda k: rows[k])
+        print(f"{n:,}-row journal ({source.stat().st_size / 1e6:.0f} MB) -> screen: Session.restore "
+              f"{min(restores):.2f} s; aperphot-tui --resume: first frame {frames[best]:.2f} s, row {n:,} on screen "
+              f"{rows[best]:.2f} s after launch = {rows[best] - frames[best]:.2f} s after the first frame")
 
 
 def launch():
@@ -140,7 +228,8 @@ def thumbnail_render(folder: Path):
 
 
 async def many_rows(folder: Path):
-    """Restore (the table's part: reset to painted), add a row, scroll and sort at 10,000 and 100,000 rows."""
+    """The table's part of a restore (rows already in memory: reset to painted), adding a row, scrolling and
+    sorting, at 10,000 and 100,000 rows. resume_from_disk() times the whole path from the journal file."""
     from regions import CirclePixelRegion, PixCoord
 
     from tui.app.app import AperPhotApp
@@ -173,7 +262,7 @@ async def many_rows(folder: Path):
                         lambda: table.action_edge(0), lambda: table.action_edge(1), lambda: table.action_page(-1),
                         lambda: table.action_move(1), table.action_cursor_right, table.action_cursor_left)]
             sort = await until_painted(app, lambda: table.sort_all("aperture_sum", True))
-            print(f"{n:,} rows: restore painted in {restore * 1e3:.0f} ms; adding a row median "
+            print(f"{n:,} rows in memory: table reset and painted in {restore * 1e3:.0f} ms; adding a row median "
                   f"{statistics.median(table_adds) * 1e3:.0f} ms (F5 with photometry and result panel: "
                   f"{statistics.median(adds) * 1e3:.0f} ms); scrolling a key median "
                   f"{statistics.median(scrolls) * 1e3:.0f} ms (max {max(scrolls) * 1e3:.0f} ms); sorting every row "
@@ -237,11 +326,16 @@ def journal_row_cost(folder: Path):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["resume"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            resume_from_disk(Path(tmp))
+        sys.exit()
     launch()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         asyncio.run(keypress_to_result(folder))
         thumbnail_render(folder)
+        resume_from_disk(folder)
         asyncio.run(many_rows(folder))
         asyncio.run(profile_view(folder))
         journal_row_cost(folder)

@@ -165,7 +165,7 @@ def test_finished_journals_are_kept_up_to_a_limit(tmp_path):
 
 
 def test_rows_measured_together_are_journaled_as_rows_and_restored(tmp_path):
-    from tui.core.journal import _line, table_lines
+    from tui.core.journal_lines import row_line, table_lines
     from tui.core.results import table_rows
 
     journal = tmp_path / "j.jsonl"
@@ -176,7 +176,7 @@ def test_rows_measured_together_are_journaled_as_rows_and_restored(tmp_path):
     for k in range(6):
         s.add_subset(CirclePixelRegion(PixCoord(10 + 7 * k, 20.3), 3), label=f"s{k} \x1b[31m")
     table, _ = s.calculate_many(pixel_area=0.01)
-    assert table_lines(table) == [_line(row) for row in table_rows(table)]
+    assert table_lines(table) == [row_line(row) for row in table_rows(table)]
     restored = Session.restore(journal, journal=False).get_aperture_photometry_results(extended=True)
     assert list(restored["subset_label"]) == list(table["subset_label"])
     assert np.array_equal(restored["aperture_sum"].value, table["aperture_sum"].value)

@@ -1,5 +1,6 @@
 """Hostile text from files, damaged journals and failing disks (issue 12)."""
 
+import base64
 import json
 import os
 import stat
@@ -14,6 +15,8 @@ from regions import CirclePixelRegion, PixCoord
 from tui.core import Session, read_results
 from tui.core.formatting import safe_text, summary
 from tui.core.journal import Journal, JournalStore, read_journal
+from tui.core.journal_lines import row_line
+from tests.conftest import first_format_line, tan_wcs
 
 # What collaborators' files can hold: terminal title, clipboard (OSC 52) and hyperlink (OSC 8) sequences, a CSI
 # colour, bidi overrides and isolates, zero-width characters, C1 CSI, Rich markup and a Textual action link.
@@ -109,26 +112,43 @@ def test_measure_prints_nothing_raw(tmp_path):
 
 
 # -- damaged journals --------------------------------------------------------------------------------------------
-def good_lines(n=3):
+def good_rows(n=3, wcs=False):
     s = Session()
-    s.load_data(np.ones((30, 30)), label="img")
+    s.load_data(np.ones((30, 30)), label="img", unit="MJy/sr", wcs=tan_wcs((30, 30)) if wcs else None)
     s.add_subset(CirclePixelRegion(PixCoord(10, 10), 3))
-    for _ in range(n):
-        s.calculate()
-    from tui.core.journal import _line
-    return [_line(r) for r in s.result_rows]
+    return [s.calculate() for _ in range(n)]
+
+
+def edited(line: bytes, **changes) -> bytes:
+    record = json.loads(line)
+    for key, (old, new) in changes.items():
+        record[key] = record[key].replace(old, new) if isinstance(old, str) else new
+    return json.dumps(record).encode() + b"\n"
 
 
 def damaged_journal(tmp_path):
-    good = good_lines(3)
-    record = json.loads(good[0])
-    bad_unit = dict(record, aperture_sum={"value": 1.0, "unit": "furlongs_per_fortnight"})
-    bad_sky = dict(record, sky_center={"sky": [1.0, 2.0], "frame": "nowhere"})
-    bad_time = dict(record, timestamp={"time": "yesterday"})
-    bad_type = dict(record, xcenter="left")
-    lines = [good[0], b"[1, 2, 3]\n", json.dumps(bad_unit).encode() + b"\n", good[1], json.dumps(bad_sky).encode()
-             + b"\n", json.dumps(bad_time).encode() + b"\n", b"\xff\xfe not utf-8\n", json.dumps(bad_type).encode()
-             + b"\n", good[2], b'{"torn": ']
+    rows = good_rows(3, wcs=True)
+    good = [row_line(r) for r in rows]
+    old = first_format_line(rows[0])
+    record = json.loads(old)
+    lines = [
+        good[0],
+        b"[1, 2, 3]\n",  # 2
+        edited(good[0], columns=("aperture_sum:q:MJy", "aperture_sum:q:furlongs_per_fortnight")),  # 3
+        good[1],
+        edited(good[0], columns=("sky_center:s:icrs", "sky_center:s:nowhere")),  # 5
+        edited(good[0], text=(None, ["img[SCI,1]", "Star", "yesterday", "value"])),  # 6
+        b"\xff\xfe not utf-8\n",  # 7
+        edited(good[0], columns=("xcenter:q:pix", "xcenter:x")),  # 8
+        good[2],
+        edited(good[0], numbers=(None, "not base64!")),  # 10
+        edited(good[0], numbers=(None, "AAAAAAAAAAA=")),  # 11: one number for a row of many
+        old,  # 12: a journal line of the first format is read too
+        json.dumps(dict(record, aperture_sum={"value": 1.0, "unit": "furlongs_per_fortnight"})).encode() + b"\n",
+        json.dumps(dict(record, timestamp={"time": "yesterday"})).encode() + b"\n",  # 14
+        json.dumps(dict(record, xcenter="left")).encode() + b"\n",  # 15
+        b'{"torn": ',  # 16
+    ]
     path = tmp_path / "live-999999999.jsonl"
     path.write_bytes(b"".join(lines))
     return path
@@ -136,15 +156,62 @@ def damaged_journal(tmp_path):
 
 def test_damaged_lines_are_skipped_with_reasons(tmp_path):
     replay = read_journal(damaged_journal(tmp_path))
-    assert len(replay.rows) == 3
+    assert replay.count == 4 and len(replay.tables) == 1  # both formats hold the same columns: one table
     reasons = dict(replay.skipped)
     assert reasons[2] == "not a JSON object"
     assert "column aperture_sum" in reasons[3] and "furlongs" in reasons[3]
-    assert "column sky_center" in reasons[5]
-    assert "column timestamp" in reasons[6]
+    assert reasons[5] == "column sky_center: unknown coordinate frame 'nowhere'"
+    assert reasons[6].startswith("column timestamp: ") and "yesterday" in reasons[6]
     assert reasons[7] == "not UTF-8 text"
-    assert reasons[8] == "column xcenter holds str"
-    assert reasons[10] == "not JSON (torn by a crash?)"
+    assert reasons[8] == "column xcenter holds text"
+    assert reasons[10] == "its numbers are not base64"
+    assert reasons[11] == "its values do not match its columns"
+    assert "column aperture_sum" in reasons[13] and "furlongs" in reasons[13]
+    assert reasons[14].startswith("column timestamp: ")
+    assert reasons[15] == "column xcenter holds str"
+    assert reasons[16] == "not JSON (torn by a crash?)"
+    assert sorted(reasons) == [2, 3, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16]
+
+
+def test_both_formats_restore_the_same_values(tmp_path):
+    rows = good_rows(2, wcs=True)
+    path = tmp_path / "j.jsonl"
+    path.write_bytes(row_line(rows[0]) + first_format_line(rows[1]))
+    back = read_journal(path).rows
+    for row, restored in zip(rows, back):
+        for name, value in row.items():
+            if name == "id":
+                continue
+            if hasattr(value, "frame"):
+                assert value.separation(restored[name]).arcsec == 0
+            elif hasattr(value, "isot"):
+                assert restored[name].isot == value.isot
+            elif isinstance(value, float) and np.isnan(value):
+                assert np.isnan(restored[name])
+            else:
+                assert restored[name] == value or np.isnan(value), name
+
+
+def test_values_no_row_can_hold_are_damage(tmp_path):
+    line = row_line(good_rows(1, wcs=True)[0])
+    record = json.loads(line)
+    starts, k = {}, 0  # where each column's numbers start in the row's numbers (a sky position holds two)
+    for token in record["columns"].split("|"):
+        name, kind = token.split(":")[:2]
+        if kind in "qfis":
+            starts[name] = k
+            k += 2 if kind == "s" else 1
+    numbers = np.frombuffer(base64.b64decode(record["numbers"]), "<f8")
+    fraction, off_sky = numbers.copy(), numbers.copy()
+    fraction[starts["npix_bad"]] = 0.5
+    off_sky[starts["sky_center"] + 1] = 91.0  # latitude
+    encode = lambda values: base64.b64encode(values.tobytes()).decode()
+    path = tmp_path / "j.jsonl"
+    path.write_bytes(line + edited(line, numbers=(None, encode(fraction)))
+                     + edited(line, numbers=(None, encode(off_sky))) + line)
+    replay = read_journal(path)
+    assert replay.count == 2
+    assert replay.skipped == [(2, "column npix_bad holds a fraction"), (3, "column sky_center: not a sky position")]
 
 
 def test_restore_keeps_the_damaged_file_and_journals_the_good_rows(tmp_path):
@@ -152,16 +219,16 @@ def test_restore_keeps_the_damaged_file_and_journals_the_good_rows(tmp_path):
     original = path.read_bytes()
     s = Session()
     replay = s.restore_journal(path)
-    assert len(s.result_rows) == 3 and len(replay.skipped) == 7
+    assert len(s.result_rows) == 4 and len(replay.skipped) == 12
     assert replay.damaged == path.with_name(path.name + ".damaged")
     assert replay.damaged.read_bytes() == original  # kept as it was
     notice = " ".join(s.pop_notices())
-    assert f"Journal {path.name}: restored 3 result(s), skipped 7 damaged line(s)" in notice
+    assert f"Journal {path.name}: restored 4 result(s), skipped 12 damaged line(s)" in notice
     assert "line 2: not a JSON object" in notice and str(replay.damaged) in notice
     again = read_journal(path)  # the new journal holds the good rows only: the next start skips nothing
-    assert len(again.rows) == 3 and not again.skipped
+    assert again.count == 4 and not again.skipped
     restored = Session.restore(path)
-    assert len(restored.result_rows) == 3 and not restored.pop_notices()
+    assert len(restored.result_rows) == 4 and not restored.pop_notices()
 
 
 # -- failing disks -----------------------------------------------------------------------------------------------

@@ -3,16 +3,19 @@
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 import astropy.units as u
 from astropy.io import fits
+from astropy.utils.exceptions import AstropyUserWarning
 from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, EllipsePixelRegion, PixCoord,
                      RectanglePixelRegion)
 
 from tui.core import PhotometryError, Session, read_results
-from tui.core.photometry import ARCSEC_TO_RAD, COLUMNS, EXTENDED, damage_warning
+from tui.core.notices import DamagedApertureWarning
+from tui.core.photometry import ARCSEC_TO_RAD, COLUMNS, EXTENDED
 from tui.core.quality import HST_BAD_FLAGS, parse_dq_flags
 from tui.demo import demo_files
 
@@ -248,11 +251,40 @@ def test_damage_warning_on_the_saturated_demo_star():
     s = Session()
     label = s.load_data(str(images[3]))
     s.load_regions(str(regions[0]))
-    row = s.calculate(data=label, subset="Star A")
-    assert row["npix_bad"] > 0
-    assert damage_warning(row) == (f"Star A on jwst_nircam_demo_cal[SCI,1]: {row['npix_bad']} pixels inside the "
-                                   f"aperture are NaN or flagged (saturated core?); the sum misses their flux.")
-    assert damage_warning(s.calculate(data=label, subset="Star C")) is None
+    s.pop_notices()
+    with pytest.warns(DamagedApertureWarning) as caught:
+        row = s.calculate(data=label, subset="Star A")
+    text = (f"Star A on jwst_nircam_demo_cal[SCI,1]: {row['npix_bad']} pixels inside the aperture are NaN or "
+            f"flagged (saturated core?); the sum misses their flux.")
+    assert row["npix_bad"] > 0 and [str(w.message) for w in caught] == [text]
+    assert caught[0].filename == __file__  # the warning points at the script's call, not into the core
+    assert issubclass(DamagedApertureWarning, AstropyUserWarning)
+    notices = s.pop_notices()
+    assert notices == [text] and notices[0].category is DamagedApertureWarning
+    assert (notices[0].subset, notices[0].data) == ("Star A", label)
+    assert notices[0].detail == text.split(": ", 1)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a clean aperture warns of nothing
+        s.calculate(data=label, subset="Star C")
+    assert not s.pop_notices()
+
+
+def test_three_bad_pixels_are_noticed_by_calculate_and_calculate_many():
+    data = np.ones((40, 40))
+    data[10, 10:13] = np.nan  # three bad pixels inside "a"
+    for quiet in (False, True):
+        s = Session(warn=not quiet)
+        s.load_data(data, label="img")
+        s.add_subset(CirclePixelRegion(PixCoord(11, 10), 4), label="a")
+        s.add_subset(CirclePixelRegion(PixCoord(30, 30), 4), label="b")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            s.calculate(subset="a")
+            s.calculate_many()
+        expected = "a on img: 3 pixels inside the aperture are NaN or flagged (saturated core?); the sum misses " \
+                   "their flux."
+        assert s.pop_notices() == [expected, expected]  # once for calculate, once for a in calculate_many
+        assert [str(w.message) for w in caught] == ([] if quiet else [expected, expected])
 
 
 def test_measure_prints_the_warning_and_takes_the_flags(tmp_path):

@@ -12,7 +12,8 @@ from tui.app.widgets.thumbnail import Thumbnail
 
 class ViewActions:
     """Needs from the App: session, notify, push_screen, pop_screen, screen, main(), copy_to_clipboard,
-    _draw_overlays, _update_background, _show_notices, _journal_warning and the counter _unsaved."""
+    _draw_overlays, _update_background, _show_notices, _journal_warning, ready_to_measure and the counter
+    _unsaved."""
 
     def action_copy_row(self) -> None:
         """The selected result row, tab-separated with a header line, to the clipboard (OSC 52 over SSH)."""
@@ -114,10 +115,12 @@ class ViewActions:
         together (the numbers calculate gives one by one)."""
         from tui.core import PhotometryError
         from tui.core.formatting import result_lines
-        from tui.core.photometry import damage_warning
+        from tui.core.notices import DamagedApertureWarning
 
+        if not self.ready_to_measure():
+            return
         s = self.session
-        if s is None or s.selected_data is None:
+        if s.selected_data is None:
             self.notify("Load an image first (ctrl+o).", severity="warning")
             return
         labels = [label for label, sub in s.subsets.items()
@@ -125,12 +128,14 @@ class ViewActions:
         try:
             table, skipped = s.calculate_many(subsets=labels)
         except PhotometryError as exc:
+            self._show_notices()
             self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
             return
-        finally:
-            self._show_notices(skip_new_table=True)
+        # A toast per damaged aperture would bury the screen: they are counted, and each row has its npix_bad.
+        notices = s.pop_notices()
+        damage = {n.subset: n for n in notices if n.category is DamagedApertureWarning}
+        self._show_notices([n for n in notices if n.category is not DamagedApertureWarning])
         count = 0 if table is None else len(table)
-        damaged = 0 if table is None else int((table["npix_bad"] > 0).sum())
         if count:
             self._unsaved += count
             rows = s.result_rows
@@ -138,11 +143,11 @@ class ViewActions:
             last = rows[-1]
             self.main("#result", ResultPanel).show(
                 f"#{last['id']}  {last['subset_label']} on {last['data_label']}", result_lines(last),
-                damage_warning(last, named=False))
+                damage[last["subset_label"]].detail if last["subset_label"] in damage else None)
             self._journal_warning(s.journal_error)
         text = f"Measured {count} of {len(labels)} regions on {s.selected_data}."
-        if damaged:
-            text += f" {damaged} {'has' if damaged == 1 else 'have'} NaN or flagged pixels inside (see npix_bad)."
+        if damage:
+            text += f" {len(damage)} {'has' if len(damage) == 1 else 'have'} NaN or flagged pixels inside (see npix_bad)."
         if skipped:
             text += f" Skipped {len(skipped)}: {skipped[0][1]}" + (" ..." if len(skipped) > 1 else "")
         self.notify(text, title="Measure all regions", severity="warning" if skipped else "information",

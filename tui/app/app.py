@@ -59,6 +59,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         self._previews: dict = {}
         self._unsaved = 0
         self._last_export: str | None = None
+        self._journal_started = False  # calculating waits for it: no result may miss the journal
 
     # -- layout ------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -109,7 +110,12 @@ class AperPhotApp(ViewActions, DialogFlows, App):
 
             demo_images, demo_regions = demo_files()
             images, regions = [str(p) for p in demo_images], [str(p) for p in demo_regions]
-        session = Session()
+        session, store = Session(warn=False), JournalStore(self._state_dir)  # notices become toasts
+        if self._resume:  # results first: they are what --resume is for, and images load while they show
+            orphans = store.orphans()
+            source = orphans[0] if orphans else store.newest_done()
+            if source is not None:
+                self.call_from_thread(self._restored, session, *self._read_journal(store, source, orphans[1:]))
         errors = []
         for path in images:
             try:
@@ -123,7 +129,44 @@ class AperPhotApp(ViewActions, DialogFlows, App):
                 errors.append(str(exc))
         if session.selected_data is not None:
             self._preview(session, session.selected_data)
-        self.call_from_thread(self._loaded, session, JournalStore(self._state_dir), errors)
+        self.call_from_thread(self._loaded, session, store, errors)
+
+    @staticmethod
+    def _read_journal(store, source: Path, retire: list[Path]):
+        """(live journal, what it holds, None) or (None, None, why not): run in a worker thread, as reading a long
+        journal takes a while; the Session adopts the rows on the main thread (_restored)."""
+        from tui.core import PhotometryError
+        from tui.core.journal import read_journal
+
+        try:
+            for path in retire:
+                store.retire(path)
+            live = store.adopt(source)
+            return live, read_journal(live), None
+        except (PhotometryError, OSError) as exc:
+            return None, None, str(exc)
+
+    @work(thread=True, exclusive=True, group="load")
+    def _restore_in_worker(self, source: Path, retire: list[Path]) -> None:
+        self.call_from_thread(self._restored, self.session, *self._read_journal(self.store, source, retire))
+
+    def _restored(self, session, live: Path | None, replay, error: str | None) -> None:
+        """A journal read in a worker becomes the session's results (and its journal), and the table shows them."""
+        from tui.core import PhotometryError
+
+        self._journal_started = True
+        try:
+            if error is not None:
+                raise PhotometryError(error)
+            session.restore_journal(live, replay)
+            self.notify(f"Restored {replay.count:,} result(s).", title="Journal")
+        except (PhotometryError, OSError) as exc:
+            self._journal_warning(str(exc))
+        else:
+            self._journal_warning(session.journal_error)
+        if self.session is not None:  # restored after loading (the user said yes): say what the restore said
+            self._show_notices()
+        self.main("#results", ResultsTable).reset(session.result_rows)
 
     def _preview(self, session, label: str):
         if label not in self._previews:
@@ -171,42 +214,40 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         if notice := store.privacy_notice():
             self.notify(notice, severity="warning", timeout=10)
         orphans = store.orphans()
-        if self._resume:
-            source = orphans[0] if orphans else store.newest_done()
-            if source is None:
-                self.notify("--resume: there is no journal to restore", severity="warning")
-            self._start_journal(restore=source, retire=orphans[1:])
+        if self._journal_started:
+            pass  # --resume restored the results while the images loaded
+        elif self._resume:
+            self.notify("--resume: there is no journal to restore", severity="warning")
+            self._start_fresh_journal(orphans)
         elif orphans:
             with open(orphans[0], "rb") as journal:  # bytes: a damaged line must not stop the count
                 count = sum(1 for line in journal if line.strip())
 
             def answer(yes: bool | None) -> None:
-                self._start_journal(restore=orphans[0] if yes else None, retire=orphans if not yes else orphans[1:])
+                if yes:
+                    self._restore_in_worker(orphans[0], orphans[1:])
+                else:
+                    self._start_fresh_journal(orphans)
 
             self.push_screen(ConfirmScreen(
                 f"An earlier session ended without quitting (a crash or a dropped connection) and left "
-                f"{count} result(s) in its journal.\n\nRestore them?", yes="Restore", no="Start fresh"), answer)
+                f"{count:,} result(s) in its journal.\n\nRestore them?", yes="Restore", no="Start fresh"), answer)
         else:
-            self._start_journal(restore=None, retire=[])
+            self._start_fresh_journal([])
         self._refresh_choices()
         if session.selected_data is None:
             self.main("#readout", Static).update(Text("No image loaded: ctrl+o opens one."))
         else:
             self._data_selected(session.selected_data)
 
-    def _start_journal(self, restore: Path | None, retire: list[Path]) -> None:
+    def _start_fresh_journal(self, retire: list[Path]) -> None:
         from tui.core import PhotometryError
 
+        self._journal_started = True
         try:
             for path in retire:
                 self.store.retire(path)
-            live = self.store.live_path() if restore is None else self.store.adopt(restore)
-            if restore is None:
-                self.session.attach_journal(live)
-            else:
-                replay = self.session.restore_journal(live)
-                self.notify(f"Restored {len(replay.rows)} result(s).", title="Journal")
-                self._show_notices()
+            self.session.attach_journal(self.store.live_path())
         except (PhotometryError, OSError) as exc:
             self._journal_warning(str(exc))
         else:
@@ -373,45 +414,52 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         self.notify(f"Added {label}; it is now the selected subset.", timeout=3)
 
     # -- calculate -----------------------------------------------------------------------------------
+    def ready_to_measure(self) -> bool:
+        """Whether results can be measured now: not before the session loaded and its journal started (a row
+        measured before a restore would land ahead of the restored ones, and outside the journal)."""
+        if self.session is None or not self._journal_started:
+            self.notify("Still loading…" if self.session is None else "Restoring the journal…", severity="warning")
+            return False
+        return True
+
     def action_calculate(self) -> None:
-        if self.session is None:
-            self.notify("Still loading…", severity="warning")
+        if not self.ready_to_measure():
             return
         from tui.core import PhotometryError
         from tui.core.formatting import result_lines
-        from tui.core.photometry import damage_warning
+        from tui.core.notices import DamagedApertureWarning
 
         s = self.session
         archived = len(s.archived_results)
         try:
             row = s.calculate()
         except PhotometryError as exc:
+            self._show_notices()
             self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
             return
-        finally:
-            self._show_notices(skip_new_table=True)
+        notices = s.pop_notices()
+        damage = [n for n in notices if n.category is DamagedApertureWarning]
         self._unsaved += 1
         self.main("#result", ResultPanel).show(
             f"#{row['id']}  {row['subset_label']} on {row['data_label']}", result_lines(row),
-            damage_warning(row, named=False))
-        if warning := damage_warning(row):
-            self.notify(warning, title="Damaged aperture", severity="warning", timeout=10)
+            damage[0].detail if damage else None)
         table = self.main("#results", ResultsTable)
         if len(s.archived_results) > archived:
             table.reset(s.result_rows)
-            old = s.archived_results[-1]
-            self.notify(f"This result's units or columns differ from the table's, so a new table was started. "
-                        f"The previous {len(old)} row(s) are kept: ctrl+s and choose the archived table.",
-                        title="New results table", severity="warning", timeout=12)
         else:
             table.add_result(row)
+        self._show_notices(notices)
         self._journal_warning(s.journal_error)
 
-    def _show_notices(self, skip_new_table: bool = False) -> None:
-        for notice in self.session.pop_notices():
-            if skip_new_table and "new table" in notice:
-                continue
-            self.notify(notice, severity="warning", timeout=8)
+    def _show_notices(self, notices: list | None = None) -> None:
+        """What the Session noticed, as toasts: its text as the core wrote it, a title by its kind."""
+        from tui.core import notices as kinds
+
+        titles = {kinds.DamagedApertureWarning: ("Damaged aperture", 10),
+                  kinds.NewTableWarning: ("New results table: ctrl+s exports the previous one too", 12)}
+        for notice in self.session.pop_notices() if notices is None else notices:
+            title, timeout = titles.get(notice.category, ("", 8))
+            self.notify(notice, title=title, severity="warning", timeout=timeout)
 
     # -- export, open, help, quit ---------------------------------------------------------------------
     def action_help(self) -> None:

@@ -189,11 +189,11 @@ class ImageResult:
 def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), advance=None) -> ImageResult:
     """Every region of the settings on one image, in a Session of its own: the same code in one process and on a
     dask.distributed worker, which opens the image from its path (pixels are never shipped)."""
-    from tui.core.photometry import damage_warning
+    from tui.core.notices import DamagedApertureWarning
     from tui.core.session import Session
 
     result = ImageResult(str(path))
-    s = Session()
+    s = Session(warn=False)  # what the Session notices is said on the coordinator's stderr, as messages
     s.dq_flags = settings.dq_flags
     s.inputs.background_stat = settings.background_stat
     subsets = [label for name in settings.region_files for label in s.load_regions(name)]
@@ -221,19 +221,19 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
         table, skipped = None, [(subset, str(exc)) for subset in apertures]
     for subset, why in skipped:
         said[subset].append(("skipped", why))
+    for notice in s.pop_notices():
+        kind = "warning" if notice.category is DamagedApertureWarning else "note"
+        said.get(notice.subset, result.messages).append((kind, str(notice)))
     result.failures += len(skipped)
     if table is not None:
         result.table = table = table.copy(copy_data=False)
         table.remove_column("id")
-        for subset, bad in zip(table["subset_label"].tolist(), table["npix_bad"].tolist()):
-            if warning := damage_warning({"npix_bad": bad, "subset_label": subset, "data_label": data}):
-                said[subset].append(("warning", warning))
-            if settings.profiles:
-                try:
-                    write_profiles(s, data, subset, Path(settings.profiles), settings.overwrite)
-                except PhotometryError as exc:
-                    result.failures += 1
-                    said[subset].append(("skipped", f"profiles of {subset} on {data}: {exc}"))
+        for subset in table["subset_label"].tolist() if settings.profiles else ():
+            try:
+                write_profiles(s, data, subset, Path(settings.profiles), settings.overwrite)
+            except PhotometryError as exc:
+                result.failures += 1
+                said[subset].append(("skipped", f"profiles of {subset} on {data}: {exc}"))
     for subset in apertures:
         result.messages += said[subset]
         if advance is not None:

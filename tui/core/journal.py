@@ -5,101 +5,37 @@ One JSON object per line: a damaged line (torn by a crash, edited, not UTF-8) is
 
 from __future__ import annotations
 
-import json
-import math
+import gc
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import astropy.units as u
-from astropy.coordinates import SkyCoord
-from astropy.time import Time
+from astropy.table import QTable
 
 from tui.core.errors import PhotometryError
-from tui.core.photometry import COLUMNS
-
-
-def encode(value):
-    if value is None or isinstance(value, (str, int)):
-        return value
-    if isinstance(value, SkyCoord):
-        sph = value.spherical
-        return {"sky": [sph.lon.deg, sph.lat.deg], "frame": value.frame.name}
-    if isinstance(value, Time):
-        return {"time": value.utc.isot}
-    if isinstance(value, u.Quantity):
-        return {"value": _num(value.value), "unit": value.unit.to_string()}
-    return _num(value)
-
-
-def _num(x):
-    x = float(x)
-    return x if math.isfinite(x) else str(x)  # strict JSON has no NaN or inf
-
-
-def decode(value):
-    if isinstance(value, dict):
-        if "sky" in value:
-            return SkyCoord(*value["sky"], unit="deg", frame=value["frame"])
-        if "time" in value:
-            return Time(value["time"], format="isot", scale="utc")
-        return float(value["value"]) * u.Unit(value["unit"], parse_strict="raise")
-    if value in ("nan", "inf", "-inf"):
-        return float(value)
-    return value
-
-
-# What each column must hold once decoded; anything else is a damaged line, not a reason to start a new table.
-_TEXT = ("data_label", "subset_label", "background_stat")
-_COUNTS = ("npix_bad", "background_npix")
-
-
-def _check(name: str, value) -> None:
-    if name in _TEXT:
-        ok = isinstance(value, str)
-    elif name == "timestamp":
-        ok = isinstance(value, Time) and value.isscalar
-    elif name == "sky_center":
-        ok = value is None or (isinstance(value, SkyCoord) and value.isscalar)
-    elif name in _COUNTS:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        ok = value is None or (isinstance(value, (float, int, u.Quantity)) and not isinstance(value, bool)
-                               and np.ndim(value) == 0)
-    if not ok:
-        raise ValueError(f"column {name} holds {type(value).__name__}")
-
-
-def decode_row(record) -> dict:
-    """A journal record as a result row; raises ValueError (with the reason) for anything damaged."""
-    if not isinstance(record, dict):
-        raise ValueError("not a JSON object")
-    missing = [name for name in COLUMNS[1:] if name not in record]
-    if missing:
-        raise ValueError(f"no column {missing[0]}")
-    row = {}
-    for name, value in record.items():
-        try:
-            row[name] = decode(value)
-        except Exception as exc:  # astropy raises several types for a bad unit, position or time
-            raise ValueError(f"column {name}: {_first_line(exc)}") from None
-        _check(name, row[name])
-    return row
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:80] if text else type(exc).__name__
+from tui.core.journal_lines import Reader, build, row_line, table_lines
 
 
 @dataclass
 class Replay:
-    """What a journal gave back: its good rows, and (line number, reason) for each line skipped."""
+    """What a journal gave back: its good rows as tables (a table per run of lines with the same columns and
+    units), and (line number, reason) for each line skipped."""
 
-    rows: list[dict]
+    tables: list[QTable] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     damaged: Path | None = None  # where a journal with skipped lines was kept, once its good rows moved on
+
+    @property
+    def count(self) -> int:
+        return sum(len(table) for table in self.tables)
+
+    @property
+    def rows(self) -> list[dict]:
+        """The good rows as dicts (as calculate returns them, without ids)."""
+        from tui.core.results import table_rows
+
+        return [row for table in self.tables for row in table_rows(table)]
 
     def describe(self, path) -> str | None:
         """A notice for the user, or None when nothing was skipped."""
@@ -108,13 +44,13 @@ class Replay:
         shown = "; ".join(f"line {n}: {reason}" for n, reason in self.skipped[:5])
         more = f"; and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
         kept = f" The original is kept as {self.damaged}." if self.damaged else ""
-        return (f"Journal {Path(path).name}: restored {len(self.rows)} result(s), skipped {len(self.skipped)} "
+        return (f"Journal {Path(path).name}: restored {self.count} result(s), skipped {len(self.skipped)} "
                 f"damaged line(s) ({shown}{more}).{kept}")
 
 
 def read_journal(path: str | os.PathLike) -> Replay:
-    """The rows recorded in a journal, oldest first. Each line is decoded on its own: a damaged one (torn by a
-    crash, not UTF-8, not JSON, an unknown unit, a bad position or time) is skipped and reported."""
+    """The rows recorded in a journal, oldest first, decoded column by column (journal_lines). A damaged line
+    (torn by a crash, not UTF-8, not JSON, an unknown unit, a bad position or time) is skipped and reported."""
     path = Path(path).expanduser()
     try:
         data = path.read_bytes()
@@ -122,55 +58,60 @@ def read_journal(path: str | os.PathLike) -> Replay:
         raise PhotometryError(f"journal {path}: no such file") from None
     except OSError as exc:
         raise PhotometryError(f"journal {path}: cannot read ({exc.strerror or exc})") from None
-    replay = Replay([])
+    with _no_cycle_collection():
+        return _replay(data)
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Reading makes a few small containers per line and no cycles; the cycle collector, triggered by their
+    number, would go through every object of the process again and again (a third of a restore's time in the
+    app, which holds many). Off while reading, back as it was after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _replay(data: bytes) -> Replay:
+    replay, reader = Replay(), Reader()
+    run: list = []  # consecutive good lines with one schema: (line number, numbers, texts)
+    schema = None
+
+    def close_run() -> None:
+        if run:
+            table, bad = build(reader, schema, [numbers for _, numbers, _ in run], [texts for _, _, texts in run])
+            replay.skipped.extend((run[k][0], reason) for k, reason in bad.items())
+            if len(table):
+                replay.tables.append(table)
+            run.clear()
+
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
             continue  # a blank line: what a failed write leaves before the next good one
         try:
-            record = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            replay.skipped.append((number, "not UTF-8 text"))
-            continue
-        except json.JSONDecodeError:
-            replay.skipped.append((number, "not JSON (torn by a crash?)"))
-            continue
-        try:
-            replay.rows.append(decode_row(record))
+            columns, numbers, texts = reader.line(raw)
+            found = reader.schema(columns)
+            if len(numbers) != 8 * found.numbers or len(texts) != found.texts:
+                raise ValueError("its values do not match its columns")
         except ValueError as exc:
             replay.skipped.append((number, str(exc)))
+            continue
+        if found is not schema:
+            close_run()
+            schema = found
+        run.append((number, numbers, texts))
+    close_run()
+    replay.skipped.sort()
     return replay
 
 
 def private_folder(folder: Path) -> None:
     """Create a folder only its owner can read (an existing one is left as it is)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-
-def _line(row: dict) -> bytes:
-    record = {name: encode(value) for name, value in row.items() if name != "id"}
-    return (json.dumps(record) + "\n").encode("utf-8")  # ensure_ascii: control characters stay escaped
-
-
-def _encoded_column(col) -> list:
-    """encode() of each value of a table column, worked out once per column (a unit's text, a Time's ISO
-    strings, a SkyCoord's angles) rather than once per cell: the same values, a tenth of the time."""
-    if isinstance(col, SkyCoord):
-        sph, frame = col.spherical, col.frame.name
-        return [{"sky": [lon, lat], "frame": frame} for lon, lat in zip(sph.lon.deg.tolist(), sph.lat.deg.tolist())]
-    if isinstance(col, Time):
-        return [{"time": text} for text in col.utc.isot.tolist()]
-    if isinstance(col, u.Quantity):
-        unit = col.unit.to_string()
-        return [{"value": _num(v), "unit": unit} for v in col.value.tolist()]
-    values = col.tolist()
-    return [encode(v) for v in values]
-
-
-def table_lines(table) -> list[bytes]:
-    """The journal lines of a table's rows: the bytes _line() writes for each of them as a row."""
-    names = [name for name in table.colnames if name != "id"]
-    columns = [_encoded_column(table[name]) for name in names]
-    return [(json.dumps(dict(zip(names, values))) + "\n").encode("utf-8") for values in zip(*columns)]
 
 
 class Journal:
@@ -208,11 +149,7 @@ class Journal:
 
     def append(self, row: dict) -> bool:
         """Record a row; True when it (and every line missed before it) reached the disk."""
-        self._lines.append(_line(row))
-        return self.flush()
-
-    def append_many(self, rows) -> bool:
-        self._lines.extend(_line(row) for row in rows)
+        self._lines.append(row_line(row))
         return self.flush()
 
     def append_table(self, table) -> bool:

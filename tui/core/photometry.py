@@ -349,28 +349,29 @@ def _raw_variance(image: Image, sample: Sample, rawsum: float, unit, c: float, b
     return total if known else math.nan
 
 
+# What a row recorded before an extended column existed (an old journal) holds there: NaN in the unit of the
+# column it qualifies, or a neutral value.
+_UNKNOWN = {"aperture_sum_err": "aperture_sum", "npix_bad": 0, "snr": None, "background_err": "background",
+            "background_npix": 0, "background_stat": TYPED_BACKGROUND}
+
+
+def unknown_extended(name: str, unit_of):
+    """The value of extended column `name` in a row that predates it; `unit_of(column)` gives another column's
+    unit (None for unitless data)."""
+    like = _UNKNOWN[name]
+    if like is None or like in ALL_COLUMNS:
+        unit = None if like is None else unit_of(like)
+        return math.nan if unit is None else u.Quantity(math.nan, unit)
+    return like
+
+
 def with_extended(row: dict) -> dict:
-    """A row recorded before the extended columns existed (an old journal), with them filled as unknown."""
-    if "aperture_sum_err" in row:
+    """A row recorded before the extended columns existed, with them filled as unknown."""
+    missing = [name for name in EXTENDED if name not in row]
+    if not missing:
         return row
-    total = row["aperture_sum"]
-    nan_like = lambda ref: math.nan if not isinstance(ref, u.Quantity) else u.Quantity(math.nan, ref.unit)
-    return {**row, "aperture_sum_err": nan_like(total), "npix_bad": 0, "snr": math.nan,
-            "background_err": nan_like(row["background"]), "background_npix": 0,
-            "background_stat": TYPED_BACKGROUND}
-
-
-def damage_warning(row: dict, named: bool = True) -> str | None:
-    """What the user must be told when bad pixels inside the aperture left their flux out of the sum.
-
-    `named=False` leaves out which aperture on which image, for a place that already says it."""
-    n = row.get("npix_bad", 0)
-    if not n:
-        return None
-    pixels = "1 pixel" if n == 1 else f"{n} pixels"
-    verb = "is" if n == 1 else "are"
-    text = f"{pixels} inside the aperture {verb} NaN or flagged (saturated core?); the sum misses their flux."
-    return f"{row['subset_label']} on {row['data_label']}: {text}" if named else text
+    unit_of = lambda name: getattr(row[name], "unit", None)
+    return {**row, **{name: unknown_extended(name, unit_of) for name in missing}}
 
 
 def region_center(region: rg.PixelRegion) -> tuple[float, float]:

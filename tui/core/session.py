@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,26 +15,41 @@ import regions as rg
 from astropy.io import fits
 from astropy.table import QTable
 
-from tui.core import images, metadata, photometry, profiles
+from tui.core import images, metadata, notices, photometry, profiles
 from tui.core.errors import PhotometryError
 from tui.core.export import write_table
 from tui.core.formatting import unit_text
 from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.journal import Journal, Replay, read_journal
-from tui.core.results import Results
+from tui.core.notices import Notice
+from tui.core.results import Results, Rows
 from tui.core.subsets import (Subset, check_shape, make_region, moved_sky, pixel_region, pixel_regions,
                               read_region_file)
 
 
+def _outside_core() -> int:
+    """The warnings stack level of the first caller outside tui.core (a script's call of calculate), counted from
+    the function that calls warnings.warn."""
+    frame, level = sys._getframe(1), 1
+    here = os.path.dirname(__file__)
+    while frame is not None and frame.f_code.co_filename.startswith(here):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class Session:
-    def __init__(self, journal: str | os.PathLike | None = None):
+    """`warn`: also issue each notice about a result as a Python warning (tui.core.notices), as scripts and
+    notebooks expect; front ends that show `pop_notices()` themselves turn it off."""
+
+    def __init__(self, journal: str | os.PathLike | None = None, warn: bool = True):
         self.images: dict[str, Image] = {}
         self.subsets: dict[str, Subset] = {}
         self.inputs = Inputs()
         self.selected_data: str | None = None
         self.selected_subset: str | None = None
-        self.notices: list[str] = []  # things to tell the user (skipped regions, unparseable units, ...)
+        self.notices: list[Notice] = []  # things to tell the user (skipped regions, unparseable units, ...)
+        self.warn = warn
         # DQ bits that make a pixel bad; None: each image's telescope default (quality.default_dq_flags)
         self.dq_flags: int | None = None
         self._results = Results()
@@ -63,7 +80,7 @@ class Session:
         images.with_quality(image, error=error, mask=mask)
         image.label = self._unique(label or image.label, self.images)
         self.images[image.label] = image
-        self.notices.extend(image.notes)
+        self.notices.extend(map(Notice, image.notes))
         if self.selected_data is None:
             self.select_data(image.label)
         return image.label
@@ -87,7 +104,7 @@ class Session:
     def load_regions(self, path) -> list[str]:
         """Add every usable region of a DS9 or CRTF file; returns their labels."""
         found, notes = read_region_file(path)
-        self.notices.extend(notes)
+        self.notices.extend(map(Notice, notes))
         # read_region_file checked each region as it read the file
         return [self._add_subset(region, None if text is None or text in self.subsets else text)
                 for region, text in found]
@@ -206,10 +223,18 @@ class Session:
         inputs = base.validated(background=background, **fields)
         return data, image, base, inputs, estimate
 
+    def _notify(self, notice: Notice | None) -> None:
+        if notice is None:
+            return
+        self.notices.append(notice)
+        if self.warn:
+            warnings.warn(notice, notice.category, stacklevel=_outside_core())
+
     def _pixel_notice(self, subset: str, chosen: Subset, data: str) -> None:
         if chosen.origin is not None and chosen.origin != data and not chosen.is_sky:
-            self.notices.append(f"{subset} is in pixel coordinates of {chosen.origin}; "
-                                f"used unchanged on {data}, which has no common sky frame")
+            self._notify(notices.about_row(f"drawn in pixel coordinates of {chosen.origin} and used unchanged, as "
+                                           f"the two images share no sky frame", notices.PixelCoordinatesWarning,
+                                           subset, data))
 
     def calculate(self, data=None, subset=None, background=None, pixel_area=None, counts_factor=None,
                   flux_scaling=None) -> dict:
@@ -219,9 +244,10 @@ class Session:
         self._pixel_notice(subset, chosen, data)
         row = photometry.measure(image, pixel_region(chosen, image), inputs, subset, estimate, self.dq_flags)
         stored, started_new = self._results.add(row)
-        self._new_table_notice(started_new)
+        self._new_table_notice(started_new, stored)
         if self._journal is not None:
             self._journal.append(stored)
+        self._notify(notices.damaged_aperture(stored["npix_bad"], subset, data))
         self.inputs, self.selected_data, self.selected_subset = base, data, subset
         return stored
 
@@ -257,15 +283,20 @@ class Session:
         order = {label: k for k, label in enumerate(subsets)}
         skipped.sort(key=lambda item: order[item[0]])
         stored = None if table is None else self.add_table(table)
+        if stored is not None:
+            bad = stored["npix_bad"]
+            for k in np.flatnonzero(np.asarray(bad) > 0).tolist():
+                self._notify(notices.damaged_aperture(int(bad[k]), str(stored["subset_label"][k]), data))
         self.inputs, self.selected_data = base, data
         return stored, skipped
 
-    def _new_table_notice(self, started_new: bool) -> None:
+    def _new_table_notice(self, started_new: bool, first: dict) -> None:
         if started_new:
-            self.notices.append(
-                f"the new result does not fit the columns or units of the previous table, so a new table "
-                f"was started; the previous one ({len(self.archived_results[-1])} rows) is kept in "
-                f"archived_results and can still be exported")
+            rows = len(self.archived_results[-1])
+            self._notify(notices.about_row(
+                f"its columns or units differ from the results table's, so a new table was started; the previous "
+                f"table ({rows} row{'s' if rows != 1 else ''}) is kept and can still be exported",
+                notices.NewTableWarning, first["subset_label"], first["data_label"]))
 
     # -- judging the aperture -------------------------------------------------------------------------
     def _profile_input(self, data, subset, background):
@@ -347,8 +378,8 @@ class Session:
         return self._results.archived
 
     @property
-    def result_rows(self) -> list[dict]:
-        """The current table's rows as dicts (what the UI shows), without building a table."""
+    def result_rows(self) -> Rows:
+        """The current table's rows as a sequence of dicts (what the UI shows), each made only when asked for."""
         return self._results.rows
 
     def export_results(self, path, overwrite: bool = False, archived: int | None = None):
@@ -366,7 +397,8 @@ class Session:
         """Rows measured elsewhere as a table without ids (measure_many's, from a cluster worker): numbered and kept
         by the same compatibility rule as calculate's, and journaled. Returns them with their ids."""
         stored, started_new = self._results.add_table(table)
-        self._new_table_notice(started_new)
+        self._new_table_notice(started_new, {"subset_label": str(stored["subset_label"][0]),
+                                             "data_label": str(stored["data_label"][0])})
         if self._journal is not None:
             self._journal.append_table(stored)
         return stored
@@ -390,35 +422,37 @@ class Session:
             session.replay_journal(path)
         return session
 
-    def replay_journal(self, path) -> Replay:
+    def replay_journal(self, path, replay: Replay | None = None) -> Replay:
         """Add the results recorded in a journal, through the same compatibility rule. Damaged lines are skipped;
-        the Replay lists them (line number, reason), and a notice tells the user."""
-        replay = read_journal(path)
-        for row in replay.rows:
-            self._results.add(row)
-        if notice := replay.describe(path):
-            self.notices.append(notice)
+        the Replay lists them (line number, reason), and a notice tells the user. `replay`: the journal already
+        read (read_journal, which a UI runs in a worker thread)."""
+        replay = read_journal(path) if replay is None else replay
+        self._add_replay(replay, path)
         return replay
 
-    def restore_journal(self, path) -> Replay:
+    def restore_journal(self, path, replay: Replay | None = None) -> Replay:
         """Replay a journal and journal on to it. One with damaged lines is kept as `<name>.damaged`, and its good
         rows are written to a new journal at `path`, so the next start finds nothing to skip."""
         path = Path(path).expanduser()
-        replay = read_journal(path)
+        replay = read_journal(path) if replay is None else replay
         if replay.skipped:
             replay.damaged = path.with_name(path.name + ".damaged")
             try:
                 os.replace(path, replay.damaged)
             except OSError:
                 replay.damaged = None  # cannot move it: journal on after it, skipping the same lines next time
-        for row in replay.rows:
-            self._results.add(row)
-        if notice := replay.describe(path):
-            self.notices.append(notice)
+        self._add_replay(replay, path)
         self.attach_journal(path)
         if replay.damaged is not None:
-            self._journal.append_many(replay.rows)  # a failure shows in journal_error; the rows are kept
+            for table in replay.tables:  # a failure shows in journal_error; the rows are kept
+                self._journal.append_table(table)
         return replay
+
+    def _add_replay(self, replay: Replay, path) -> None:
+        for table in replay.tables:
+            self._results.add_table(table)
+        if notice := replay.describe(path):
+            self.notices.append(Notice(notice))
 
     def attach_journal(self, path) -> None:
         """Append every later result to `path` as it is computed."""
@@ -435,7 +469,9 @@ class Session:
         """Why the latest results could not be journaled (disk full, quota, ...), or None while all is written."""
         return None if self._journal is None else self._journal.error
 
-    def pop_notices(self) -> list[str]:
+    def pop_notices(self) -> list[Notice]:
+        """What the session has to tell the user since last asked (each a str, with its category and the row it
+        concerns when it is about one), oldest first."""
         notices, self.notices = self.notices, []
         return notices
 
