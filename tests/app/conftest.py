@@ -1,6 +1,9 @@
+import gc
 import os
 
+import numpy as np
 import pytest
+from astropy.io import fits
 
 # The app picks half-blocks or ASCII from the terminal's colours: tests pin a truecolor terminal so that they,
 # and the snapshots, do not depend on the TERM of whoever runs them. Tests of other terminals set their own.
@@ -9,6 +12,34 @@ os.environ["COLORTERM"] = "truecolor"
 os.environ.pop("NO_COLOR", None)
 
 from tui.demo import demo_files
+
+CROWDED = 5000  # stars in the crowded catalogue
+
+
+def catalogue(n=CROWDED, size=1024, seed=5):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(10, size - 10, n), rng.uniform(10, size - 10, n)
+
+
+@pytest.fixture
+def crowded(tmp_path):
+    """A 1024x1024 star field and a DS9 catalogue of its 5000 stars, labelled S0..S4999."""
+    xs, ys = catalogue()
+    rng = np.random.default_rng(1)
+    data = rng.normal(1.0, 0.1, (1024, 1024)).astype(np.float32)
+    data[ys.astype(int), xs.astype(int)] += rng.uniform(5, 50, CROWDED).astype(np.float32)
+    image, regions = tmp_path / "field.fits", tmp_path / "stars.reg"
+    fits.PrimaryHDU(data).writeto(image)
+    regions.write_text("image\n" + "".join(f"circle({x + 1:.2f},{y + 1:.2f},3) # text={{S{k}}}\n"
+                                           for k, (x, y) in enumerate(zip(xs, ys))))
+    return image, regions
+
+
+@pytest.fixture(autouse=True)
+def unfreeze():
+    """The app freezes what it loaded (gc.freeze) for its run; many apps share this process, so let it go after."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

@@ -169,8 +169,11 @@ def test_labels_never_cover_each_other_or_the_selected_region():
     picture = render(preview, View(ascii=True), 60, 20, overlays)
     text = "\n".join(picture.texts)
     assert "Chosen" in text  # the selected label first, whole
-    assert "Other star" not in text  # shortened or left out, never over "Chosen"
     assert len([line for line in picture.texts if "Chosen" in line]) == 1
+    chosen, other = sorted(picture.labels, key=lambda label: label.kind != "selected")
+    assert other.text == "Other star" and other.col + len(other.text) < chosen.col  # moved left of its region
+    row = picture.texts[other.row]
+    assert row[other.col - 1] == " " and row[other.col + len(other.text)] == " "  # reads alone
 
 
 def test_preview_keeps_a_point_source_that_sampling_would_miss():

@@ -82,7 +82,7 @@ async def test_recentre_moves_the_subset_and_says_how_far(make_app):
         assert (after.x, after.y) == pytest.approx((x, y), abs=1e-6)
         assert any(n.title == "Recentred" and "Star A moved" in n.message for n in app._notifications)
         thumb = app.screen.query_one("#thumbnail")
-        drawn = [o for o in thumb._overlays if o.label == "Star A"][0]
+        drawn = [o for o in thumb._overlays.overlays if o.label == "Star A"][0]
         assert (drawn.region.center.x, drawn.region.center.y) == pytest.approx((x, y), abs=1e-6)
         await open_profile(app, pilot)
         await pilot.press("r")  # again from the view: already centred, it hardly moves

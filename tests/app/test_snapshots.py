@@ -77,3 +77,15 @@ async def profile_view(pilot):
 
 def test_profile_view_80x24(snap_compare, app):
     assert snap_compare(app(), terminal_size=(80, 24), run_before=profile_view)
+
+
+async def crowded_field(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_crowded_catalogue_80x24(snap_compare, crowded, tmp_path):
+    image, regions = crowded
+    app = AperPhotApp(images=[image], region_files=[regions], state_dir=str(tmp_path / "state"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=crowded_field)

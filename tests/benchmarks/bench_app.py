@@ -4,7 +4,8 @@ Prints: launch to first painted frame in a pseudo-terminal (next to a bare `impo
 painted for r=50 and r=200 on 4096^2; thumbnail render of 8192^2 at 80x24 and 200x60; a journal of 10,000 and
 100,000 rows from the file on disk to its last row on screen (`--resume` in a pty); adding a row, scrolling and
 sorting with 10,000 and 100,000 rows in the table; the profile view's numbers and repaint; what journaling one
-row (one write and an fsync) costs. `python tests/benchmarks/bench_app.py resume` runs the journal part alone.
+row (one write and an fsync) costs; start-up and F5 with a 5000-star catalogue. `python
+tests/benchmarks/bench_app.py resume` (or `crowded`) runs that part alone.
 """
 
 from __future__ import annotations
@@ -56,18 +57,19 @@ def time_to_output(argv: list[str], marker: bytes, timeout: float = 20.0) -> flo
         os.close(fd)
 
 
-def times_to_outputs(argv: list[str], markers: list[bytes], timeout: float = 30.0, env=None) -> list[float]:
-    """Seconds from spawn until each marker has been written to the pty (80x24, 256 colours)."""
+def times_to_outputs(argv: list[str], markers: list[bytes], timeout: float = 30.0, env=None,
+                     size=(80, 24)) -> list[float]:
+    """Seconds from spawn until each marker has been written to the pty (80x24 unless told, 256 colours)."""
     pid, fd = pty.fork()
     if pid == 0:
-        os.environ.update(TERM="xterm-256color", COLUMNS="80", LINES="24", **(env or {}))
+        os.environ.update(TERM="xterm-256color", COLUMNS=str(size[0]), LINES=str(size[1]), **(env or {}))
         os.environ.pop("COLORTERM", None)
         os.execvp(argv[0], argv)
     t0 = time.perf_counter()
     import fcntl
     import struct
     import termios
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
     seen, found = b"", {}
     try:
         while time.perf_counter() - t0 < timeout and len(found) < len(markers):
@@ -140,6 +142,53 @@ def resume_from_disk(folder: Path):
         print(f"{n:,}-row journal ({source.stat().st_size / 1e6:.0f} MB) -> screen: Session.restore "
               f"{min(restores):.2f} s; aperphot-tui --resume: first frame {frames[best]:.2f} s, row {n:,} on screen "
               f"{rows[best]:.2f} s after launch = {rows[best] - frames[best]:.2f} s after the first frame")
+
+
+def crowded_field(folder: Path, n: int = 5000) -> tuple[Path, Path]:
+    """A 4096x4096 image with n stars and a DS9 catalogue of them (circles labelled S0, S1, ...)."""
+    image, catalogue = folder / "crowded4096.fits", folder / "crowded.reg"
+    if image.exists():
+        return image, catalogue
+    rng = np.random.default_rng(5)
+    data = rng.normal(1.0, 0.1, (4096, 4096)).astype(np.float32)
+    xs, ys, flux = rng.uniform(20, 4076, n), rng.uniform(20, 4076, n), rng.uniform(50, 5000, n)
+    yy, xx = np.mgrid[-6:7, -6:7]
+    psf = np.exp(-(xx**2 + yy**2) / 4.5)
+    for x, y, f in zip(xs, ys, flux):
+        data[int(y) - 6:int(y) + 7, int(x) - 6:int(x) + 7] += f * psf / psf.sum()
+    fits.PrimaryHDU(data).writeto(image)
+    catalogue.write_text("image\n" + "".join(f"circle({x + 1:.2f},{y + 1:.2f},5) # text={{S{k}}}\n"
+                                             for k, (x, y) in enumerate(zip(xs, ys))))
+    return image, catalogue
+
+
+async def crowded_keys(image: Path, catalogue: Path, folder: Path) -> str:
+    """F5 to result painted and a cursor step on the image, with the crowded catalogue loaded, at 120x40."""
+    from tui.app.app import AperPhotApp
+    from tui.app.widgets.thumbnail import Thumbnail
+
+    app = AperPhotApp(images=[image], region_files=[catalogue], state_dir=str(folder / "state-crowded"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        f5 = [await until_painted(app, app.action_calculate) for _ in range(10)]
+        thumb = app.screen.query_one(Thumbnail)
+        steps = [await until_painted(app, lambda: thumb.action_move(1, 0)) for _ in range(10)]
+        return (f"F5 to result painted median {statistics.median(f5) * 1e3:.0f} ms; a cursor step on the image "
+                f"median {statistics.median(steps) * 1e3:.0f} ms")
+
+
+def crowded(folder: Path):
+    """Start-up to a usable screen (the image drawn with its labels) with a 5000-star catalogue at 120x40 and
+    80x24, and F5 there (issue 16)."""
+    image, catalogue = crowded_field(folder)
+    for size in ((120, 40), (80, 24)):
+        starts = [times_to_outputs([sys.executable, "-m", "tui", str(image), "--regions", str(catalogue)],
+                                   [b"zoom 1"], size=size,
+                                   env={"APERPHOT_STATE_DIR": str(folder / "state-crowded")})[0] for _ in range(5)]
+        print(f"5000-star catalogue on 4096x4096, {size[0]}x{size[1]}: start-up to the image drawn with its labels "
+              f"{min(starts):.2f} s")
+    print(f"5000-star catalogue, 120x40: {asyncio.run(crowded_keys(image, catalogue, folder))}")
 
 
 def launch():
@@ -326,9 +375,10 @@ def journal_row_cost(folder: Path):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["resume"]:
+    parts = {"resume": resume_from_disk, "crowded": crowded}
+    if sys.argv[1:2] and sys.argv[1] in parts:
         with tempfile.TemporaryDirectory() as tmp:
-            resume_from_disk(Path(tmp))
+            parts[sys.argv[1]](Path(tmp))
         sys.exit()
     launch()
     with tempfile.TemporaryDirectory() as tmp:
@@ -336,6 +386,7 @@ if __name__ == "__main__":
         asyncio.run(keypress_to_result(folder))
         thumbnail_render(folder)
         resume_from_disk(folder)
+        crowded(folder)
         asyncio.run(many_rows(folder))
         asyncio.run(profile_view(folder))
         journal_row_cost(folder)

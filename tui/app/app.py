@@ -5,6 +5,7 @@ Textual is imported first and astropy/regions only in the loading worker, so the
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from rich.text import Text
@@ -24,6 +25,14 @@ from tui.app.widgets.results_table import ResultsTable
 from tui.app.widgets.thumbnail import Thumbnail
 
 INPUT_NAMES = ("background",) + tuple(name for name, _, _ in FIELDS)
+
+
+def _keep_for_the_run() -> None:
+    """What is loaded by now stays for the whole run (modules, images, catalogues): kept out of the cycle
+    collector's sight (gc.freeze), whose full passes over every object otherwise cost a tenth of a second each,
+    several times, while a large catalogue or journal arrives. (Tests, which run many apps in one process,
+    unfreeze after each.)"""
+    gc.freeze()
 
 
 class AperPhotApp(ViewActions, DialogFlows, App):
@@ -104,6 +113,8 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         from tui.core import PhotometryError, Session
         from tui.core.journal import JournalStore
 
+        _keep_for_the_run()
+
         images, regions = self._images, self._region_files
         if not images and not regions:
             from tui.demo import demo_files
@@ -129,6 +140,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
                 errors.append(str(exc))
         if session.selected_data is not None:
             self._preview(session, session.selected_data)
+        _keep_for_the_run()
         self.call_from_thread(self._loaded, session, store, errors)
 
     @staticmethod
@@ -184,7 +196,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
     def _blocks_ready(self, label: str) -> None:
         if self.session.selected_data == label:
             for thumb in self._thumbnails():
-                thumb.show_image(self._previews[label], self._overlays())
+                thumb.show_image(self._previews[label])  # a finer preview of the same image: same overlays
 
     def _thumbnails(self) -> list[Thumbnail]:
         """The main thumbnail, and the full-screen one when it is open."""
@@ -305,10 +317,11 @@ class AperPhotApp(ViewActions, DialogFlows, App):
             self.fields.show_value(name, getattr(s.inputs, name), s.inputs.sources.get(name, ""))
         self._update_background()
         preview = self._preview(s, label)
-        if not preview.blocked and not any(w.name == "_build_blocks" and w.is_running for w in self.workers):
-            self._build_blocks(label)
         for thumb in self._thumbnails():
             thumb.show_image(preview, self._overlays())
+        if not preview.blocked and not any(w.name == "_build_blocks" and w.is_running for w in self.workers):
+            # after this frame: the finer preview's worker would otherwise slow the first drawing of the image
+            self.call_after_refresh(self._build_blocks, label)
         thumb = self.main("#thumbnail", Thumbnail)
         if thumb.cursor is not None:
             self._readout(*thumb.cursor)
@@ -355,15 +368,14 @@ class AperPhotApp(ViewActions, DialogFlows, App):
     # -- thumbnail -----------------------------------------------------------------------------------
     def _overlays(self) -> tuple:
         from tui.app.safe import safe
-        from tui.app.widgets.render import Overlay
+        from tui.app.widgets.overlays import Overlay
         from tui.core import PhotometryError
 
         s = self.session
+        labels = list(s.subsets)
         overlays = []
-        for label, subset in s.subsets.items():
-            try:
-                region = s.pixel_region(label, s.selected_data)
-            except PhotometryError:
+        for label, region in zip(labels, s.pixel_regions(labels, s.selected_data)):
+            if isinstance(region, PhotometryError):
                 continue  # a sky region on an image without WCS: nothing to draw
             kind = ("selected" if label == s.selected_subset else
                     "background" if label == s.inputs.background_region else "other")
@@ -501,6 +513,8 @@ class AperPhotApp(ViewActions, DialogFlows, App):
              lambda: self.main("#results").focus()),
             ("Toggle ASCII image", "Draw the image with characters only (a on the image)",
              lambda: self.main("#thumbnail", Thumbnail).action_toggle_ascii()),
+            ("Cycle labels", "All labels that fit, the selected subset's only, none (l on the image)",
+             lambda: self.main("#thumbnail", Thumbnail).action_cycle_labels()),
             ("Cycle stretch", "sqrt, asinh, log, linear (t on the image)",
              lambda: self.main("#thumbnail", Thumbnail).action_cycle_stretch()),
             ("Fit image", "Show the whole image (0 on the image)",

@@ -9,6 +9,9 @@ from rich.text import Text
 
 
 def safe(text, keep_newlines: bool = False) -> str:
+    text = str(text)
+    if text.isprintable():  # the usual label: nothing to escape (formatting.safe_text says why)
+        return text
     from tui.core.formatting import safe_text  # astropy comes with it: only once the first frame is painted
 
     return safe_text(text, keep_newlines)

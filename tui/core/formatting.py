@@ -47,6 +47,8 @@ def safe_text(text, keep_newlines: bool = False) -> str:
     formatting character becomes a visible escape (ESC -> \\x1b, RLO -> \\u202e); everything else is kept
     (`Étoile ★ α`). `keep_newlines` leaves line breaks of our own multi-line messages."""
     text = str(text)
+    if text.isprintable():  # Python calls every character _UNSAFE matches unprintable: nothing to escape
+        return text
     if keep_newlines:
         return "\n".join(_UNSAFE.sub(_escape, line) for line in text.split("\n"))
     return _UNSAFE.sub(_escape, text)

@@ -172,6 +172,11 @@ class Session:
         """A subset in an image's pixel coordinates (what the thumbnail draws)."""
         return pixel_region(self._subset(subset), self._image(data))
 
+    def pixel_regions(self, subsets: list[str], data: str) -> list:
+        """pixel_region of many subsets at once (sky circles are placed together): each a pixel region, or the
+        PhotometryError that placing it raised."""
+        return pixel_regions([self._subset(label) for label in subsets], self._image(data))
+
     def add_drawn_region(self, shape: str, data: str, x: float, y: float, size: float,
                          size2: float | None = None, angle: float = 0.0, label: str | None = None) -> str:
         """A region placed from the keyboard on an image (pixels, angle in degrees); returns its label.

@@ -33,6 +33,8 @@ Image (Tab to it)
   arrows  move the cursor (x, y, RA/Dec and value below)   shift+arrows  pan
   + / -   zoom at the cursor    f frame the selected subset    0 fit
   t stretch    i interval    a ASCII/colour
+  l labels: all that fit (the selected subset's, then those nearest the cursor, a fifth of the
+          image at most; zoom in for more) / the selected subset's only / none
   c e r   draw a circle / ellipse / rectangle at the cursor:
           arrows move it, ] [ size, } { second axis, > < rotate, Enter adds, Esc cancels
 

@@ -13,11 +13,10 @@ from functools import lru_cache
 import numpy as np
 from astropy.visualization import (AsinhStretch, LinearStretch, LogStretch, MinMaxInterval, PercentileInterval,
                                    SqrtStretch, ZScaleInterval)
-from regions import PixCoord
 from rich.segment import Segment
 from rich.style import Style
 
-from tui.core.photometry import region_center
+from tui.app.widgets.overlays import Label, Overlay, OverlaySet, place_labels
 
 STRETCHES = {"linear": LinearStretch(), "sqrt": SqrtStretch(), "log": LogStretch(), "asinh": AsinhStretch(0.1)}
 INTERVALS = ("99.5%", "zscale", "minmax")
@@ -90,13 +89,7 @@ class View:
     stretch: str = "linear"
     interval: str = "99.5%"
     ascii: bool = False
-
-
-@dataclass
-class Overlay:
-    region: object  # a regions PixelRegion
-    kind: str = "other"  # selected | other | draft | background
-    label: str = ""
+    labels: str = "all"  # overlays.LABEL_MODES
 
 
 @dataclass
@@ -191,24 +184,6 @@ def normalise(values: np.ndarray, limits: tuple[float, float], stretch: str) -> 
     return STRETCHES[stretch](scaled, clip=True)
 
 
-def outline_mask(region, geo: Geometry) -> np.ndarray:
-    """Samples on the region's edge: inside, with a 4-neighbour outside. A region smaller than a sample is a dot."""
-    xs, ys = geo.sample_xy()
-    gx, gy = np.meshgrid(xs, ys)
-    inside = np.asarray(region.contains(PixCoord(gx, gy)), dtype=bool)
-    if not inside.any():
-        edge = np.zeros_like(inside)
-        cx, cy = region_center(region)
-        col, row = geo.cell_of(cx, cy)
-        r = row * geo.rows_per_cell + (geo.rows_per_cell - 1 if not geo.ascii else 0)
-        if 0 <= col < geo.width and 0 <= r < inside.shape[0]:
-            edge[r, col] = True
-        return edge
-    padded = np.pad(inside, 1, constant_values=False)
-    interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-    return inside & ~interior
-
-
 @lru_cache(maxsize=8192)
 def _style(top: int, bottom: int) -> Style:
     def grey(level: int) -> str:
@@ -224,31 +199,38 @@ class Picture:
     lines: list[list[Segment]]
     geo: Geometry
     texts: list[str] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
 
 
-def render(preview: Preview, view: View, width: int, height: int, overlays: tuple[Overlay, ...] = (),
-           cursor: tuple[float, float] | None = None) -> Picture:
+def render(preview: Preview, view: View, width: int, height: int, overlays: OverlaySet | tuple = (),
+           cursor: tuple[float, float] | None = None, draft: Overlay | None = None) -> Picture:
+    """The image as lines of styled cells, with region outlines, labels (overlays.place_labels, by view.labels),
+    the region being drawn and the cursor. `overlays`: an OverlaySet (what a widget keeps between redraws) or a
+    tuple of Overlay."""
     geo = geometry((preview.ny, preview.nx), view, width, height)
     values = sample(preview, geo)
     # Block maxima are brighter than single pixels: limits from the pixels would draw the sky as noise peaks.
     limits = interval_limits(values, view.interval) if block_sampled(preview, geo) else preview.limits(view.interval)
     norm = normalise(values, limits, view.stretch)
-    kinds = np.full(norm.shape, "", dtype=object)
-    for overlay in overlays:
-        kinds[outline_mask(overlay.region, geo)] = overlay.kind
+    overlays = overlays if isinstance(overlays, OverlaySet) else OverlaySet(overlays)
+    kinds = overlays.outlines(geo)
+    if draft is not None:
+        drawn = OverlaySet((draft,)).outlines(geo)
+        kinds = np.where(drawn != "", drawn, kinds)
     if view.ascii:
         cells = _ascii_cells(norm, kinds)
         selected = kinds == "selected"
     else:
         cells = _block_cells(norm, kinds)
         selected = (kinds[0::2] == "selected") | (kinds[1::2] == "selected")
-    _put_labels(cells, overlays, geo, view.ascii, selected)
+    labels = place_labels(overlays, geo, cursor, view.labels, selected)
+    _put_labels(cells, labels, view.ascii)
     if cursor is not None:
         col, row = geo.cell_of(*cursor)
         if 0 <= col < width and 0 <= row < height:
             cells[row][col] = ("+", Style(reverse=True, bold=True))
     lines = [_merge(row) for row in cells]
-    return Picture(lines, geo, ["".join(ch for ch, _ in row) for row in cells])
+    return Picture(lines, geo, ["".join(ch for ch, _ in row) for row in cells], labels)
 
 
 def _ascii_cells(norm, kinds):
@@ -289,32 +271,16 @@ def _block_cells(norm, kinds):
     return rows
 
 
-def _put_labels(cells, overlays, geo: Geometry, ascii: bool, selected: np.ndarray) -> None:
-    """Each label right of its region's top corner; the selected one first. A label never covers another label or
-    the selected region's outline: it is shortened to the room there is (3 characters at least), or left out."""
-    taken = selected.copy()
-    labelled = [o for o in overlays if o.label and o.kind != "draft"]
-    for overlay in sorted(labelled, key=lambda o: o.kind != "selected"):
-        bb = overlay.region.bounding_box
-        col, row = geo.cell_of(bb.ixmax + 0.5, bb.iymax + 0.5)
-        row = max(row, 0)
-        if not (0 <= row < geo.height):
-            continue
-        col = max(col, 0)
-        room = 0
-        while col + room < geo.width and room < len(overlay.label) and not taken[row, col + room]:
-            room += 1
-        if room < len(overlay.label):
-            if room < 3:
-                continue
-            text = overlay.label[: room - 1] + ("~" if ascii else "…")
-        else:
-            text = overlay.label
-        colour = None if ascii else OUTLINE[overlay.kind]
-        style = Style(color=colour, bold=overlay.kind == "selected")
-        for i, ch in enumerate(text):
-            cells[row][col + i] = (ch, style)
-        taken[row, col: col + len(text)] = True
+def _put_labels(cells, labels: list[Label], ascii: bool) -> None:
+    for label in labels:
+        style = Style(color=None if ascii else OUTLINE[label.kind], bold=label.kind == "selected")
+        row = cells[label.row]
+        for i, ch in enumerate(label.text):
+            row[label.col + i] = (ch, style)
+        if ascii:  # ramp and outline characters next to a label would read as part of it: a blank either side
+            for col in (label.col - 1, label.col + len(label.text)):
+                if 0 <= col < len(row):
+                    row[col] = (" ", Style())
 
 
 def _merge(row) -> list[Segment]:

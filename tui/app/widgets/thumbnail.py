@@ -43,6 +43,7 @@ class Thumbnail(Widget, can_focus=True):
         Binding("t", "cycle_stretch", "Stretch"),
         Binding("i", "cycle_interval", "Interval", show=False),
         Binding("a", "toggle_ascii", "ASCII", show=False),
+        Binding("l", "cycle_labels", "Labels"),
         Binding("c", "draw('circle')", "Circle"),
         Binding("e", "draw('ellipse')", "Ellipse", show=False),
         Binding("r", "draw('rectangle')", "Rectangle", show=False),
@@ -75,7 +76,7 @@ class Thumbnail(Widget, can_focus=True):
         super().__init__(**kwargs)
         self._ascii = ascii_mode
         self._preview = None
-        self._overlays: tuple = ()
+        self._overlays = None  # an OverlaySet: bounding boxes worked out once, not per redraw
         self._strips: list[Strip] = []
         self._picture = None
         self.cursor: tuple[float, float] | None = None
@@ -83,12 +84,15 @@ class Thumbnail(Widget, can_focus=True):
         self._view = None
 
     # -- inputs from the app -----------------------------------------------------------------------------
-    def show_image(self, preview, overlays: tuple) -> None:
+    def show_image(self, preview, overlays: tuple | None = None) -> None:
+        """Show an image (a new one, or the same with a finer preview); `overlays` None keeps the regions drawn."""
+        from tui.app.widgets.overlays import OverlaySet
         from tui.app.widgets.render import View
 
         same = preview is self._preview
         self._preview = preview
-        self._overlays = overlays
+        if overlays is not None or self._overlays is None:
+            self._overlays = OverlaySet(overlays or ())
         if not same or self._view is None:
             self._view = View(stretch="sqrt", ascii=self._ascii)
             self.cursor = ((preview.nx - 1) / 2, (preview.ny - 1) / 2)
@@ -109,7 +113,9 @@ class Thumbnail(Widget, can_focus=True):
         return not (action == "cancel" and self.draft is None)
 
     def set_overlays(self, overlays: tuple) -> None:
-        self._overlays = overlays
+        from tui.app.widgets.overlays import OverlaySet
+
+        self._overlays = OverlaySet(overlays)
         self._redraw()
 
     @property
@@ -126,13 +132,15 @@ class Thumbnail(Widget, can_focus=True):
             return
         from tui.app.widgets.render import Overlay, render
 
-        overlays = self._overlays
-        if self.draft is not None:
-            overlays = overlays + (Overlay(self._draft_region(), "draft"),)
-        picture = render(self._preview, self._view, self.size.width, self.size.height, overlays, self.cursor)
+        draft = None if self.draft is None else Overlay(self._draft_region(), "draft")
+        picture = render(self._preview, self._view, self.size.width, self.size.height, self._overlays, self.cursor,
+                         draft)
+        labelled = None if self._picture is None else len(self._picture.labels)
         old = self._strips
         self._strips = [Strip(line, self.size.width) for line in picture.lines]
         self._picture = picture
+        if len(picture.labels) != labelled:
+            self._describe()
         # Only lines that changed are sent again: a cursor step repaints two lines, not the image.
         if len(old) != len(self._strips):
             self.refresh()
@@ -160,9 +168,12 @@ class Thumbnail(Widget, can_focus=True):
     def _describe(self) -> None:
         v = self._view
         mode = "ascii" if v.ascii else "blocks"
+        named = sum(1 for o in self._overlays.overlays if o.label) if self._overlays is not None else 0
+        shown = len(self._picture.labels) if self._picture is not None else 0
+        labels = f"labels {v.labels}" + (f" {shown}/{named}" if v.labels == "all" and shown < named else "")
         keys = "arrows move · []{}<> size/turn · enter add · esc cancel" if self.draft else \
-            "+/- zoom · f frame · t stretch · i interval · c/e/r draw"
-        self.post_message(self.ViewChanged(f"zoom {v.zoom:.3g}× {v.stretch} {v.interval} {mode} · {keys}"))
+            "+/- zoom · f frame · t stretch · l labels · c/e/r draw"
+        self.post_message(self.ViewChanged(f"zoom {v.zoom:.3g}× {v.stretch} {v.interval} · {labels} · {mode} · {keys}"))
 
     def _changed(self) -> None:
         self._redraw()
@@ -208,7 +219,7 @@ class Thumbnail(Widget, can_focus=True):
 
     def action_frame(self) -> None:
         """Zoom and centre on the selected subset, with a margin around it, and put the cursor on it."""
-        selected = [o for o in self._overlays if o.kind == "selected"]
+        selected = [o for o in self._overlays.overlays if o.kind == "selected"] if self._overlays else []
         if self._picture is None or not selected:
             return
         from tui.core.photometry import region_center
@@ -233,6 +244,15 @@ class Thumbnail(Widget, can_focus=True):
         if self._view is not None:
             nxt = INTERVAL_ORDER[(INTERVAL_ORDER.index(self._view.interval) + 1) % len(INTERVAL_ORDER)]
             self._view = replace(self._view, interval=nxt)
+            self._changed()
+
+    def action_cycle_labels(self) -> None:
+        """All labels that fit, the selected subset's only, none."""
+        from tui.app.widgets.overlays import LABEL_MODES
+
+        if self._view is not None:
+            nxt = LABEL_MODES[(LABEL_MODES.index(self._view.labels) + 1) % len(LABEL_MODES)]
+            self._view = replace(self._view, labels=nxt)
             self._changed()
 
     def action_toggle_ascii(self) -> None:
