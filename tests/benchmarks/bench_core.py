@@ -4,7 +4,8 @@ Prints: calculate vs the bare `regions` sequence and vs the floor (a numpy bound
 median of the centre pixels) on 4096^2 float32, with a check that the numbers are regions' (issue 8); what an
 error array and a DQ array add to calculate (issue 7); profile, curve of growth and fit (issue 6); opening an
 8192^2 FITS and measuring one r=50 aperture (wall time, peak RSS, in a fresh process); 1000 r=10 apertures one by
-one, together, and with photutils' ApertureStats (issue 8).
+one, together, and with photutils' ApertureStats (issue 8); what the current Imviz plugin's ten extra columns add
+to calculate and to many apertures, timed in the same run with their computation left out (issue 20).
 
 The process keeps freed memory for reuse as aperphot-tui does (tui.cli.keep_freed_memory); the 1000 apertures are
 also timed in a fresh process without it.
@@ -24,6 +25,7 @@ from regions import CirclePixelRegion, PixCoord
 
 from tui.core import Session
 from tui.core.quality import DataQuality
+from tui.core.robust import EXTRA
 
 
 def best(fn, repeat):
@@ -223,10 +225,68 @@ def many_apertures(compare: bool = True):
     print(f"  photutils ApertureStats   {t_photutils * 1e3:8.1f}   (sum, mean, median, std, min, max); "
           f"measure_many is {t_photutils / t_core:.1f}x faster")
 
+    def photutils_all():
+        stats = ApertureStats(data, aperture)
+        return [getattr(stats, name) for name in ("sum", "mean", "median", "std", "min", "max", *EXTRA)]
+
+    t_all = best(photutils_all, 5)
+    print(f"  photutils ApertureStats   {t_all * 1e3:8.1f}   (the same and Imviz 5's ten: mode ... eccentricity); "
+          f"measure_many, which gives them all, is {t_all / t_core:.1f}x faster")
+
+
+def imviz5_cost():
+    """calculate (r=50, r=200 on 4096^2) and 1000 r=10 apertures together, with the ten columns of the current
+    Imviz plugin and with their computation left out (what the row cost before them), alternated, best of each."""
+    import math
+
+    from tui.core import photometry, robust
+    from tui.core.many import measure_many
+
+    real = (photometry.extras, robust.robust, robust.shape)
+    skipped = (lambda sample, stats: dict.fromkeys(EXTRA, math.nan),
+               lambda shifted, median, *rest: {n: np.full(median.size, math.nan) for n in robust.ROBUST},
+               lambda shifted, *rest: {n: np.full(shifted.shape[0], math.nan) for n in robust.SHAPE})
+
+    def timed(fn, repeat):
+        out = {}
+        for _ in range(3):
+            for name, (extras, stats, shape) in (("with", real), ("without", skipped)):
+                photometry.extras, robust.robust, robust.shape = extras, stats, shape
+                out[name] = min(out.get(name, math.inf), best(fn, repeat))
+        photometry.extras, robust.robust, robust.shape = real
+        return out
+
+    rng = np.random.default_rng(1)
+    data = rng.normal(10.0, 1.0, (4096, 4096)).astype(np.float32)
+    s = Session(warn=False)
+    s.load_data(data, label="big")
+    print("Imviz 5's ten columns: what they add (best of N, ms; 'without' leaves their computation out)")
+    for radius, repeat in ((50, 300), (200, 100)):
+        label = s.add_subset(CirclePixelRegion(PixCoord(2048.3, 2047.6), radius))
+        t = timed(lambda: s.calculate(subset=label), repeat)
+        print(f"  calculate r={radius:<4} with {t['with'] * 1e3:7.3f}  without {t['without'] * 1e3:7.3f}  "
+              f"+{(t['with'] / t['without'] - 1) * 100:.0f}%")
+    rng = np.random.default_rng(3)
+    data = rng.normal(10.0, 1.0, (2048, 2048)).astype(np.float32)
+    regions = [CirclePixelRegion(PixCoord(x, y), 10) for x, y in rng.uniform(20, 2028, (1000, 2))]
+    s = Session(warn=False)
+    s.load_data(data, label="img")
+    labels = [s.add_subset(region) for region in regions]
+    inputs, image = s.inputs.validated(), s.images["img"]
+    t = timed(lambda: measure_many(image, regions, inputs, labels), 10)
+    print(f"  1000 r=10 together    with {t['with'] * 1e3:7.2f}  without {t['without'] * 1e3:7.2f}  "
+          f"+{(t['with'] / t['without'] - 1) * 100:.0f}%")
+
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--many-default-allocator"]:
         many_apertures(compare=False)
+        sys.exit()
+    if sys.argv[1:] == ["imviz5"]:
+        from tui.cli import keep_freed_memory
+
+        keep_freed_memory()
+        imviz5_cost()
         sys.exit()
     from tui.cli import keep_freed_memory
 
@@ -236,4 +296,5 @@ if __name__ == "__main__":
     profile_cost()
     open_big_fits()
     many_apertures()
+    imviz5_cost()
     subprocess.run([sys.executable, __file__, "--many-default-allocator"], check=True)

@@ -89,8 +89,8 @@ def test_a_unit_string_is_parsed_once_however_many_rows_hold_it(tmp_path, monkey
     for line in (tmp_path / "j.jsonl").read_text().splitlines():
         units |= {token.split(":", 2)[2] for token in json.loads(line)["columns"].split("|")
                   if token.split(":")[1] == "q"}
-    assert units == {"pix", "MJy", "MJy / sr", "sr", "ct", "mag", "MJy / (ct sr)"}
-    assert sorted(parsed) == sorted(units)  # each once, for 502 rows and 16 quantity columns a row
+    assert units == {"pix", "MJy", "MJy / sr", "sr", "ct", "mag", "MJy / (ct sr)", "MJy2 / sr2", "deg"}
+    assert sorted(parsed) == sorted(units)  # each once, for 502 rows and 23 quantity columns a row
 
 
 def test_rows_are_made_only_when_asked_for_and_stay_the_same_objects(tmp_path):

@@ -215,7 +215,7 @@ def test_float32_data_is_summed_in_double_precision():
 @pytest.mark.parametrize("kind", ["normal", "ties", "sorted", "sample_fooled", "float32", "int16"])
 @pytest.mark.parametrize("n", [1, 2, 3, 16383, 16384, 16385, 100_001, 250_000])
 def test_middle_values_are_those_np_partition_places(kind, n):
-    from tui.core.photometry import middle
+    from tui.core.robust import middle
 
     rng = np.random.default_rng(n)
     values = {"normal": lambda: rng.normal(size=n), "ties": lambda: rng.integers(0, 5, n).astype(float),

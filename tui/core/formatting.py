@@ -17,6 +17,9 @@ RESULT_FIELDS = (
     "background_npix", "pixarea_tot", "counts_fac", "flux_scaling", "xcenter", "ycenter", "sky_center", "mean", "stddev", "median",
     "min", "max",
 )
+# The current Imviz plugin's extra columns, under headings of their own (a heading line, then its fields).
+RESULT_SECTIONS = (("robust", ("mode", "mad_std", "var", "biweight_location", "biweight_midvariance")),
+                   ("shape", ("fwhm", "semimajor_axis", "semiminor_axis", "orientation", "eccentricity")))
 # The columns a narrow results table shows first; the rest follow, reached by scrolling.
 TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum_err", "aperture_sum_mag", "npix",
                "npix_bad")
@@ -24,7 +27,9 @@ TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum
 ERROR_OF = {"aperture_sum": "aperture_sum_err", "aperture_sum_counts": "aperture_sum_counts_err",
             "background": "background_err"}
 # Magnitudes as astronomers read them (21.069), never in scientific notation.
-FORMATS = {"npix": ".1f", "xcenter": ".2f", "ycenter": ".2f", "snr": ".1f", "aperture_sum_mag": ".3f"}
+FORMATS = {"npix": ".1f", "xcenter": ".2f", "ycenter": ".2f", "snr": ".1f", "aperture_sum_mag": ".3f",
+           "fwhm": ".3f", "semimajor_axis": ".3f", "semiminor_axis": ".3f", "orientation": ".2f",
+           "eccentricity": ".3f"}
 
 
 # Characters that act on a terminal or hide and reorder text: C0 controls, DEL, C1 controls (Cc), Unicode format
@@ -118,9 +123,9 @@ def with_error(value, err) -> str:
     return f"{text} {unit}" if unit else text
 
 
-def result_lines(row: dict) -> list[tuple[str, str]]:
+def result_lines(row: dict) -> list[tuple[str, str | None]]:
     """(name, text) pairs for the result panel, skipping columns that do not apply (None) or say nothing
-    (an unknown SNR, no bad pixels)."""
+    (an unknown SNR, no bad pixels); then each section of RESULT_SECTIONS as (heading, None) and its fields."""
     lines = []
     for name in RESULT_FIELDS:
         value = row.get(name)
@@ -136,6 +141,11 @@ def result_lines(row: dict) -> list[tuple[str, str]]:
         else:
             text = value_text(name, value)
         lines.append((name, text))
+    for heading, names in RESULT_SECTIONS:
+        present = [name for name in names if row.get(name) is not None]
+        if present:
+            lines.append((heading, None))
+            lines += [(name, value_text(name, row[name])) for name in present]
     return lines
 
 

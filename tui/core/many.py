@@ -21,14 +21,14 @@ from astropy.time import Time
 from regions import RegionBoundingBox
 from regions._geometry import circle_overlap_grid
 
-from tui.core import quality
+from tui.core import quality, robust
 from tui.core.errors import PhotometryError
 from tui.core.footprint import SMALL, sum_mode
 from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.masks import fraction
-from tui.core.photometry import (ALL_COLUMNS, STATS, Background, derived, measure, refuse_overflow,
-                                 region_center, same_unit)
+from tui.core.photometry import (ALL_COLUMNS, STATS, Background, derived, extra_units, measure,
+                                 refuse_overflow, region_center, same_unit)
 
 
 def _segments(counts: np.ndarray):
@@ -49,28 +49,37 @@ def segment_sums(flat: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def centre_stats(values: np.ndarray, counts: np.ndarray, bg: float):
-    """(sum of values - bg, mean, stddev, median, min, max) per segment, as photometry.read and _stats compute them
-    for one aperture: NaN statistics (and a zero sum) for an empty segment."""
-    out = np.zeros((6, counts.size))
+def centre_stats(values: np.ndarray, counts: np.ndarray, bg: float, xs: np.ndarray, ys: np.ndarray):
+    """(sum of values - bg, mean, stddev, median, min, max, variance) per segment, as photometry.read and _stats
+    compute them for one aperture, and the ten Imviz 5 columns as photometry.extras does (from the pixels' cutout
+    coordinates xs, ys): NaN statistics (and a zero sum) for an empty segment."""
+    out = np.zeros((7, counts.size))
     out[1:] = math.nan
+    extra = {name: np.full(counts.size, math.nan) for name in robust.EXTRA}
     for chosen, index in _segments(counts):
         block = values[index]  # (k, n), the data's own type
         n = block.shape[1]
         shifted = np.subtract(block, bg, dtype=np.float64)
         total = shifted.sum(axis=1)
         mean = total / n
-        shifted -= mean[:, None]
-        shifted *= shifted
-        out[0, chosen], out[1, chosen] = total, mean
-        out[2, chosen] = np.sqrt(shifted.sum(axis=1) / n)
-        out[4, chosen] = block.min(axis=1).astype(np.float64) - bg
-        out[5, chosen] = block.max(axis=1).astype(np.float64) - bg
+        deviations = shifted - mean[:, None]
+        deviations *= deviations
+        var = deviations.sum(axis=1) / n
+        out[0, chosen], out[1, chosen], out[6, chosen] = total, mean, var
+        out[2, chosen] = np.sqrt(var)
+        low = block.min(axis=1).astype(np.float64) - bg
+        high = block.max(axis=1).astype(np.float64) - bg
+        out[4, chosen], out[5, chosen] = low, high
         mid = n // 2
         block.partition(mid, axis=1)
         upper = block[:, mid].astype(np.float64) - bg
-        out[3, chosen] = upper if n % 2 else ((block[:, :mid].max(axis=1).astype(np.float64) - bg) + upper) / 2
-    return out
+        median = upper if n % 2 else ((block[:, :mid].max(axis=1).astype(np.float64) - bg) + upper) / 2
+        out[3, chosen] = median
+        found = robust.robust(shifted, median, mean, var, low, high)
+        found.update(robust.shape(shifted, xs[index], ys[index]))
+        for name, column in found.items():
+            extra[name][chosen] = column
+    return out, extra
 
 
 class _Pixels:
@@ -79,17 +88,21 @@ class _Pixels:
 
     def __init__(self, groups, shape, centres: np.ndarray):
         self.centres = centres  # (x, y) of each aperture, as photometry.region_center gives it
-        centre_index, edge_index, weights, inside, n, m = [], [], [], [], [], []
+        centre_index, edge_index, weights, inside, n, m, xs, ys = [], [], [], [], [], [], [], []
         kind = np.int32 if shape[0] * shape[1] < 2**31 else np.int64  # half the index memory, nearly always
         for iy0, ix0, w, centre in groups:  # iy0, ix0: (k,) arrays; w, centre: (k, ny, nx)
-            _, ny, nx = w.shape
+            k, ny, nx = w.shape
             rows = iy0.astype(kind)[:, None, None] + np.arange(ny, dtype=kind)[:, None]
             flat = rows * kind(shape[1]) + (ix0.astype(kind)[:, None, None] + np.arange(nx, dtype=kind))
             edge = w != centre
             centre_index.append(flat[centre]), edge_index.append(flat[edge])
+            # the centre-mode pixels' columns and rows in their cutout (the moments' coordinates)
+            xs.append(np.broadcast_to(np.arange(nx, dtype=np.float64), (k, ny, nx))[centre])
+            ys.append(np.broadcast_to(np.arange(ny, dtype=np.float64)[:, None], (k, ny, nx))[centre])
             weights.append(w[edge]), inside.append(centre[edge])
             n.append(np.count_nonzero(centre, axis=(1, 2))), m.append(np.count_nonzero(edge, axis=(1, 2)))
         self.centre_index, self.edge_index = np.concatenate(centre_index), np.concatenate(edge_index)
+        self.xs, self.ys = np.concatenate(xs), np.concatenate(ys)
         self.w, self.inside = np.concatenate(weights), np.concatenate(inside)
         self.n, self.m = np.concatenate(n), np.concatenate(m)
 
@@ -284,13 +297,13 @@ def _measure_small(image, inputs, labels, background, dq_flags, px: _Pixels):
         edge_good &= ~marked[1]
     count = px.n.size
     owner_e = np.repeat(np.arange(count), px.m)
-    n_good = px.n
+    n_good, xs, ys = px.n, px.xs, px.ys
     if not good.all():
         n_good = np.bincount(np.repeat(np.arange(count), px.n)[good], minlength=count)
-        values = values[good]
+        values, xs, ys = values[good], xs[good], ys[good]
     m_good = np.bincount(owner_e[edge_good], minlength=count)
 
-    total, mean, std, median, low, high = centre_stats(values, n_good, bg)
+    (total, mean, std, median, low, high, _), imviz5 = centre_stats(values, n_good, bg, xs, ys)
 
     # The sums, as photometry._sums computes them
     delta = px.w - px.inside
@@ -318,7 +331,7 @@ def _measure_small(image, inputs, labels, background, dq_flags, px: _Pixels):
             failed.append((k, str(exc)))
     keep = np.ones(count, bool)
     keep[[k for k, _ in failed]] = False
-    table = _table(image, px.centres, npix, columns, stats, npix_bad, labels, background, bg)
+    table = _table(image, px.centres, npix, columns, stats, imviz5, npix_bad, labels, background, bg)
     return (table if keep.all() else table[keep]), np.flatnonzero(keep).tolist(), failed
 
 
@@ -352,7 +365,7 @@ def _quantity(values, unit):
     return Column(np.asarray(values, dtype=np.float64)) if unit is None else u.Quantity(values, unit)
 
 
-def _table(image, centres, npix, columns, stats, npix_bad, labels, background, bg) -> QTable:
+def _table(image, centres, npix, columns, stats, imviz5, npix_bad, labels, background, bg) -> QTable:
     n = len(labels)
     unit = image.unit
     if image.wcs is not None:
@@ -378,4 +391,5 @@ def _table(image, centres, npix, columns, stats, npix_bad, labels, background, b
     for name, col in columns.items():
         cols[name] = Column([None] * n, dtype=object) if col is None else _quantity(*col)
     cols.update((name, _quantity(values, unit)) for name, values in zip(STATS, stats))
+    cols.update((name, _quantity(imviz5[name], extra_unit)) for name, extra_unit in extra_units(unit).items())
     return QTable({name: cols[name] for name in ALL_COLUMNS[1:]}, copy=False)

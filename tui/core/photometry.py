@@ -13,12 +13,13 @@ import astropy.units as u
 import regions as rg
 from astropy.time import Time
 
-from tui.core import quality
+from tui.core import quality, robust
 from tui.core.errors import PhotometryError
 from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.footprint import Footprint, footprint, sum_mode
 from tui.core.masks import on_image_mask
+from tui.core.robust import middle
 
 ARCSEC_TO_RAD = math.pi / 648000.0
 
@@ -48,7 +49,8 @@ COLUMNS = (
 )
 # Beyond Imviz, after its 21 columns. Never None (NaN, 0 or text instead), so that rows with and without an
 # error array or a background region still share one table: the compatibility rule judges the 21 alone.
-EXTENDED = ("aperture_sum_err", "npix_bad", "snr", "background_err", "background_npix", "background_stat")
+EXTENDED = ("aperture_sum_err", "npix_bad", "snr", "background_err", "background_npix", "background_stat",
+            *robust.EXTRA)
 ALL_COLUMNS = COLUMNS + EXTENDED
 # How a background region becomes one value: the name used on the command line -> the name recorded in rows.
 BACKGROUND_STATS = {"median": "median", "sigma-clip": "sigma-clipped median"}
@@ -149,53 +151,51 @@ def read(image: Image, fp: Footprint, bg: float, dq_flags: int | None) -> Sample
     return Sample(fp, values, good, edge_values, edge_good, float(total), shifted)
 
 
-def _stats(sample: Sample, bg: float) -> tuple[float, float, float, float, float]:
-    """mean, population stddev, median, min, max of the good centre-mode values minus bg: the numbers np.mean,
-    np.std, np.median, np.min and np.max give on that float64 array, bit for bit.
+def _stats(sample: Sample, bg: float) -> tuple[float, float, float, float, float, float]:
+    """mean, population stddev, median, min, max and variance of the good centre-mode values minus bg: the
+    numbers np.mean, np.std, np.median, np.min, np.max and np.var give on that float64 array, bit for bit.
 
     The order statistics are found in the data's own type (float32 partitions faster than float64): subtracting
-    bg in float64 keeps their order, so they are the same elements.
+    bg in float64 keeps their order, so they are the same elements. `sample.shifted` is left as it is.
     """
     values, shifted = sample.values, sample.shifted
     n = values.size
     if n == 0:
-        return (math.nan,) * 5
+        return (math.nan,) * 6
     mean = sample.total / n
-    np.subtract(shifted, mean, out=shifted)
-    np.multiply(shifted, shifted, out=shifted)
-    std = math.sqrt(float(shifted.sum()) / n)
+    deviations = shifted - mean
+    np.multiply(deviations, deviations, out=deviations)
+    var = float(deviations.sum()) / n
     low, high = float(values.min()) - bg, float(values.max()) - bg
     lower, upper = middle(values)
     median = upper - bg if n % 2 else ((lower - bg) + (upper - bg)) / 2
-    return mean, std, median, low, high
+    return mean, math.sqrt(var), median, low, high, var
 
 
-# From this many values on, the middle ones are found within a window (see middle()).
-WINDOWED = 1 << 14
+def extras(sample: Sample, stats) -> dict[str, float]:
+    """The ten columns of the current Imviz plugin (robust statistics, moment shape), from the values read."""
+    if not sample.values.size:
+        return dict.fromkeys(robust.EXTRA, math.nan)
+    mean, _, median, low, high, var = (np.array([v]) for v in stats)
+    found = robust.robust(sample.shifted[None, :], median, mean, var, low, high)
+    found.update(_shape(sample))
+    return {name: float(values[0]) for name, values in found.items()}
 
 
-def middle(values: np.ndarray) -> tuple[float, float]:
-    """The values of ranks n//2 - 1 and n//2 of a 1-D array of finite values (NaN for the first when n == 1),
-    exactly: the elements np.partition would place there. The array is reordered (callers pass a copy).
+def _shape(sample: Sample) -> dict[str, np.ndarray]:
+    xs, ys = sample.footprint.coordinates()
+    if sample.good is not None:
+        xs, ys = np.extract(sample.good, xs), np.extract(sample.good, ys)
+    return robust.shape(sample.shifted[None, :], xs[None, :], ys[None, :])
 
-    A large array is first cut to a window: two pivots from an evenly spaced sample of about 1000 values bracket
-    its middle ranks with near certainty (five standard deviations of the sample median's rank), and only the
-    values between them, a few percent, are partitioned: a quarter of the time of partitioning them all. Should
-    the window miss (a pathological order), the whole array is partitioned.
-    """
-    n = values.size
-    mid = n // 2
-    if n >= WINDOWED:
-        sample = np.sort(values[::n // 1024])
-        centre, margin = sample.size // 2, int(2.5 * math.sqrt(sample.size)) + 2
-        lo, hi = sample[max(centre - margin, 0)], sample[min(centre + margin, sample.size - 1)]
-        window = values[(values >= lo) & (values <= hi)]
-        k = mid - int(np.count_nonzero(values < lo))  # the window's first value has rank n - (below the window)
-        if 1 <= k < window.size:
-            window.partition(k)
-            return float(window[:k].max()), float(window[k])
-    values.partition(mid)
-    return (float(values[:mid].max()) if mid else math.nan), float(values[mid])
+
+def moment_shape(image: Image, region: rg.PixelRegion, bg: float, what: str, dq_flags: int | None = None) -> dict:
+    """fwhm, semimajor_axis, semiminor_axis, orientation and eccentricity from the image moments of the region's
+    good centre-mode values minus bg (the numbers calculate's row holds), as floats; NaN for no good pixel."""
+    sample = read(image, _footprint_on(image, region, what), bg, dq_flags)
+    if not sample.values.size:
+        return dict.fromkeys(robust.SHAPE, math.nan)
+    return {name: float(values[0]) for name, values in _shape(sample).items()}
 
 
 def _q(value: float | None, unit):
@@ -217,6 +217,8 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
     sample = read(image, fp, bg, dq_flags)
     rawsum, npix, npix_bad = _sums(sample, bg)
     stats = _stats(sample, bg)
+    extra = extras(sample, stats)
+    stats = stats[:5]
     raw_err = math.sqrt(_raw_variance(image, sample, rawsum, image.unit, float(inputs.counts_factor), background))
     one = lambda v: np.array([v], dtype=np.float64)
     columns = derived(one(rawsum), one(raw_err), one(npix), image.unit, inputs)
@@ -238,7 +240,22 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
         "background_stat": background.stat,
     }
     row.update(zip(STATS, (_q(v, image.unit) for v in stats)))
+    row.update(extra_columns(extra, image.unit))
     return {name: row[name] for name in ALL_COLUMNS[1:]}
+
+
+def extra_units(unit) -> dict:
+    """The unit of each of the ten Imviz 5 columns for data in `unit` (None: unitless), as photutils gives them:
+    the data unit (per-steradian data stay per steradian, like the mean), its square for the variances, pixels
+    for the moment sizes, degrees for the orientation; the eccentricity is a plain number."""
+    squared = None if unit is None else unit**2
+    return {"mode": unit, "mad_std": unit, "var": squared, "biweight_location": unit,
+            "biweight_midvariance": squared, "fwhm": u.pix, "semimajor_axis": u.pix, "semiminor_axis": u.pix,
+            "orientation": u.deg, "eccentricity": None}
+
+
+def extra_columns(values: dict, unit) -> dict:
+    return {name: _q(values[name], column_unit) for name, column_unit in extra_units(unit).items()}
 
 
 STATS = ("mean", "stddev", "median", "min", "max")
@@ -357,7 +374,10 @@ _UNKNOWN = {"aperture_sum_err": "aperture_sum", "npix_bad": 0, "snr": None, "bac
 
 def unknown_extended(name: str, unit_of):
     """The value of extended column `name` in a row that predates it; `unit_of(column)` gives another column's
-    unit (None for unitless data)."""
+    unit (None for unitless data). The ten Imviz 5 columns are NaN in their units (extra_units)."""
+    if name in robust.EXTRA:
+        unit = extra_units(unit_of("background"))[name]
+        return math.nan if unit is None else u.Quantity(math.nan, unit)
     like = _UNKNOWN[name]
     if like is None or like in ALL_COLUMNS:
         unit = None if like is None else unit_of(like)

@@ -350,7 +350,8 @@ class Session:
 
     def profile_summary(self, data=None, subset=None, background=None) -> dict:
         """HWHM, the radius holding 90% of the flux within twice the largest semi-axis, the fraction of that flux
-        the aperture holds, and the centroid's offset from the subset centre, with a sentence for the user."""
+        the aperture holds, the centroid's offset from the subset centre, with a sentence for the user; and the FWHM
+        from the image moments (moment_fwhm, the row's fwhm column) beside the Gaussian fit's."""
         image, region, bg, what, inputs = self._profile_input(data, subset, background)
         outer = 2 * profiles.largest_semi_axis(region)
         step = max(1, math.ceil(outer / 100))
@@ -366,13 +367,16 @@ class Session:
         except PhotometryError as exc:
             result["centroid_offset"], result["centroid_problem"] = None, str(exc)
         result.update(profile=profile, growth=growth, fit=fit, background=bg,
-                      aperture_radius=profiles.largest_semi_axis(region) * u.pix)
+                      aperture_radius=profiles.largest_semi_axis(region) * u.pix,
+                      moment_fwhm=photometry.moment_shape(image, region, bg, what, self.dq_flags)["fwhm"] * u.pix)
         return result
 
     # -- results --------------------------------------------------------------------------------------
     def get_aperture_photometry_results(self, extended: bool = False) -> QTable | None:
         """The results as in Imviz (21 columns), or with `extended=True` also the uncertainty columns
-        (aperture_sum_err, npix_bad, snr, background_err, background_npix, background_stat)."""
+        (aperture_sum_err, npix_bad, snr, background_err, background_npix, background_stat) and the current Imviz
+        plugin's ten (mode, mad_std, var, biweight_location, biweight_midvariance, fwhm, semimajor_axis,
+        semiminor_axis, orientation, eccentricity)."""
         table = self._results.table
         if table is None:
             return None

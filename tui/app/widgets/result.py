@@ -14,16 +14,28 @@ class ResultPanel(VerticalScroll, can_focus=True):
     def compose(self):
         yield Static(Text("Press F5 (or ctrl+j) to calculate.", style="dim"), id="result-body")
 
-    def show(self, title: str, lines: list[tuple[str, str]], warning: str | None = None) -> None:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column()
-        for name, text in lines:
-            grid.add_row(Text(name), safe_rich(text))
+    def show(self, title: str, lines: list[tuple[str, str | None]], warning: str | None = None) -> None:
+        """`lines`: (name, text) pairs; a pair without text is a heading over the lines after it, which are
+        aligned among themselves (so a long name in a section leaves the main lines as they were)."""
         body = Table.grid()
         body.add_row(safe_rich(title, style="bold"))
         if warning:  # above the numbers, so it cannot be missed at 80x24
             body.add_row(safe_rich(f"! {warning}", style="bold yellow"))
+        grid = _grid()
+        for name, text in lines:
+            if text is None:
+                body.add_row(grid)
+                body.add_row(Text(f"── {name} ──", style="dim italic"))
+                grid = _grid()
+            else:
+                grid.add_row(Text(name), safe_rich(text))
         body.add_row(grid)
         self.query_one("#result-body", Static).update(body)
         self.scroll_home(animate=False)
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    return grid

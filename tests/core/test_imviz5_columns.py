@@ -1,0 +1,155 @@
+"""The current Imviz plugin's ten extra columns (issue 20): the numbers photutils' ApertureStats gives jdaviz 5,
+in the units Imviz shows, in every row and every file."""
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+import astropy.units as u
+from photutils.aperture import ApertureStats
+from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, EllipsePixelRegion, PixCoord,
+                     RectanglePixelRegion)
+
+from tests.conftest import tan_wcs
+from tui.core import Session, read_results
+from tui.core.journal import read_journal
+from tui.core.photometry import COLUMNS
+from tui.core.robust import EXTRA
+
+SHAPE = (120, 140)
+
+
+def star_field(seed=4):
+    """Noise with two elongated stars; a NaN in the first star's wing."""
+    rng = np.random.default_rng(seed)
+    data = rng.normal(3.0, 0.5, SHAPE)
+    yy, xx = np.mgrid[:SHAPE[0], :SHAPE[1]]
+    for x0, y0, sx, sy, peak in ((60.3, 55.7, 2.2, 1.4, 400.0), (100.6, 90.2, 1.5, 1.5, 90.0)):
+        data += peak * np.exp(-((xx - x0) ** 2 / (2 * sx**2) + (yy - y0) ** 2 / (2 * sy**2)))
+    data[57, 63] = np.nan
+    return data
+
+
+def photutils_stats(data, region, bg, mask=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its note that NaN pixels are masked
+        return ApertureStats(data, region, local_bkg=bg, mask=mask)
+
+
+def close(ours, theirs, name, scale):
+    """Within 1e-9 relative, or (for values near 0, which no method pins down better) 1e-12 of the data's scale."""
+    ours, theirs = float(getattr(ours, "value", ours)), float(getattr(theirs, "value", theirs))
+    if math.isnan(theirs):
+        assert math.isnan(ours), name
+        return
+    assert abs(ours - theirs) <= max(1e-9 * abs(theirs), 1e-12 * scale), (name, ours, theirs)
+
+
+APERTURES = {
+    "circle": CirclePixelRegion(PixCoord(60.3, 55.7), 9),
+    "ellipse": EllipsePixelRegion(PixCoord(60, 56), 22, 12, angle=35 * u.deg),
+    "rotated rectangle": RectanglePixelRegion(PixCoord(60.5, 55.5), 16, 9, angle=25 * u.deg),
+    "over the edge": CirclePixelRegion(PixCoord(3.2, 60.0), 8),
+    "faint star": CirclePixelRegion(PixCoord(100.6, 90.2), 6),
+    "large circle": CirclePixelRegion(PixCoord(70.4, 60.1), 130),  # measured from its edge (footprint runs)
+    "sky only": CirclePixelRegion(PixCoord(25.0, 100.0), 7),
+}
+
+
+@pytest.mark.parametrize("name", list(APERTURES))
+@pytest.mark.parametrize("background", ["manual", "annulus"])
+def test_the_ten_are_those_of_apertures_stats(name, background):
+    data = star_field()
+    s = Session(warn=False)
+    s.load_data(data, label="img")
+    region = APERTURES[name]
+    label = s.add_subset(region, label=name)
+    if background == "annulus":
+        s.add_subset(CircleAnnulusPixelRegion(PixCoord(60.3, 55.7), 14, 20), label="sky")
+        s.inputs.background_region = "sky"
+    row = s.calculate(subset=label, background=2.9 if background == "manual" else None)
+    bg = row["background"]
+    theirs = photutils_stats(data, region, bg)
+    for column in EXTRA:
+        close(row[column], getattr(theirs, column), column, scale=np.nanmax(data))
+
+
+def test_per_steradian_data_with_err_and_dq(tmp_path):
+    """JWST-like: MJy/sr with ERR and DQ; flagged pixels are left out as for the other statistics."""
+    data = star_field().astype(np.float32) * 0.01
+    dq = np.zeros(SHAPE, np.uint32)
+    dq[54:57, 58:61] = 1  # DO_NOT_USE on the star's core
+    s = Session(warn=False)
+    header = tan_wcs(SHAPE).to_header()
+    header.update(BUNIT="MJy/sr", TELESCOP="JWST", PIXAR_A2=0.0009)
+    s.load_data(data, label="jw", unit="MJy/sr", wcs=tan_wcs(SHAPE), error=np.full(SHAPE, 0.002),
+                mask=dq.astype(bool))
+    label = s.add_subset(APERTURES["circle"])
+    row = s.calculate(subset=label, background=0.03)
+    assert row["npix_bad"] > 0
+    theirs = photutils_stats(data.astype(np.float64), APERTURES["circle"], 0.03, mask=dq.astype(bool))
+    for column in EXTRA:
+        close(row[column], getattr(theirs, column), column, scale=float(np.nanmax(data)))
+    # the units Imviz gives: the data unit (per steradian, like the mean), its square, pixels, degrees, none
+    assert row["mode"].unit == row["mad_std"].unit == row["biweight_location"].unit == u.MJy / u.sr
+    assert row["var"].unit == row["biweight_midvariance"].unit == (u.MJy / u.sr) ** 2
+    assert row["fwhm"].unit == row["semimajor_axis"].unit == row["semiminor_axis"].unit == u.pix
+    assert row["orientation"].unit == u.deg and type(row["eccentricity"]) is float
+    assert row["aperture_sum"].unit == u.MJy  # the sum is still times the pixel solid angle
+
+
+def test_unitless_data_give_plain_numbers_and_pixels():
+    s = Session(warn=False)
+    s.load_data(star_field(), label="img")
+    row = s.calculate(subset=s.add_subset(APERTURES["circle"]))
+    assert all(type(row[c]) is float for c in ("mode", "mad_std", "var", "biweight_location",
+                                                "biweight_midvariance", "eccentricity"))
+    assert row["fwhm"].unit == u.pix and row["orientation"].unit == u.deg
+
+
+def test_degenerate_apertures_give_nan_where_photutils_does_and_never_raise():
+    data = star_field()
+    data[10:20, 10:20] = np.nan
+    data[30:40, 10:20] = 7.0
+    s = Session(warn=False)
+    s.load_data(data, label="img")
+    cases = {"one pixel": CirclePixelRegion(PixCoord(60.0, 56.0), 0.4),
+             "all NaN": CirclePixelRegion(PixCoord(14.5, 14.5), 3),
+             "flat": CirclePixelRegion(PixCoord(14.5, 34.5), 3)}
+    for name, region in cases.items():
+        row = s.calculate(subset=s.add_subset(region, label=name))
+        theirs = photutils_stats(data, region, 0.0)
+        for column in EXTRA:
+            close(row[column], getattr(theirs, column), f"{name} {column}", scale=100.0)
+    one = s.result_rows[0]
+    assert one["mad_std"] == 0 and one["biweight_midvariance"] == 0  # a single value has no spread
+    assert one["semimajor_axis"].value == pytest.approx(math.sqrt(1 / 12))  # SourceExtractor's 1/12 pixel
+
+
+def test_the_journal_and_every_export_keep_the_ten(tmp_path):
+    s = Session(journal=tmp_path / "j.jsonl", warn=False)
+    s.load_data(star_field(), label="img", unit="MJy/sr", wcs=tan_wcs(SHAPE))
+    s.add_subset(APERTURES["circle"], label="a")
+    s.add_subset(APERTURES["ellipse"], label="b")
+    s.calculate(subset="a", pixel_area=0.01)
+    s.calculate_many(subsets=["a", "b"], pixel_area=0.01)
+    s.close()
+    orig = s.get_aperture_photometry_results(extended=True)
+    restored = Session.restore(tmp_path / "j.jsonl", journal=False).get_aperture_photometry_results(extended=True)
+    for column in EXTRA:
+        assert getattr(restored[column], "unit", None) == getattr(orig[column], "unit", None), column
+        assert np.array_equal(np.asarray(getattr(restored[column], "value", restored[column])),
+                              np.asarray(getattr(orig[column], "value", orig[column])), equal_nan=True), column
+    for ext in ("ecsv", "csv", "fits", "vot", "txt"):  # HTML is written, not read back (astropy needs bs4)
+        back = read_results(s.export_results(tmp_path / f"out.{ext}"))
+        for column in EXTRA:
+            got = np.asarray(getattr(back[column], "value", back[column]), float)
+            want = np.asarray(getattr(orig[column], "value", orig[column]), float)
+            np.testing.assert_allclose(got, want, rtol=1e-6 if ext == "txt" else 1e-15, err_msg=f"{ext} {column}")
+            if ext in ("ecsv", "fits", "vot") and hasattr(orig[column], "unit"):
+                assert back[column].unit == orig[column].unit, (ext, column)
+    assert s.get_aperture_photometry_results().colnames == list(COLUMNS)  # the 21 Imviz v2.1 columns, as before
+    record = json.loads((tmp_path / "j.jsonl").read_text().splitlines()[0])
+    assert "fwhm:q:pix" in record["columns"] and "eccentricity:f" in record["columns"]
