@@ -12,7 +12,9 @@ from pathlib import Path
 # which --resume measures again, and a shared file system is not asked to sync after every small image.
 FLUSH_SECONDS = 1.0
 SHOWN_WITH_OUT = 50
-EPILOG = "Batch mode: aperphot-tui measure IMAGE... --regions FILE [options]  (see aperphot-tui measure -h)"
+EPILOG = ("Batch mode: aperphot-tui measure IMAGE... --regions FILE [options]  (see aperphot-tui measure -h)\n"
+          "Light curves: aperphot-tui series FRAME... --regions FILE --target LABEL --comparisons LABEL,... "
+          "(see aperphot-tui series -h)")
 
 
 def app_parser() -> argparse.ArgumentParser:
@@ -105,12 +107,12 @@ def _fail(message: str) -> int:
 NUMBER_OPTIONS = ("--background", "--pixel-area", "--counts-factor", "--flux-scaling")
 
 
-def _glue_negative_numbers(argv: list[str]) -> list[str]:
+def _glue_negative_numbers(argv: list[str], options=NUMBER_OPTIONS) -> list[str]:
     """`--background -1.5e-3` as `--background=-1.5e-3`: argparse takes a negative number in scientific notation
     for an option."""
     out: list[str] = []
     for arg in argv:
-        if out and out[-1] in NUMBER_OPTIONS and arg.startswith("-"):
+        if out and out[-1] in options and arg.startswith("-"):
             try:
                 float(arg)
             except ValueError:
@@ -297,4 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     keep_freed_memory()
     if argv[:1] == ["measure"]:
         return measure(argv[1:])
+    if argv[:1] == ["series"]:
+        from tui.series_cli import run
+
+        return run(argv[1:])
     return run_app(argv)

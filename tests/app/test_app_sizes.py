@@ -61,7 +61,8 @@ async def test_restore_of_a_large_journal_fills_only_the_window(make_app, tmp_pa
         await ready(app, pilot)
         table = app.screen.query_one(ResultsTable)
         assert table.total_rows == 10_000 and table.row_count < 20  # only what fits is in the DataTable
-        assert "row 10,000 of 10,000" in table.border_title and "s9999" in screen_text(app)
+        text = screen_text(app)
+        assert "row 10,000 of 10,000" in table.border_title and "s9999" in text, text
         assert [app.session.result_rows[k]["subset_label"] for k in (0, 4_321, -1)] == ["s0", "s4321", "s9999"]
         table.focus()
         await pilot.press("home")

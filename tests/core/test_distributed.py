@@ -50,3 +50,23 @@ def test_workers_must_be_a_positive_number(tmp_path, value, message):
     paths, reg = images(tmp_path, 1)
     done = measure(*paths, "--regions", reg, "--workers", value)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_light_curve_on_two_workers_is_the_single_process_one(tmp_path):
+    import subprocess
+    import sys
+
+    from astropy.table import Table
+
+    from tui.demo_series import make_sequence
+
+    paths, regions, _ = make_sequence(tmp_path, n_frames=16, shape=(128, 128), n_stars=3)
+    args = [sys.executable, "-m", "tui", "series", *map(str, paths), "--regions", str(regions), "--target", "Target",
+            "--comparisons", "Comp1,Comp2"]
+    one = subprocess.run([*args, "-o", str(tmp_path / "one.ecsv")], capture_output=True, text=True)
+    two = subprocess.run([*args, "-o", str(tmp_path / "two.ecsv"), "--workers", "2"], capture_output=True, text=True)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    a, b = Table.read(tmp_path / "one.ecsv"), Table.read(tmp_path / "two.ecsv")
+    assert a.colnames == b.colnames and len(a) == len(b) == 16
+    for name in a.colnames:
+        assert list(a[name]) == list(b[name]), name  # the same numbers, bit for bit

@@ -158,6 +158,57 @@ class TableStream:
             self._counts[path] = len(table)
 
 
+class LineStream:
+    """One table written as its rows come (a light curve): the header and the first rows at once, then rows
+    appended and synced; `--resume` skips the rows OUT holds (by `key`) and appends after them. Formats that cannot
+    be appended to are written whole by finish()."""
+
+    def __init__(self, out, overwrite: bool = False, resume: bool = False, key: str = "Label"):
+        self.out = Path(out).expanduser()
+        self.fmt = format_for(self.out)
+        self.streams = self.fmt in LINE_FORMATS
+        self.overwrite = overwrite
+        self.previous: QTable | None = None  # what OUT held when resuming
+        self.done: set[str] = set()
+        self._header: str | None = None
+        if resume:
+            if not self.streams:
+                raise PhotometryError(f"--resume needs OUT in ECSV or CSV (rows are appended), not {self.out.suffix}")
+            if self.out.exists():
+                self.previous = read_table(self.out)
+                self.done = {str(v) for v in self.previous[key]}
+                self._header = _header(self.out)
+        elif self.out.exists() and not overwrite:
+            raise PhotometryError(f"{self.out}: file exists (use --overwrite to replace it, or --resume)")
+
+    @property
+    def last_row(self):
+        return None if self.previous is None or not len(self.previous) else self.previous[-1]
+
+    def append(self, table: QTable) -> None:
+        if not self.streams or not len(table):
+            return
+        header, lines = _text(table, self.fmt)
+        if self._header is None:
+            write_table(table, self.out, overwrite=True)
+            self._header = header
+            return
+        try:
+            with open(self.out, "a", encoding="utf-8") as f:
+                f.writelines(lines)
+                f.flush()
+                os.fsync(f.fileno())  # a killed run keeps every row it reported
+        except OSError as exc:
+            raise PhotometryError(f"{self.out}: cannot write ({exc.strerror or exc})") from None
+
+    def finish(self, table: QTable, rewrite: bool = False) -> Path:
+        """The whole table (previous rows and this run's), written again when rows were not appended or when
+        columns came after them (a fit); returns OUT."""
+        if rewrite or not self.streams:
+            return write_table(table, self.out, overwrite=True)
+        return self.out
+
+
 @dataclass(frozen=True)
 class Settings:
     """What `measure` applies to every image: plain values, so a cluster worker gets them in a few bytes."""

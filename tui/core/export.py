@@ -104,8 +104,25 @@ def writable(table: QTable, fmt: str) -> QTable:
             out[name] = Column(col.utc.isot, name=name, description="UTC, ISO 8601")
         elif fmt in _CANNOT_HOLD and getattr(col, "dtype", None) is not None and col.dtype.kind == "U":
             out[name] = Column(escape_cells(col, fmt), name=name, dtype=str)
+    if fmt == "fits":
+        out.meta = _flat(out.meta)
     # A plain Table: Quantity columns become columns with a unit, which every ECSV and CSV reader understands.
     return Table(out) if fmt.startswith("ascii.") else out
+
+
+def _flat(meta, prefix: str = "") -> dict:
+    """Nested metadata (a light curve's star roles, its fit) as the flat keys a FITS header holds: fit_t0, stars_T1,
+    a list as one comma-separated string."""
+    out = {}
+    for key, value in meta.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{name}_"))
+        elif isinstance(value, (list, tuple)):
+            out[name] = ",".join(str(v) for v in value)
+        else:
+            out[name] = value
+    return out
 
 
 def ecsv_text(table: QTable) -> str:

@@ -141,7 +141,10 @@ def pick_hdu(hdul: fits.HDUList, ext: str | None = None):
     return images[0]
 
 
-def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: int | None = None) -> Image:
+def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: int | None = None,
+             with_wcs: bool = True) -> Image:
+    """An HDU (a plane of it for a cube) as an Image; `with_wcs=False` skips building the WCS (about 2 ms), for
+    frames whose stars are placed in pixels."""
     label = f"{stem}[{hdu.name or 'PRIMARY'},{hdu.ver}]" + (f"[{plane}]" if plane is not None else "")
     raw = hdu.data
     data = as_2d(raw, label, plane)
@@ -155,7 +158,7 @@ def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: i
         data=data,
         label=label,
         unit=unit,
-        wcs=celestial_wcs(header),
+        wcs=celestial_wcs(header) if with_wcs else None,
         header=header,
         primary_header=primary_header if primary_header is not None else fits.Header(),
     )

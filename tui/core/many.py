@@ -305,7 +305,7 @@ def _measure_small(image, inputs, labels, background, dq_flags, px: _Pixels):
 
     (total, mean, std, median, low, high, _), imviz5 = centre_stats(values, n_good, bg, xs, ys)
 
-    # The sums, as photometry._sums computes them
+    # The sums, as photometry.sums computes them
     delta = px.w - px.inside
     npix = px.n + segment_sums(delta, px.m)
     rawsum = total + segment_sums(delta[edge_good] * (edge_values[edge_good] - bg), m_good)
@@ -336,7 +336,7 @@ def _measure_small(image, inputs, labels, background, dq_flags, px: _Pixels):
 
 
 def _variance(image, px, good, edge_good, n_good, m_good, extra, rawsum, c, background) -> np.ndarray:
-    """Variance of each rawsum, as photometry._raw_variance computes it."""
+    """Variance of each rawsum, as photometry.raw_variance computes it."""
     unit = image.unit
     if image.uncertainty is not None:
         centre = image.uncertainty.variance(lambda a: _at(a, px.centre_index))[good]

@@ -215,11 +215,11 @@ def measure(image: Image, region: rg.PixelRegion, inputs: Inputs, subset_label: 
     background = background or Background(bg)
     fp = _footprint_on(image, region, what)
     sample = read(image, fp, bg, dq_flags)
-    rawsum, npix, npix_bad = _sums(sample, bg)
+    rawsum, npix, npix_bad = sums(sample, bg)
     stats = _stats(sample, bg)
     extra = extras(sample, stats)
     stats = stats[:5]
-    raw_err = math.sqrt(_raw_variance(image, sample, rawsum, image.unit, float(inputs.counts_factor), background))
+    raw_err = math.sqrt(raw_variance(image, sample, rawsum, image.unit, float(inputs.counts_factor), background))
     one = lambda v: np.array([v], dtype=np.float64)
     columns = derived(one(rawsum), one(raw_err), one(npix), image.unit, inputs)
     refuse_overflow(what, inputs, rawsum, stats, columns, 0)
@@ -318,7 +318,7 @@ def refuse_overflow(what: str, inputs: Inputs, rawsum: float, stats, columns: di
 
 def aperture_sum(image: Image, region: rg.PixelRegion, bg: float, what: str, dq_flags: int | None = None) -> float:
     """The raw weighted sum of the region's good values minus bg (what calculate's aperture_sum starts from)."""
-    return _sums(read(image, _footprint_on(image, region, what), bg, dq_flags), bg)[0]
+    return sums(read(image, _footprint_on(image, region, what), bg, dq_flags), bg)[0]
 
 
 def _footprint_on(image: Image, region: rg.PixelRegion, what: str) -> Footprint:
@@ -328,7 +328,7 @@ def _footprint_on(image: Image, region: rg.PixelRegion, what: str) -> Footprint:
     return fp
 
 
-def _sums(sample: Sample, bg: float) -> tuple[float, float, int]:
+def sums(sample: Sample, bg: float) -> tuple[float, float, int]:
     """rawsum (weighted sum of good values - bg), npix (weights of every pixel: the reference counts NaN pixels)
     and the number of bad pixels the aperture covers."""
     fp, good = sample.footprint, sample.edge_good
@@ -340,7 +340,7 @@ def _sums(sample: Sample, bg: float) -> tuple[float, float, int]:
     return rawsum, npix, npix_bad
 
 
-def _raw_variance(image: Image, sample: Sample, rawsum: float, unit, c: float, background: Background) -> float:
+def raw_variance(image: Image, sample: Sample, rawsum: float, unit, c: float, background: Background) -> float:
     """Variance of rawsum: sum of w^2 sigma^2 over good pixels with an error array; else what is known (Poisson on
     counts, the background region's pixel scatter over the aperture), or NaN when nothing is."""
     fp, good = sample.footprint, sample.edge_good

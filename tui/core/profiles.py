@@ -33,7 +33,7 @@ def largest_semi_axis(region: rg.PixelRegion) -> float:
     raise PhotometryError(f"a {type(region).__name__} has no profile: use a circle, ellipse, rectangle or polygon")
 
 
-def _pixels_within(image: Image, x: float, y: float, radius: float, bg: float, dq_flags, what: str):
+def pixels_within(image: Image, x: float, y: float, radius: float, bg: float, dq_flags, what: str):
     """(distance of each good pixel's centre, its background-subtracted value, bad pixels left out)."""
     ny, nx = image.shape
     x0, x1 = max(int(math.floor(x - radius)), 0), min(int(math.ceil(x + radius)) + 1, nx)
@@ -65,7 +65,7 @@ def radial_profile(image: Image, region: rg.PixelRegion, bg: float, what: str, r
     if not (radius > 0 and math.isfinite(radius)):
         raise PhotometryError(f"maximum radius must be a positive number, not {max_radius}")
     x, y = region_center(region)
-    dist, values, nbad = _pixels_within(image, x, y, radius, bg, dq_flags, what)
+    dist, values, nbad = pixels_within(image, x, y, radius, bg, dq_flags, what)
     meta = {"x": x, "y": y, "background": bg, "max_radius": radius, "npix_bad": nbad, "subset": what}
     if raw:
         order = np.argsort(dist, kind="stable")

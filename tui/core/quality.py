@@ -126,16 +126,18 @@ def _sibling(hdul, name: str, ver: int, shape, plane, notes: list[str], label: s
     return data, hdu.header
 
 
-def attach(image, path, hdu, plane) -> None:
-    """Find ERR (else VAR_*) and DQ beside a SCI extension, memory-mapped; a mismatch is a notice, never an error."""
+def attach(image, path, hdu, plane, raw=None) -> None:
+    """Find ERR (else VAR_*) and DQ beside a SCI extension, memory-mapped; a mismatch is a notice, never an error.
+    `raw`: the file already opened unscaled (a cube's planes share one)."""
     if (hdu.name or "").upper() != "SCI":
         return
     ver = hdu.ver
-    try:
-        # Unscaled, so that unsigned DQ stays a memory map (its bits are restored per cutout).
-        raw = fits.open(path, memmap=True, do_not_scale_image_data=True)
-    except (OSError, ValueError, TypeError):
-        return
+    if raw is None:
+        try:
+            # Unscaled, so that unsigned DQ stays a memory map (its bits are restored per cutout).
+            raw = fits.open(path, memmap=True, do_not_scale_image_data=True)
+        except (OSError, ValueError, TypeError):
+            return
     notes = image.notes
     err, _ = _sibling(raw, "ERR", ver, image.shape, plane, notes, image.label)
     if err is not None and np.issubdtype(err.dtype, np.floating):

@@ -117,6 +117,9 @@ class ResultsTable(DataTable):
         self._top = 0
         self._cursor = max(len(rows) - 1, 0)
         self._fill()
+        # New columns can bring a horizontal scrollbar, which takes a line from the window without a resize:
+        # fill again once the layout has settled, so the cursor's row stays in sight.
+        self.call_after_refresh(self._fill)
 
     def add_result(self, row: dict) -> None:
         """A row the Session has just appended to the rows this table shows (the Session's result_rows)."""

@@ -1,0 +1,291 @@
+"""Light curves (issue 17): frame times, relative fluxes with AstroImageJ's names, a recovered transit, the CLI."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.coordinates import AltAz, EarthLocation, SkyCoord
+from astropy.io import fits
+from astropy.stats import sigma_clip
+from astropy.table import Table
+from astropy.time import Time
+import astropy.units as u
+
+from tui.core import PhotometryError
+from tui.core import frametimes
+from tui.core.series import Series, relative_fluxes
+from tui.core.starphot import Detector, ccd_variance, clipped_median
+from tui.demo_series import SITE, TARGET, make_cube, make_sequence
+
+COMPS = ["Comp1", "Comp2", "Comp3"]
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("seq")
+    return make_sequence(folder, n_frames=120)
+
+
+@pytest.fixture(scope="module")
+def measured(sequence):
+    paths, regions, truth = sequence
+    s = Series(paths, regions, "Target", COMPS)
+    return s, s.run_all(), truth
+
+
+def series_cli(*args):
+    return subprocess.run([sys.executable, "-m", "tui", "series", *map(str, args)], capture_output=True, text=True)
+
+
+# -- times -------------------------------------------------------------------------------------------------------
+def header(**cards):
+    h = fits.Header()
+    for key, value in cards.items():
+        h[key.replace("_", "-")] = value
+    return h
+
+
+@pytest.mark.parametrize("cards, jd, source", [
+    ({"DATE_OBS": "2024-03-01T02:00:00", "EXPTIME": 60.0}, Time("2024-03-01T02:00:30").jd, "DATE-OBS + EXPTIME/2"),
+    ({"DATE_OBS": "2024-03-01", "TIME_OBS": "02:00:00", "EXPOSURE": 120.0}, Time("2024-03-01T02:01:00").jd,
+     "DATE-OBS+TIME-OBS + EXPOSURE/2"),
+    ({"DATE_OBS": "2024-03-01", "UT": "02:00:00", "EFFINTTM": 20.0}, Time("2024-03-01T02:00:10").jd,
+     "DATE-OBS+UT + EFFINTTM/2"),
+    ({"DATE_OBS": "01/03/98", "TIME_OBS": "02:00:00", "EXPTIME": 0.0}, Time("1998-03-01T02:00:00").jd,
+     "DATE-OBS+TIME-OBS + EXPTIME/2"),
+    ({"MJD_OBS": 60370.5, "EXPTIME": 86.4}, 60370.5 + 2400000.5 + 0.0005, "MJD-OBS + EXPTIME/2"),
+    ({"JD": 2460370.5}, 2460370.5, "JD (no EXPTIME/EXPOSURE/EFFINTTM: the start)"),
+    ({"EXPSTART": 60370.25, "EXPEND": 60370.26, "EXPTIME": 100.0, "DATE_OBS": "2024-03-01"},
+     2400000.5 + 60370.255, "(EXPSTART+EXPEND)/2"),  # HST: not EXPSTART + EXPTIME/2
+])
+def test_the_time_keyword_conventions(cards, jd, source):
+    found = frametimes.frame_time(header(**cards), None, None, "f.fits")
+    assert found.jd_utc == pytest.approx(jd, abs=1e-9) and found.source == source
+
+
+def test_a_time_system_other_than_utc_is_converted():
+    tt = frametimes.frame_time(header(DATE_OBS="2024-03-01T02:00:00", TIMESYS="TT"), None, None, "f")
+    assert (Time("2024-03-01T02:00:00", scale="tt").utc.jd - tt.jd_utc) == pytest.approx(0, abs=1e-9)
+
+
+def test_a_frame_without_a_time_names_the_keywords():
+    with pytest.raises(PhotometryError, match=r"f\.fits: no time found \(looked for INT_TIMES, EXPSTART\+EXPEND, "
+                                              r"DATE-OBS \(\+TIME-OBS/UT\), MJD-OBS, JD\)"):
+        frametimes.frame_time(header(EXPTIME=10.0), None, None, "f.fits")
+
+
+@pytest.mark.parametrize("site", [SITE, (-24.6, -70.4, 2635.0), None])
+def test_bjd_tdb_agrees_with_astropy(site):
+    jd = Time("2025-11-20T04:00:00").jd + np.linspace(0, 0.2, 40)
+    target = SkyCoord(*TARGET, unit="deg")
+    ours = frametimes.barycentric(jd, target, site)
+    location = EarthLocation.from_geocentric(0, 0, 0, unit=u.m) if site is None else \
+        EarthLocation.from_geodetic(site[1] * u.deg, site[0] * u.deg, site[2] * u.m)
+    t = Time(jd, format="jd", scale="utc", location=location)
+    theirs = (t.tdb + t.light_travel_time(target, kind="barycentric")).jd
+    assert np.abs(ours - theirs).max() * 86400 < 1e-4  # a float64 JD resolves 40 us
+    assert np.abs((ours - jd) * 86400 - 69.18).max() < 500  # TDB - UTC, plus at most 8.3 min of light time
+
+
+def test_airmass_follows_the_altitude():
+    jd = Time("2025-11-20T04:00:00").jd + np.linspace(0, 0.3, 30)
+    target = SkyCoord(*TARGET, unit="deg")
+    ours = frametimes.airmass(jd, target, SITE)
+    location = EarthLocation.from_geodetic(SITE[1] * u.deg, SITE[0] * u.deg, SITE[2] * u.m)
+    alt = target.transform_to(AltAz(obstime=Time(jd, format="jd"), location=location)).alt.rad
+    s = 1 / np.sin(alt)
+    c = (2.879465e-3, 3.033104e-3, 1.351167e-3, -4.716679e-5)  # Snell & Heiser, as AstroImageJ has them
+    expected = s - sum(ci * (s - 1) ** (i + 1) for i, ci in enumerate(c))
+    assert np.allclose(ours, expected, rtol=1e-4) and ours.max() > 2  # down to 25 degrees of altitude
+
+
+def test_int_times_map_a_segment_to_its_integrations(tmp_path):
+    cube, _, truth = make_cube(tmp_path, n_int=20, segment=2, intstart=41)
+    with fits.open(cube) as hdul:
+        rows = frametimes.int_times_rows(hdul, 20)
+        table = hdul["INT_TIMES"].data
+    assert [r[2] for r in rows] == list(range(41, 61))  # plane k is integration INTSTART + k
+    k = list(table["integration_number"]).index(41)
+    assert rows[0][:2] == (table["int_mid_MJD_UTC"][k], table["int_mid_BJD_TDB"][k])
+
+
+# -- measuring ---------------------------------------------------------------------------------------------------
+def test_clipped_median_is_astropys_sigma_clip():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        values = np.concatenate([rng.normal(100, 5, 300), rng.uniform(150, 900, 12)])
+        kept = sigma_clip(values, sigma=3.0, masked=False)
+        assert clipped_median(values)[:3:2] == (float(np.median(kept)), kept.size)
+
+
+def test_the_ccd_equation_by_hand():
+    d = Detector(gain=2.0, read_noise=8.0, dark=3.0)
+    n_pix, n_sky, f, b = 78.5, 320, 300000.0, 200.0
+    by_hand = (2.0 * f + n_pix * (1 + n_pix / n_sky) * (2.0 * b + 3.0 + 64.0 + 4.0 * 0.289**2)) / 4.0
+    assert ccd_variance(f, n_pix, b, n_sky, d) == pytest.approx(by_hand, rel=1e-15)
+    assert ccd_variance(-5.0, n_pix, -1.0, 0, d) == pytest.approx(n_pix * (3.0 + 64.0 + 4 * 0.289**2) / 4.0)
+
+
+def test_relative_fluxes_by_hand():
+    flux = np.array([[100.0, 50.0, 30.0, 20.0]])
+    error = np.array([[10.0, 5.0, 3.0, 2.0]])
+    rel = relative_fluxes(flux, error, 0, [1, 2, 3])
+    assert rel[0][0][0] == 1.0 and rel[0][1][0] == pytest.approx(math.sqrt(0.01 + (25 + 9 + 4) / 100**2))
+    assert rel[1][0][0] == 1.0 and rel[2][0][0] == pytest.approx(30 / 70) and rel[3][0][0] == pytest.approx(20 / 80)
+    assert rel[2][1][0] == pytest.approx(30 / 70 * math.sqrt(0.01 + (25 + 4) / 70**2))
+    assert np.isnan(relative_fluxes(np.array([[1.0, np.nan, 2.0]]), np.ones((1, 3)), 0, [1, 2])[0][0][0])
+
+
+def test_a_light_curve_with_astroimagejs_columns(measured):
+    s, table, truth = measured
+    assert len(table) == 120 and table.meta["stars"] == {"T1": "Target", "C2": "Comp1", "C3": "Comp2",
+                                                        "C4": "Comp3"}
+    for role in ("T1", "C2", "C3", "C4"):
+        for name in ("rel_flux", "rel_flux_err", "Source-Sky", "Source_Error", "Sky/Pixel", "Peak", "Width",
+                     "X(IJ)", "Y(IJ)", "N_Src_Pixels", "Saturated"):
+            assert f"{name}_{role}" in table.colnames
+    f = {r: np.asarray(table[f"Source-Sky_{r}"]) for r in ("T1", "C2", "C3", "C4")}
+    assert np.allclose(table["rel_flux_T1"], f["T1"] / (f["C2"] + f["C3"] + f["C4"]), rtol=1e-14)
+    assert np.allclose(table["rel_flux_C2"], f["C2"] / (f["C3"] + f["C4"]), rtol=1e-14)
+    assert np.allclose(s.relative(["Comp1"])[0][0], f["T1"] / f["C2"], rtol=1e-14)  # the ensemble again, no re-measuring
+    # BJD_TDB and AIRMASS of the mid-exposure: the generator's own (from astropy there), to a float64 JD
+    assert np.abs(table["BJD_TDB"] - truth["bjd"]).max() * 86400 < 1e-4
+    assert np.allclose(table["AIRMASS"], truth["airmass"]) and set(table["time_source"]) == {"DATE-OBS + EXPTIME/2"}
+    assert not any(r.messages for r in s.results)
+    # ImageJ coordinates: X(IJ) = x + 0.5, Y(IJ) = NAXIS2 - y - 0.5; the target jumps by (4, 3) px mid-way, and the
+    # others follow
+    x0, y0 = truth["positions"][0]
+    x, y = np.asarray(table["X(IJ)_T1"]) - 0.5, 256 - np.asarray(table["Y(IJ)_T1"]) - 0.5
+    assert abs(x[0] - x0) < 0.05 and abs(y[0] - y0) < 0.05
+    assert abs((x[60] - x[59]) - 4.02) < 0.1 and abs((y[60] - y[59]) - 2.985) < 0.1
+    # seeing breathes: the widths follow it, and nothing is saturated
+    assert 3.5 < np.median(table["Width_T1"]) < 5.0 and not table["Saturated_T1"].any()
+
+
+def test_the_aperture_chosen_where_the_profile_falls_to_one_percent(measured):
+    s, _, _ = measured
+    sigma = 1.6  # the seeing on the first frame
+    assert abs(s.apertures.radius - sigma * math.sqrt(2 * math.log(100))) < 0.35
+    assert "falls to 1% of its peak" in s.aperture_note
+    assert (s.apertures.inner, s.apertures.outer) == (1.5 * s.apertures.radius, 2.5 * s.apertures.radius)
+
+
+def test_the_scatter_matches_the_stated_errors(measured):
+    _, table, _ = measured
+    for role in ("T1", "C2", "C3", "C4"):
+        rel, err = np.asarray(table[f"rel_flux_{role}"]), np.asarray(table[f"rel_flux_err_{role}"])
+        point_to_point = np.std(np.diff(rel)) / math.sqrt(2)  # slow trends (the transit, seeing) left out
+        assert 0.75 < point_to_point / np.median(err) < 1.35, role
+
+
+def test_the_transit_is_recovered_within_its_errors(measured):
+    from tui.core.transit import fit
+
+    _, table, truth = measured
+    columns = {c: np.asarray(table[c], float) for c in table.colnames if c not in ("Label", "time_source")}
+    result = fit(table["BJD_TDB"], table["rel_flux_T1"], table["rel_flux_err_T1"], columns, "auto",
+                 truth["period"], truth["limb_darkening"])
+    depth = 1 - truth["transit"].min()
+    assert abs(result.depth - depth) < 3 * result.depth_err and result.depth_err < depth / 2
+    assert abs(result.t0 - truth["t0"]) < 3 * result.t0_err and result.t0_err * 86400 < 900
+    assert abs(result.rp_rs - truth["rp"]) < 3 * result.rp_rs_err
+    assert result.detrend and result.bic < result.bic_none  # the seeing trend is worth its regressors
+    assert 0.7 < result.rms / result.expected_rms < 1.6
+
+
+def test_a_jwst_cube_with_int_times(tmp_path):
+    cube, regions, truth = make_cube(tmp_path, n_int=40, segment=1, intstart=1)
+    s = Series([cube], regions, "T", ["C1", "C2"], aperture=4.0)
+    table = s.run_all()
+    assert len(table) == 40 and list(table["Label"][:2]) == [f"{cube.stem.replace('_calints', '')}_calints[0]",
+                                                              f"{cube.stem.replace('_calints', '')}_calints[1]"]
+    assert np.array_equal(table["BJD_TDB"], truth["bjd"])  # the pipeline's INT_TIMES, as given
+    assert set(table["time_source"]) >= {"INT_TIMES int_mid_MJD_UTC (integration 1)"}
+    # the ERR plane gives the errors: sqrt(sum sigma^2) over the aperture (0.3 MJy/sr a pixel), and the sky's own
+    # uncertainty over the aperture's area (0.3 x 1.25 / sqrt(~200) per pixel)
+    aperture = 0.3 * math.sqrt(math.pi * 16)
+    sky = math.pi * 16 * 0.3 * math.sqrt(math.pi / 2) / math.sqrt(math.pi * (100 - 36))
+    assert np.median(table["Source_Error_T1"]) == pytest.approx(math.hypot(aperture, sky), rel=0.05)
+    rel = np.asarray(table["rel_flux_T1"]) / np.median(table["rel_flux_T1"][:5])
+    dip = 1 - truth["transit"].min()
+    assert abs((1 - rel.min()) - dip) < 0.5 * dip  # the dip is there, in the right place
+    assert abs(int(np.argmin(rel)) - int(np.argmin(truth["transit"]))) <= 3
+
+
+# -- the command line -------------------------------------------------------------------------------------------
+def test_series_writes_a_light_curve_and_a_fit(sequence, tmp_path):
+    paths, regions, truth = sequence
+    out = tmp_path / "lc.ecsv"
+    done = series_cli(*paths, "--regions", regions, "--target", "Target", "--comparisons", ",".join(COMPS),
+                      "-o", out, "--fit", "transit", "--period", truth["period"])
+    assert done.returncode == 0, done.stderr
+    assert "T1 = Target, C2 = Comp1, C3 = Comp2, C4 = Comp3" in done.stderr and "fit: depth" in done.stderr
+    table = Table.read(out)
+    fit = table.meta["fit"]
+    assert {"t0", "t0_err", "depth", "depth_err", "rp_rs", "rp_rs_err", "duration", "rms", "expected_rms", "bic",
+            "coefficients", "detrend"} <= set(fit)
+    assert abs(fit["t0"] - truth["t0"]) < 3 * fit["t0_err"]
+    assert {"rel_flux_T1_detrended", "transit_model"} <= set(table.colnames) and len(table) == 120
+
+
+def test_resume_appends_what_is_missing(sequence, tmp_path):
+    paths, regions, _ = sequence
+    common = ["--regions", regions, "--target", "Target", "--comparisons", ",".join(COMPS), "--aperture", "5"]
+    whole, part = tmp_path / "whole.csv", tmp_path / "part.csv"
+    assert series_cli(*paths[:40], *common, "-o", whole).returncode == 0
+    assert series_cli(*paths[:25], *common, "-o", part).returncode == 0
+    done = series_cli(*paths[:40], *common, "-o", part, "--resume")
+    assert done.returncode == 0 and "holds 25 frame(s) already" in done.stderr
+    a, b = Table.read(whole), Table.read(part)
+    assert list(a["Label"]) == list(b["Label"])
+    assert np.allclose(a["rel_flux_T1"], b["rel_flux_T1"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--target", "Nobody", "--comparisons", "Comp1"], "no region labelled 'Nobody' in the region file"),
+    (["--target", "Target", "--comparisons", "Comp1,Target"], "cannot be one of its own comparisons"),
+])
+def test_bad_labels_are_one_line_and_exit_2(sequence, args, message):
+    paths, regions, _ = sequence
+    done = series_cli(*paths[:3], "--regions", regions, *args)
+    assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_frames_without_times_or_of_other_shapes(sequence, tmp_path):
+    paths, regions, _ = sequence
+    timeless = tmp_path / "timeless.fits"
+    fits.PrimaryHDU(np.zeros((256, 256), np.float32)).writeto(timeless)
+    done = series_cli(paths[0], timeless, "--regions", regions, "--target", "Target", "--comparisons", "Comp1")
+    assert done.returncode == 2 and "timeless.fits: no time found (looked for INT_TIMES" in done.stderr
+    other = tmp_path / "other.fits"
+    fits.PrimaryHDU(np.zeros((100, 120), np.float32), fits.Header({"DATE-OBS": "2025-11-20T05:00:00"})).writeto(other)
+    done = series_cli(paths[0], other, "--regions", regions, "--target", "Target", "--comparisons", "Comp1")
+    assert done.returncode == 2 and "frames of different shapes" in done.stderr
+
+
+def test_a_star_off_some_frames_is_missing_there(tmp_path):
+    paths, regions, truth = make_sequence(tmp_path, n_frames=12, shape=(128, 128), n_stars=3)
+    from astropy.wcs import WCS
+
+    x, y = truth["positions"][2]
+    sky = WCS(fits.getheader(paths[0])).pixel_to_world(x, y)
+    lines = regions.read_text().splitlines()
+    mixed = tmp_path / "mixed.reg"  # Comp2 in sky coordinates: it follows each frame's WCS
+    mixed.write_text("\n".join(lines[:3]) + f"\nfk5\ncircle({sky.ra.deg},{sky.dec.deg},3\") # text={{Comp2}}\n")
+    for path in paths[6:]:  # later frames' WCS put Comp2 300 pixels away
+        with fits.open(path, mode="update") as hdul:
+            hdul[0].header["CRPIX1"] += 300
+    out = tmp_path / "lc.ecsv"
+    done = series_cli(*paths, "--regions", mixed, "--target", "Target", "--comparisons", "Comp1,Comp2",
+                      "--aperture", "4", "-o", out)
+    assert done.returncode == 1
+    skipped = [line for line in done.stderr.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == 6 and all("Comp2 (C3) on frame_00" in line for line in skipped)
+    table = Table.read(out)
+    assert len(table) == 12
+    missing = np.isnan(table["Source-Sky_C3"])
+    assert list(missing) == [False] * 6 + [True] * 6
+    assert list(np.isnan(table["rel_flux_T1"])) == list(missing)  # the ensemble needs every comparison
+    assert np.isfinite(table["Source-Sky_T1"]).all() and np.isfinite(table["Source-Sky_C2"]).all()

@@ -1,0 +1,245 @@
+"""When a frame was taken, from its headers: mid-exposure JD (UTC), BJD_TDB and airmass.
+
+The keyword chains are those JWST, HST and ground software write (shared/spec/TIMESERIES.md):
+- a JWST time-series cube's INT_TIMES table, one row per integration (its BJD columns are BJD_TDB - 2400000.5);
+- HST (and JWST 2-D files): (EXPSTART + EXPEND) / 2, both MJD UTC; not EXPSTART + EXPTIME / 2, which is wrong for
+  interrupted exposures;
+- otherwise the start, DATE-OBS (with TIME-OBS or UT when it holds a date only), MJD-OBS or JD, plus half of
+  EXPTIME, EXPOSURE or EFFINTTM, as AstroImageJ does (EXOTIC adds it only when a comment says "start", and so
+  stamps most frames half an exposure early).
+Each frame says which keywords its time came from.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui.core.errors import PhotometryError
+
+MJD_ZERO = 2400000.5
+EXPOSURE_KEYWORDS = ("EXPTIME", "EXPOSURE", "EFFINTTM")
+LOOKED_FOR = "INT_TIMES, EXPSTART+EXPEND, DATE-OBS (+TIME-OBS/UT), MJD-OBS, JD"
+
+
+@dataclass(frozen=True)
+class FrameTime:
+    jd_utc: float  # mid-exposure, Julian date, UTC
+    source: str  # which keywords it came from
+    bjd_tdb: float = math.nan  # the pipeline's own, when it gives one (JWST INT_TIMES)
+
+
+def _keyword(headers, name):
+    for header in headers:
+        if header is not None and name in header and header[name] not in (None, ""):
+            return header[name]
+    return None
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _timesys(headers) -> str:
+    system = str(_keyword(headers, "TIMESYS") or "UTC").strip().lower()
+    return system if system in ("utc", "tt", "tdb", "tai") else "utc"
+
+
+def _to_utc_jd(value, fmt: str, scale: str) -> float:
+    from astropy.time import Time
+
+    t = Time(value, format=fmt, scale=scale)
+    return float(t.utc.jd) if scale != "utc" else float(t.jd)
+
+
+_OLD_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{2})$")  # DD/MM/YY, before the FITS Y2K agreement: 19YY
+
+
+def _iso_start(headers) -> tuple[str, str] | None:
+    """(ISO date-time of the start, the keywords used), from DATE-OBS and, for a date alone, TIME-OBS or UT."""
+    date = _keyword(headers, "DATE-OBS")
+    if date is None:
+        return None
+    date = str(date).strip()
+    if match := _OLD_DATE.match(date):
+        day, month, year = match.groups()
+        date = f"19{year}-{month}-{day}"
+    if "T" in date:
+        return date, "DATE-OBS"
+    for name in ("TIME-OBS", "UT"):
+        time_of_day = _keyword(headers, name)
+        if time_of_day is not None:
+            return f"{date}T{str(time_of_day).strip()}", f"DATE-OBS+{name}"
+    return f"{date}T00:00:00", "DATE-OBS (a date alone: midnight)"
+
+
+def exposure_seconds(headers) -> tuple[float | None, str | None]:
+    for name in EXPOSURE_KEYWORDS:
+        value = _number(_keyword(headers, name))
+        if value is not None and value >= 0:
+            return value, name
+    return None, None
+
+
+def frame_time(header, primary=None, int_times_row=None, label: str = "frame") -> FrameTime:
+    """The mid-exposure time of a frame; raises PhotometryError naming the frame and the keywords looked for."""
+    if int_times_row is not None:
+        mjd_mid, bjd_mid, number = int_times_row
+        return FrameTime(mjd_mid + MJD_ZERO, f"INT_TIMES int_mid_MJD_UTC (integration {number})",
+                         bjd_mid + MJD_ZERO if math.isfinite(bjd_mid) else math.nan)
+    headers = (header, primary)
+    start, end = _number(_keyword(headers, "EXPSTART")), _number(_keyword(headers, "EXPEND"))
+    if start is not None and end is not None and end >= start:
+        return FrameTime((start + end) / 2 + MJD_ZERO, "(EXPSTART+EXPEND)/2")
+    scale = _timesys(headers)
+    found = None
+    try:
+        if iso := _iso_start(headers):
+            found = (_to_utc_jd(iso[0], "isot" if "T" in iso[0] else "iso", scale), iso[1])
+        elif (mjd := _number(_keyword(headers, "MJD-OBS"))) is not None:
+            found = (_to_utc_jd(mjd, "mjd", scale), "MJD-OBS")
+        elif (jd := _number(_keyword(headers, "JD"))) is not None:
+            found = (_to_utc_jd(jd, "jd", scale), "JD")
+    except ValueError as exc:
+        raise PhotometryError(f"{label}: its time keywords cannot be read ({str(exc).splitlines()[0][:80]})") \
+            from None
+    if found is None:
+        raise PhotometryError(f"{label}: no time found (looked for {LOOKED_FOR})")
+    jd, source = found
+    exposure, exposure_name = exposure_seconds(headers)
+    if exposure is None:
+        return FrameTime(jd, f"{source} (no EXPTIME/EXPOSURE/EFFINTTM: the start)")
+    return FrameTime(jd + exposure / 2 / 86400.0, f"{source} + {exposure_name}/2")
+
+
+def int_times_rows(hdul, planes: int) -> list[tuple[float, float, int]] | None:
+    """(int_mid_MJD_UTC, int_mid_BJD_TDB, integration number) for each plane of a JWST cube, or None.
+
+    A segment file (`_segNNN_`) holds planes INTSTART..INTEND; its INT_TIMES may hold more rows, so plane k is the
+    row whose integration_number is INTSTART + k (jwst's own rule)."""
+    if "INT_TIMES" not in hdul:
+        return None
+    table = hdul["INT_TIMES"].data
+    names = {name.lower(): name for name in table.columns.names}
+    if "int_mid_mjd_utc" not in names:
+        return None
+    numbers = np.asarray(table[names["integration_number"]]) if "integration_number" in names \
+        else np.arange(1, len(table) + 1)
+    mjd = np.asarray(table[names["int_mid_mjd_utc"]], dtype=float)
+    bjd = np.asarray(table[names["int_mid_bjd_tdb"]], dtype=float) if "int_mid_bjd_tdb" in names \
+        else np.full(len(table), math.nan)
+    start = int(_number(hdul[0].header.get("INTSTART")) or 1)
+    rows = {int(n): k for k, n in enumerate(numbers.tolist())}
+    out = []
+    for plane in range(planes):
+        k = rows.get(start + plane)
+        if k is None:
+            return None
+        out.append((float(mjd[k]), float(bjd[k]), start + plane))
+    return out
+
+
+# -- where the observer is, where the target is ---------------------------------------------------------------
+def _angle(value, hours: bool = False) -> float | None:
+    """Degrees from a number or a sexagesimal string ('12:34:56.7', '12 34 56.7', '-05:06:07')."""
+    if (number := _number(value)) is not None:
+        return number * (15.0 if hours else 1.0)
+    if value is None:
+        return None
+    from astropy.coordinates import Angle
+
+    try:
+        return float(Angle(str(value).strip().replace(" ", ":"), unit="hourangle" if hours else "deg").deg)
+    except (ValueError, TypeError):
+        return None
+
+
+def header_site(headers) -> tuple[float, float, float] | None:
+    """(latitude, longitude east-positive, height m) from SITELAT/SITELONG/SITEELEV (or LATITUDE/LONGITUD)."""
+    lat = _angle(_keyword(headers, "SITELAT") or _keyword(headers, "LATITUDE"))
+    lon = _angle(_keyword(headers, "SITELONG") or _keyword(headers, "LONGITUD"))
+    if lat is None or lon is None:
+        return None
+    height = _number(_keyword(headers, "SITEELEV") or _keyword(headers, "ALTITUDE")) or 0.0
+    return lat, lon, height
+
+
+def header_target(headers):
+    """The target's ICRS position from RA/DEC (hours if sexagesimal), OBJCTRA/OBJCTDEC or RA_OBJ/DEC_OBJ."""
+    from astropy.coordinates import SkyCoord
+
+    for ra_name, dec_name in (("RA_OBJ", "DEC_OBJ"), ("OBJCTRA", "OBJCTDEC"), ("RA", "DEC")):
+        ra, dec = _keyword(headers, ra_name), _keyword(headers, dec_name)
+        if ra is None or dec is None:
+            continue
+        sexagesimal = isinstance(ra, str) and _number(ra) is None
+        ra_deg, dec_deg = _angle(ra, hours=sexagesimal), _angle(dec)
+        if ra_deg is not None and dec_deg is not None and -90 <= dec_deg <= 90:
+            return SkyCoord(ra_deg, dec_deg, unit="deg", frame="icrs"), f"{ra_name}/{dec_name}"
+    return None
+
+
+def _site_vectors(site):
+    """(longitude, latitude in radians, height m, ITRS position m) of a site; the geocentre for None."""
+    import erfa
+
+    if site is None:
+        return 0.0, 0.0, 0.0, np.zeros(3)
+    lat, lon, height = (float(v) for v in site)
+    elong, phi = math.radians(lon), math.radians(lat)
+    return elong, phi, height, np.asarray(erfa.gd2gc(1, elong, phi, height))
+
+
+def barycentric(jd_utc: np.ndarray, target, site: tuple[float, float, float] | None) -> np.ndarray:
+    """BJD_TDB of mid-exposure UTC Julian dates toward a target, seen from a site (else the geocentre).
+
+    As astropy's Time.tdb + light_travel_time(kind="barycentric") computes it (the Roemer delay toward the target
+    from the observer's barycentric position, epv00 for the Earth), through ERFA directly: the site is turned from
+    the terrestrial frame with UT1 = UTC and no polar motion, which moves it by under a kilometre (3 us of light
+    time) and needs no IERS table, so nothing is downloaded or parsed (a second of start-up) and dates beyond the
+    installed tables work the same. tests/core/test_series.py checks it against astropy to 5 us."""
+    import erfa
+
+    jd = np.asarray(jd_utc, dtype=float)
+    utc1, utc2 = np.floor(jd - 0.5) + 0.5, jd - (np.floor(jd - 0.5) + 0.5)
+    tai1, tai2 = erfa.utctai(utc1, utc2)
+    tt1, tt2 = erfa.taitt(tai1, tai2)
+    elong, phi, height, itrs = _site_vectors(site)
+    u_km, v_km = math.hypot(itrs[0], itrs[1]) / 1000.0, itrs[2] / 1000.0
+    tdb2 = tt2 + erfa.dtdb(tt1, tt2, np.mod(utc2 + 0.5, 1.0), elong, u_km, v_km) / 86400.0
+    _, bary = erfa.epv00(tt1, tdb2)  # barycentric Earth (AU, AU/d); TT for TDB: a 2 ms slip moves it by 60 m
+    earth = bary["p"] * erfa.DAU
+    c2t = erfa.c2t06a(tt1, tt2, utc1, utc2, 0.0, 0.0)
+    observer = earth + np.einsum("nji,j->ni", c2t, itrs)  # c2t transposed: terrestrial to celestial
+    icrs = target.icrs
+    direction = np.array(erfa.s2c(icrs.ra.rad, icrs.dec.rad))
+    delay = observer @ direction / erfa.CMPS
+    return tt1 + tdb2 + delay / 86400.0
+
+
+def airmass(jd_utc: np.ndarray, target, site: tuple[float, float, float]) -> np.ndarray:
+    """Airmass by AstroImageJ's formula (Snell & Heiser 1968, as in skycalc): with s = sec z,
+    X = s - sum c_i (s - 1)^(i+1); NaN below the horizon. The zenith distance is ERFA's atco13 without refraction
+    (UT1 = UTC, no polar motion: no IERS table needed)."""
+    import erfa
+
+    jd = np.asarray(jd_utc, dtype=float)
+    utc1, utc2 = np.floor(jd - 0.5) + 0.5, jd - (np.floor(jd - 0.5) + 0.5)
+    elong, phi, height, _ = _site_vectors(site)
+    icrs = target.icrs
+    zenith = erfa.atco13(icrs.ra.rad, icrs.dec.rad, 0.0, 0.0, 0.0, 0.0, utc1, utc2, 0.0, elong, phi, height,
+                         0.0, 0.0, 0.0, 0.0, 0.0, 0.0)[1]
+    altitude = np.pi / 2 - zenith
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = 1.0 / np.sin(altitude)
+        c = (2.879465e-3, 3.033104e-3, 1.351167e-3, -4.716679e-5)
+        x = s - sum(ci * (s - 1.0) ** (i + 1) for i, ci in enumerate(c))
+        x = np.where(s > 12, s - 1.5, x)
+    return np.where(altitude > 0, x, np.nan)

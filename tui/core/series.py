@@ -1,0 +1,395 @@
+"""Light curves: a target and comparison stars measured on every frame of a sequence, relative fluxes, times.
+
+    from tui.core.series import Series
+    s = Series(["night/*.fits"], "stars.reg", target="WASP-12", comparisons=["C1", "C2"])
+    table = s.run_all()            # one row per frame, AstroImageJ's column names
+    s.relative(["C2"])             # the ensemble again with other comparisons, without measuring again
+
+Each frame is measured on its own from one starting point, the target's offset from its nominal place on the
+previous frame (so a drift is followed, and the others move with the target when it jumps): given that offset a
+frame's numbers never depend on which process measured it, so a cluster gives the rows a single process gives.
+Stars are numbered as AstroImageJ numbers them, T1 for the target, then C2, C3, ... for the comparisons.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import regions as rg
+from astropy.table import Column, QTable
+
+from tui.core import frametimes, profiles, starphot
+from tui.core.errors import PhotometryError
+from tui.core.frames import Frame, FrameReader, list_frames
+from tui.core.images import Image
+from tui.core.photometry import region_center
+from tui.core.starphot import Apertures, Detector, Star
+from tui.core.subsets import read_region_file
+
+PER_STAR = ("rel_flux", "rel_flux_err", "Source-Sky", "Source_Error", "Sky/Pixel", "Peak", "Width", "X(IJ)",
+            "Y(IJ)", "N_Src_Pixels", "Saturated")
+AUTO_LEVEL = 0.01  # auto aperture: where the target's profile falls to this fraction of its peak (AstroImageJ)
+SEARCH = 20.0  # pixels: how far from its region the target's profile is looked at to choose the aperture
+
+
+@dataclass(frozen=True)
+class SeriesStar:
+    label: str
+    role: str  # T1, C2, C3, ...
+    region: object  # a regions Region (pixel or sky): its centre is the star's nominal place
+
+    def nominal(self, image: Image) -> tuple[float, float]:
+        """Where the star is on this frame before recentring: the region centre, through the frame's WCS for a sky
+        region."""
+        if isinstance(self.region, rg.SkyRegion):
+            if image.wcs is None:
+                raise PhotometryError(f"{self.label} is in sky coordinates but {image.label} has no celestial WCS")
+            x, y = image.wcs.world_to_pixel(self.region.center)
+            return float(x), float(y)
+        return region_center(self.region)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every frame is measured with: plain values, so a cluster worker gets them in a few bytes."""
+
+    apertures: Apertures
+    detector: Detector
+    recentre: bool = True
+    dq_flags: int | None = None
+
+
+@dataclass
+class FrameResult:
+    frame: Frame
+    stars: list[Star]
+    offset: tuple[float, float]  # the target's offset from its nominal place (the next frame starts there)
+    messages: list[str] = field(default_factory=list)
+
+
+def measure_frame(frame: Frame, stars: list[SeriesStar], settings: Settings, start: tuple[float, float],
+                  reader: FrameReader | None = None) -> FrameResult:
+    """Every star on one frame: the target from its nominal place + `start` (the previous frame's offset), the
+    others from theirs + the target's offset found here. A star that cannot be measured is NaN and said."""
+    own = reader is None
+    reader = reader or FrameReader(with_wcs=needs_wcs(stars))
+    try:
+        image = reader.image(frame)
+        nominal = []
+        for star in stars:
+            try:
+                nominal.append(star.nominal(image))
+            except PhotometryError as exc:
+                nominal.append(exc)
+        results, messages, offset = [], [], start
+        for k, (star, place) in enumerate(zip(stars, nominal)):
+            if isinstance(place, PhotometryError):
+                results.append(Star(problem=str(place)))
+            else:
+                x, y = place[0] + offset[0], place[1] + offset[1]
+                results.append(starphot.measure(image, x, y, settings.apertures, settings.detector,
+                                                settings.dq_flags, f"{star.label} ({star.role}) on {frame.label}",
+                                                moves=settings.recentre))
+                if k == 0 and results[0].problem is None:
+                    offset = (results[0].x - place[0], results[0].y - place[1])
+            if results[-1].problem is not None:
+                messages.append(results[-1].problem)
+        return FrameResult(frame, results, offset if results[0].problem is None else start, messages)
+    finally:
+        if own:
+            reader.close()
+
+
+def needs_wcs(stars: list[SeriesStar]) -> bool:
+    return any(isinstance(star.region, rg.SkyRegion) for star in stars)
+
+
+def relative_fluxes(flux: np.ndarray, error: np.ndarray, target: int, comparisons: list[int]) -> dict:
+    """AstroImageJ's relative fluxes for frames x stars arrays of Source-Sky and its error: the target over the sum
+    of the comparisons, each comparison over the sum of the other comparisons; errors in quadrature. A frame where
+    any of them is missing (NaN) gets NaN."""
+    n_frames = flux.shape[0]
+    out = {}
+    comps = list(comparisons)
+    total = flux[:, comps].sum(axis=1) if comps else np.full(n_frames, np.nan)
+    total_var = (error[:, comps] ** 2).sum(axis=1) if comps else np.full(n_frames, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in [target, *comps]:
+            ref, ref_var = (total, total_var) if k == target else (total - flux[:, k], total_var - error[:, k] ** 2)
+            rel = flux[:, k] / ref
+            out[k] = (rel, np.abs(rel) * np.sqrt((error[:, k] / flux[:, k]) ** 2 + ref_var / ref**2))
+    out["total"], out["total_error"] = total, np.sqrt(total_var)
+    return out
+
+
+class Series:
+    """A sequence of frames, the stars to measure on them, and what has been measured so far."""
+
+    def __init__(self, inputs, regions, target: str, comparisons: list[str], aperture: float | None = None,
+                 annulus: tuple[float, float] | None = None, recentre: bool = True, gain: float | None = None,
+                 read_noise: float | None = None, dark: float | None = None, saturation: float | None = None,
+                 site: tuple[float, float, float] | None = None, dq_flags: int | None = None):
+        self.notes: list[str] = []
+        self.skipped: list[str] = []  # inputs that could not be read
+        self.stars = _stars(regions, target, list(comparisons))
+        self.frames = list_frames(_expand(inputs), self.skipped)
+        if not self.frames:
+            raise PhotometryError(self.skipped[0] if len(self.skipped) == 1 else "no frames to measure" +
+                                  (f" ({len(self.skipped)} files could not be read)" if self.skipped else ""))
+        self._check_shapes()
+        self.recentre, self.dq_flags = recentre, dq_flags
+        with FrameReader() as reader:
+            first = reader.image(self.frames[0])
+            self.detector = _detector(first, gain, read_noise, dark, saturation, self.notes)
+            self.apertures, self.aperture_note = _apertures(first, self.stars[0], aperture, annulus, recentre,
+                                                            dq_flags)
+            self.target_sky, self.target_source = _target_position(first, self.stars[0])
+        self.site, self.site_source = _site(site, self.frames[0])
+        self._times()
+        self.results: list[FrameResult | None] = [None] * len(self.frames)
+
+    def _check_shapes(self) -> None:
+        shapes = sorted({f.shape for f in self.frames})
+        pixel_regions = [s for s in self.stars if not isinstance(s.region, rg.SkyRegion)]
+        if len(shapes) > 1 and (pixel_regions or not all(f.has_wcs for f in self.frames)):
+            odd = next(f for f in self.frames if f.shape != self.frames[0].shape)
+            raise PhotometryError(
+                f"frames of different shapes ({self.frames[0].label} is {self.frames[0].shape[1]}x"
+                f"{self.frames[0].shape[0]}, {odd.label} {odd.shape[1]}x{odd.shape[0]}) and no sky regions with a WCS "
+                f"on every frame to place the stars")
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(self.apertures, self.detector, self.recentre, self.dq_flags)
+
+    # -- times ---------------------------------------------------------------------------------------------------
+    def _times(self) -> None:
+        """JD_UTC, BJD_TDB and AIRMASS of every frame, worked out at once before any frame is measured."""
+        jd = np.array([f.time.jd_utc for f in self.frames])
+        bjd = np.array([f.time.bjd_tdb for f in self.frames])
+        missing = ~np.isfinite(bjd)
+        self.time_note = "BJD_TDB from the pipeline (INT_TIMES)" if not missing.any() else ""
+        if missing.any():
+            if self.target_sky is None:
+                self.notes.append("no target position (no WCS, no RA/DEC keywords): BJD_TDB is left empty")
+            else:
+                bjd[missing] = frametimes.barycentric(jd[missing], self.target_sky, self.site)
+                where = f"from {self.site_source}" if self.site is not None else \
+                    "from the geocentre (no site: up to 21 ms off for a ground site, 23 ms for HST)"
+                self.time_note = f"BJD_TDB toward the target ({self.target_source}) {where}"
+        airmass = np.array([f.airmass for f in self.frames])
+        if not np.isfinite(airmass).all() and self.site is not None and self.target_sky is not None:
+            computed = frametimes.airmass(jd, self.target_sky, self.site)
+            airmass = np.where(np.isfinite(airmass), airmass, computed)
+        self.jd_utc, self.bjd_tdb, self.airmass = jd, bjd, airmass
+
+    # -- measuring -----------------------------------------------------------------------------------------------
+    def run(self, done: set[str] = frozenset(), start: tuple[float, float] = (0.0, 0.0), progress=None):
+        """Measure the frames in time order (those whose label is in `done` are skipped), yielding each
+        FrameResult as it is measured."""
+        offset = start
+        with FrameReader(with_wcs=needs_wcs(self.stars)) as reader:
+            for k, frame in enumerate(self.frames):
+                if frame.label in done:
+                    continue
+                try:
+                    result = measure_frame(frame, self.stars, self.settings, offset, reader)
+                except PhotometryError as exc:
+                    result = FrameResult(frame, [Star(problem=str(exc))] * len(self.stars), offset, [str(exc)])
+                self.results[k] = result
+                offset = result.offset
+                if progress is not None:
+                    progress()
+                yield result
+
+    def run_all(self) -> QTable:
+        for _ in self.run():
+            pass
+        return self.table()
+
+    def measured(self) -> list[int]:
+        return [k for k, r in enumerate(self.results) if r is not None]
+
+    def arrays(self, indices: list[int] | None = None) -> dict:
+        """frames x stars arrays of every per-star quantity, for the frames measured (or those given)."""
+        indices = self.measured() if indices is None else indices
+        names = ("x", "y", "source_sky", "source_error", "sky", "peak", "width", "n_src", "saturated")
+        out = {name: np.array([[getattr(s, name) for s in self.results[k].stars] for k in indices], dtype=float)
+               .reshape(len(indices), len(self.stars)) for name in names}
+        out["index"] = np.array(indices, dtype=int)
+        return out
+
+    def relative(self, comparisons: list[str] | None = None, indices: list[int] | None = None) -> dict:
+        """Relative fluxes with these comparisons (labels; default all), without measuring again."""
+        labels = [s.label for s in self.stars]
+        chosen = [labels.index(c) for c in comparisons] if comparisons is not None else \
+            list(range(1, len(self.stars)))
+        a = self.arrays(indices)
+        return relative_fluxes(a["source_sky"], a["source_error"], 0, chosen)
+
+    def table(self, indices: list[int] | None = None) -> QTable:
+        """One row per measured frame, with AstroImageJ's column names (README: "Light curves")."""
+        indices = self.measured() if indices is None else indices
+        a = self.arrays(indices)
+        rel = relative_fluxes(a["source_sky"], a["source_error"], 0, list(range(1, len(self.stars))))
+        frames = [self.frames[k] for k in indices]
+        columns = {
+            "Label": Column([f.label for f in frames], dtype=str),
+            "JD_UTC": self.jd_utc[indices],
+            "BJD_TDB": self.bjd_tdb[indices],
+            "AIRMASS": self.airmass[indices],
+        }
+        ny = np.array([f.shape[0] for f in frames], dtype=float)
+        for j, star in enumerate(self.stars):
+            s = star.role
+            columns[f"rel_flux_{s}"], columns[f"rel_flux_err_{s}"] = rel[j]
+            columns[f"Source-Sky_{s}"] = a["source_sky"][:, j]
+            columns[f"Source_Error_{s}"] = a["source_error"][:, j]
+            columns[f"Sky/Pixel_{s}"] = a["sky"][:, j]
+            columns[f"Peak_{s}"] = a["peak"][:, j]
+            columns[f"Width_{s}"] = a["width"][:, j]
+            columns[f"X(IJ)_{s}"] = a["x"][:, j] + 0.5  # ImageJ: pixel i spans [i, i+1), y down
+            columns[f"Y(IJ)_{s}"] = ny - a["y"][:, j] - 0.5
+            columns[f"N_Src_Pixels_{s}"] = a["n_src"][:, j]
+            columns[f"Saturated_{s}"] = Column(a["saturated"][:, j].astype(np.int8))
+        columns["tot_C_cnts"], columns["tot_C_err"] = rel["total"], rel["total_error"]
+        columns["time_source"] = Column([f.time.source for f in frames], dtype=str)
+        return QTable(columns, meta=self.meta())
+
+    def meta(self) -> dict:
+        return {"stars": {s.role: s.label for s in self.stars},
+                "aperture": self.apertures.radius, "annulus": [self.apertures.inner, self.apertures.outer],
+                "aperture_choice": self.aperture_note, "times": self.time_note,
+                "recentre": self.recentre}
+
+
+# -- building a series ---------------------------------------------------------------------------------------------
+def _expand(inputs) -> list[str]:
+    """Paths, with shell patterns expanded for callers that did not go through a shell (Python)."""
+    out = []
+    for item in [inputs] if isinstance(inputs, (str, Path)) else inputs:
+        text = str(item)
+        matches = sorted(glob.glob(text)) if any(ch in text for ch in "*?[") and not Path(text).exists() else []
+        out += matches or [text]
+    return out
+
+
+def _stars(regions, target: str, comparisons: list[str]) -> list[SeriesStar]:
+    found = read_region_file(regions)[0] if isinstance(regions, (str, Path)) else list(regions)
+    by_label = {}
+    for region, text in found:
+        if text is not None and text not in by_label:
+            by_label[text] = region
+    labels = ", ".join(by_label) or "none"
+    for name in [target, *comparisons]:
+        if name not in by_label:
+            raise PhotometryError(f"no region labelled {name!r} in the region file (labels: {labels})")
+    if target in comparisons:
+        raise PhotometryError(f"the target {target!r} cannot be one of its own comparisons")
+    if len(set(comparisons)) != len(comparisons):
+        raise PhotometryError("a comparison is named twice")
+    if not comparisons:
+        raise PhotometryError("no comparison stars: name at least one (--comparisons LABEL[,LABEL...])")
+    return [SeriesStar(name, "T1" if k == 0 else f"C{k + 1}", by_label[name])
+            for k, name in enumerate([target, *comparisons])]
+
+
+def _number_of(image: Image, names) -> tuple[float | None, str | None]:
+    for name in names:
+        value = image.keyword(name)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            return number, name
+    return None, None
+
+
+def _detector(image: Image, gain, read_noise, dark, saturation, notes: list[str]) -> Detector:
+    """The CCD equation's numbers: flags first, else the first frame's header, else gain 1 and no read noise."""
+    if gain is None:
+        gain, _ = _number_of(image, ("GAIN", "EGAIN", "CCDGAIN"))
+        if gain is None and image.uncertainty is None:
+            notes.append("no GAIN keyword and no --gain: errors assume 1 e-/ADU")
+    if read_noise is None:
+        read_noise, _ = _number_of(image, ("RDNOISE", "READNOIS", "RON", "READNOISE"))
+    if saturation is None:
+        saturation, _ = _number_of(image, ("SATURATE", "SATLEVEL", "MAXLIN"))
+    gain = gain if gain and gain > 0 else 1.0
+    return Detector(gain, read_noise or 0.0, dark or 0.0, saturation)
+
+
+def _apertures(image: Image, target: SeriesStar, aperture, annulus, recentre: bool,
+               dq_flags) -> tuple[Apertures, str]:
+    if aperture is not None:
+        radius, note = float(aperture), f"{float(aperture):g} px (--aperture)"
+    else:
+        radius, note = auto_radius(image, target, recentre, dq_flags)
+    if annulus is None:
+        inner, outer = 1.5 * radius, 2.5 * radius  # AstroImageJ's proportions (10, 15, 25)
+    else:
+        inner, outer = (float(v) for v in annulus)
+    if not (0 < radius < inner < outer) or not all(map(math.isfinite, (radius, inner, outer))):
+        raise PhotometryError(f"the aperture ({radius:g}) must lie inside the annulus ({inner:g} to {outer:g})")
+    return Apertures(radius, inner, outer), note
+
+
+def auto_radius(image: Image, target: SeriesStar, recentre: bool, dq_flags) -> tuple[float, str]:
+    """Where the target's background-subtracted radial profile on the first frame falls to 1% of its peak (the
+    background: the clipped median of the pixels beyond three quarters of the search radius)."""
+    x, y = target.nominal(image)
+    start = profiles.largest_semi_axis(target.region.to_pixel(image.wcs) if isinstance(target.region, rg.SkyRegion)
+                                       else target.region)
+    search = max(SEARCH, 4.0 * start)
+    what = f"{target.label} on {image.label}"
+    dist, values, _ = profiles.pixels_within(image, x, y, search, 0.0, dq_flags, what)
+    bg = starphot.clipped_median(values[dist > 0.75 * search])[0]
+    if recentre:
+        x, y = starphot.recentre(image, x, y, min(start, search / 2) or 5.0, bg, dq_flags, what)
+        dist, values, _ = profiles.pixels_within(image, x, y, search, bg, dq_flags, what)
+    else:
+        values = values - bg
+    index = (dist / 0.5).astype(np.int64)
+    counts, sums = np.bincount(index), np.bincount(index, weights=values)
+    used = counts > 0
+    r, p = (np.flatnonzero(used) + 0.5) * 0.5, sums[used] / counts[used]
+    if not p[0] > 0:
+        raise PhotometryError(f"{what}: no peak to size the aperture on (give --aperture R)")
+    below = np.flatnonzero(p <= AUTO_LEVEL * p[0])
+    if not below.size:
+        return search, (f"{search:g} px: the target's profile on {image.label} stays above 1% of its peak out to "
+                        f"the search radius (auto)")
+    k = int(below[0])
+    level = AUTO_LEVEL * p[0]
+    radius = r[k] if k == 0 else r[k - 1] + (level - p[k - 1]) * (r[k] - r[k - 1]) / (p[k] - p[k - 1])
+    radius = max(round(float(radius), 1), 1.0)
+    return radius, f"{radius:g} px, where the target's radial profile on {image.label} falls to 1% of its peak (auto)"
+
+
+def _target_position(image: Image, target: SeriesStar):
+    if isinstance(target.region, rg.SkyRegion):
+        return target.region.center.icrs, "its region's sky position"
+    if image.wcs is not None:
+        x, y = target.nominal(image)
+        return image.wcs.pixel_to_world(x, y).icrs, "the first frame's WCS"
+    found = frametimes.header_target((image.header, image.primary_header))
+    if found is not None:
+        return found[0], f"the {found[1]} keywords"
+    return None, None
+
+
+def _site(site, frame: Frame):
+    if site is not None:
+        return tuple(float(v) for v in site), "the site given (--site)"
+    found = frame.site
+    if found is not None:
+        return found, "the site in SITELAT/SITELONG"
+    return None, None
+
+
+__all__ = ["Series", "SeriesStar", "Settings", "FrameResult", "measure_frame", "relative_fluxes", "PER_STAR"]

@@ -1,0 +1,257 @@
+"""`aperphot-tui series`: a light curve from a sequence of frames, streamed to OUT as frames are measured."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import time
+from pathlib import Path
+
+from tui.cli import FLUSH_SECONDS, _client, _dq_flags, _fail, _glue_negative_numbers, _positive_int, _progress, _say
+
+SHOWN = 12  # rows of the light curve printed (first and last); OUT holds them all
+
+
+def _pair(text: str) -> tuple[float, float]:
+    return _floats(text, 2)
+
+
+def _floats(text: str, n: int) -> tuple:
+    parts = [p for p in text.replace(" ", "").split(",") if p]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {n} numbers separated by commas") from None
+    if len(values) != n or not all(map(math.isfinite, values)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {n} numbers separated by commas")
+    return values
+
+
+def _aperture(text: str):
+    if text == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a radius in pixels nor 'auto'") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"the aperture must be a positive radius, not {text}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="aperphot-tui series",
+        description="A light curve: the target and comparison stars on every frame (FITS files, and cubes of "
+                    "integrations such as JWST _calints), relative fluxes, BJD_TDB times, and optionally a transit "
+                    "fit. Columns use AstroImageJ's names (T1 = the target, C2, C3, ... the comparisons).")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="FITS frames and/or cubes (one frame per plane)")
+    p.add_argument("-r", "--regions", required=True, metavar="FILE", help="DS9 or CRTF file naming the stars")
+    p.add_argument("--target", required=True, metavar="LABEL")
+    p.add_argument("--comparisons", required=True, metavar="LABEL[,LABEL...]",
+                   type=lambda t: [s.strip() for s in t.split(",") if s.strip()])
+    p.add_argument("-o", "--output", metavar="OUT", help="write the light curve (.ecsv .csv .fits .vot .html .txt)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--resume", action="store_true", help="skip the frames OUT (ECSV or CSV) holds and append the rest")
+    p.add_argument("--aperture", type=_aperture, default=None, metavar="R|auto",
+                   help="aperture radius in pixels; auto (default): where the target's profile on the first frame "
+                        "falls to 1%% of its peak")
+    p.add_argument("--annulus", type=_pair, metavar="RIN,ROUT", help="sky annulus in pixels (default 1.5R, 2.5R)")
+    p.add_argument("--no-recentre", dest="recentre", action="store_false", help="keep the region centres")
+    p.add_argument("--gain", type=float, metavar="G", help="e-/ADU for the CCD equation (default: GAIN keyword)")
+    p.add_argument("--read-noise", type=float, metavar="R", help="e- (default: RDNOISE keyword, else 0)")
+    p.add_argument("--dark", type=float, default=0.0, metavar="D", help="dark e-/pixel in an exposure (default 0)")
+    p.add_argument("--saturation", type=float, metavar="ADU", help="peak level that flags a star as saturated "
+                                                                    "(default: SATURATE keyword)")
+    p.add_argument("--site", type=lambda t: _floats(t, 3), metavar="LAT,LON,HEIGHT",
+                   help="observatory: degrees north, degrees east, metres (default: SITELAT/SITELONG/SITEELEV, "
+                        "else the geocentre)")
+    p.add_argument("--dq-flags", type=_dq_flags, metavar="FLAGS", default=None,
+                   help="DQ flag values that make a pixel bad (default: per telescope, as for measure)")
+    p.add_argument("--fit", choices=["transit"], help="fit a transit (optional extra: pip install -e '.[transit]')")
+    p.add_argument("--detrend", default="auto", metavar="auto|none|COL[,COL...]",
+                   help="baseline regressors beside a line in time: columns such as AIRMASS,Width_T1,X(IJ)_T1; "
+                        "auto (default) picks the set with the lowest BIC")
+    p.add_argument("--period", type=float, default=None, metavar="DAYS", help="orbital period (default 3 d: one "
+                                                                              "transit's shape does not need it)")
+    p.add_argument("--limb-darkening", type=_pair, default=None, metavar="U1,U2",
+                   help="quadratic limb darkening (default 0.40,0.26)")
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=_positive_int, metavar="N",
+                         help="measure on a local dask.distributed cluster of N worker processes (extra: dask)")
+    cluster.add_argument("--scheduler", metavar="ADDRESS", help="measure on a running dask.distributed scheduler")
+    p.add_argument("--timeout", default="10s", metavar="T", help=argparse.SUPPRESS)
+    return p
+
+
+NUMBERS = ("--gain", "--read-noise", "--dark", "--saturation", "--period")
+
+
+def run(argv: list[str]) -> int:
+    args = parser().parse_args(_glue_negative_numbers(argv, NUMBERS))
+    from tui.core import PhotometryError
+    from tui.core.batch import LineStream
+    from tui.core.series import Series
+
+    try:
+        series = Series(args.inputs, args.regions, args.target, args.comparisons, aperture=args.aperture,
+                        annulus=args.annulus, recentre=args.recentre, gain=args.gain, read_noise=args.read_noise,
+                        dark=args.dark, saturation=args.saturation, site=args.site, dq_flags=args.dq_flags)
+        stream = LineStream(args.output, args.overwrite, args.resume, key="Label") if args.output else None
+    except PhotometryError as exc:
+        return _fail(str(exc))
+    roles = ", ".join(f"{s.role} = {s.label}" for s in series.stars)
+    _say("note", f"{len(series.frames)} frames; {roles}")
+    _say("note", f"aperture {series.aperture_note}; sky annulus {series.apertures.inner:g} to "
+                 f"{series.apertures.outer:g} px")
+    _say("note", series.time_note or "no BJD_TDB")
+    for note in series.notes:
+        _say("note", note)
+    for problem in series.skipped:
+        _say("skipped", problem)
+    done = stream.done if stream is not None else set()
+    start = (0.0, 0.0)
+    if done:
+        _say("note", f"--resume: {args.output} holds {len(done)} frame(s) already; they are skipped")
+        start = _resumed_offset(series, stream)
+    cleanup = contextlib.ExitStack()
+    try:
+        client = _client(args, cleanup)
+    except PhotometryError as exc:
+        return _fail(str(exc))
+    todo = [k for k, f in enumerate(series.frames) if f.label not in done]
+    index = {f.label: k for k, f in enumerate(series.frames)}
+    problems = 0
+    next_flush, pending = time.monotonic(), []
+    with _progress(len(todo)) as advance:
+        results = series.run(done, start, advance) if client is None else \
+            _on_cluster(client, series, todo, start, advance)
+        try:
+            for result in results:
+                for message in result.messages:
+                    _say("skipped", message)
+                problems += bool(result.messages)
+                pending.append(index[result.frame.label])
+                if stream is not None and time.monotonic() >= next_flush:
+                    stream.append(series.table(pending))
+                    pending, next_flush = [], time.monotonic() + FLUSH_SECONDS
+            if stream is not None and pending:
+                stream.append(series.table(pending))
+        except PhotometryError as exc:
+            return _fail(str(exc))
+        except KeyboardInterrupt:
+            if stream is not None and pending:
+                with contextlib.suppress(PhotometryError):
+                    stream.append(series.table(pending))  # what was measured is kept for --resume
+            raise
+        finally:
+            cleanup.close()
+    measured = series.measured()
+    if not measured and not done:
+        return _fail("no frame could be measured")
+    table = _whole(series, stream)
+    if args.fit:
+        try:
+            table = _fitted(table, args)
+        except PhotometryError as exc:
+            return _fail(str(exc))
+        _say("fit", table.meta["fit_summary"])
+    from tui.core.formatting import safe_text
+
+    print(_glimpse(table, safe_text))
+    if stream is not None:
+        try:
+            path = stream.finish(table, rewrite=bool(args.fit))
+        except PhotometryError as exc:
+            return _fail(str(exc))
+        _say("wrote", f"{path} ({len(measured)} frames this run)")
+    return 1 if problems or series.skipped else 0
+
+
+def _on_cluster(client, series, todo: list[int], start, advance):
+    """Frames on the cluster with the starts a single process would use: the target is followed frame by frame
+    here (as measure_frame's first step does it), and each frame goes out with its start."""
+    from tui.core.frames import FrameReader
+    from tui.core.series import measure_frame, needs_wcs
+
+    futures, offset = [], start
+    with FrameReader(with_wcs=needs_wcs(series.stars)) as reader:
+        for k in todo:
+            frame = series.frames[k]
+            futures.append((k, client.submit(measure_frame, frame, series.stars, series.settings, offset,
+                                             pure=False)))
+            offset = measure_frame(frame, series.stars[:1], series.settings, offset, reader).offset
+    for k, future in futures:
+        result = future.result()
+        series.results[k] = result
+        advance()
+        yield result
+
+
+def _resumed_offset(series, stream) -> tuple[float, float]:
+    """The target's offset on the last frame OUT holds: where the next frame starts."""
+    from tui.core.frames import FrameReader
+
+    last = stream.last_row
+    if last is None:
+        return 0.0, 0.0
+    frame = next((f for f in series.frames if f.label == str(last["Label"])), None)
+    if frame is None:
+        return 0.0, 0.0
+    with FrameReader() as reader:
+        nominal = series.stars[0].nominal(reader.image(frame))
+    x, y = float(last["X(IJ)_T1"]) - 0.5, frame.shape[0] - float(last["Y(IJ)_T1"]) - 0.5
+    return (x - nominal[0], y - nominal[1]) if math.isfinite(x) and math.isfinite(y) else (0.0, 0.0)
+
+
+def _whole(series, stream):
+    """The whole light curve: what OUT held before this run and what this run measured, in time order."""
+    table = series.table()
+    if stream is None or stream.previous is None or not len(stream.previous):
+        return table
+    from astropy.table import vstack
+
+    both = vstack([stream.previous, table], join_type="inner", metadata_conflicts="silent")
+    both.meta = table.meta
+    both.sort("JD_UTC")
+    return both
+
+
+def _fitted(table, args):
+    import numpy as np
+
+    from tui.core.transit import DEFAULT_LIMB_DARKENING, DEFAULT_PERIOD, fit
+
+    detrend = () if args.detrend == "none" else "auto" if args.detrend == "auto" else \
+        tuple(c.strip() for c in args.detrend.split(",") if c.strip())
+    columns = {name: np.asarray(table[name], dtype=float) for name in table.colnames
+               if name not in ("Label", "time_source")}
+    result = fit(table["BJD_TDB"], table["rel_flux_T1"], table["rel_flux_err_T1"], columns, detrend,
+                 args.period or DEFAULT_PERIOD, args.limb_darkening or DEFAULT_LIMB_DARKENING)
+    table = table.copy()
+    table["rel_flux_T1_detrended"] = result.detrended
+    table["transit_model"] = result.model
+    table.meta["fit"] = result.meta()
+    table.meta["fit_summary"] = result.summary()
+    return table
+
+
+def _glimpse(table, safe) -> str:
+    names = [n for n in ("Label", "BJD_TDB", "AIRMASS", "rel_flux_T1", "rel_flux_err_T1", "Width_T1")
+             if n in table.colnames]
+    rows = list(range(len(table)))
+    if len(rows) > SHOWN:
+        rows = rows[:SHOWN - 3] + [None] + rows[-2:]
+    lines = ["  ".join(f"{n:>15}" for n in names)]
+    for k in rows:
+        if k is None:
+            lines.append(f"{'...':>15}  ({len(table) - SHOWN + 1} rows more in OUT)")
+            continue
+        cells = []
+        for n in names:
+            v = table[n][k]
+            cells.append(f"{safe(str(v)):>15}" if n == "Label" else f"{float(v):15.6f}" if n == "BJD_TDB"
+                         else f"{float(v):15.5g}")
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
