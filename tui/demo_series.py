@@ -197,3 +197,11 @@ def make_cube(folder, n_int: int = 60, shape=(64, 64), segment: int | None = Non
                                            for s, (x, y) in enumerate(positions)))
     truth.update(bjd=bjd_planes, transit=transit, positions=positions)
     return path, regions, truth
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "night1")
+    frames, region_file, _ = make_sequence(target)
+    print(f"{len(frames)} frames and {region_file} in {target}/ (a transit on 'Target', comparisons Comp1-3)")

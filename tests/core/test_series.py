@@ -289,3 +289,17 @@ def test_a_star_off_some_frames_is_missing_there(tmp_path):
     assert list(missing) == [False] * 6 + [True] * 6
     assert list(np.isnan(table["rel_flux_T1"])) == list(missing)  # the ensemble needs every comparison
     assert np.isfinite(table["Source-Sky_T1"]).all() and np.isfinite(table["Source-Sky_C2"]).all()
+
+
+def test_the_readme_example_runs(tmp_path):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = text.split("<!-- series-example -->", 1)[1].split("```sh", 1)[1].split("```", 1)[0].strip()
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands[0].startswith(".venv/bin/python -m tui.demo_series") and commands[1].startswith("aperphot-tui")
+    script = "\n".join([commands[0].replace(".venv/bin/python", sys.executable, 1),
+                         commands[1].replace("aperphot-tui", f"{sys.executable} -m tui", 1)])
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "fit: depth" in done.stderr and Table.read(tmp_path / "lc.ecsv").meta["fit"]["t0"] > 2.46e6
