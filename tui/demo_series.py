@@ -97,7 +97,7 @@ def make_sequence(folder, n_frames: int = 120, shape=(256, 256), n_stars: int = 
     for k in range(n_frames):
         drift = (0.02 * k, -0.015 * k) if k < n_frames // 2 else (0.02 * k + 4.0, -0.015 * k + 3.0)  # a jump
         sigma = 1.6 + 0.3 * math.sin(k / 9.0)  # the seeing breathes
-        extinction = 10 ** (-0.4 * 0.15 * (airmass[k] - 1.0))
+        extinction = 10 ** (-0.4 * 0.15 * (airmass[k] - 1.0)) if math.isfinite(airmass[k]) else 1.0
         path = folder / f"frame_{k:04d}.fits"
         h = header.copy()
         h["DATE-OBS"] = starts[k].isot
@@ -108,14 +108,17 @@ def make_sequence(folder, n_frames: int = 120, shape=(256, 256), n_stars: int = 
             data = hdul[0].data
         else:
             data = np.zeros(shape, np.float32)
-        for s, ((x, y), level) in enumerate(zip(positions, brightness)):
-            cx, cy = x + drift[0], y + drift[1]
-            x0, y0 = int(cx) - box, int(cy) - box
-            yy, xx = np.mgrid[y0:y0 + 2 * box, x0:x0 + 2 * box]
-            flux = peak * level * extinction * (transit[k] if s == 0 else 1.0)
-            stamp = 200.0 + flux * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma**2))
+        stars = [(x + drift[0], y + drift[1], peak * level * extinction * (transit[k] if s == 0 else 1.0))
+                 for s, ((x, y), level) in enumerate(zip(positions, brightness))]
+        for cx, cy, _ in stars:
+            x0, y0 = max(int(cx) - box, 0), max(int(cy) - box, 0)
+            yy, xx = np.mgrid[y0:min(int(cy) + box, shape[0]), x0:min(int(cx) + box, shape[1])]
+            # every star's light on this box (boxes of close stars overlap: each holds both)
+            stamp = 200.0 + sum(f * np.exp(-((xx - sx) ** 2 + (yy - sy) ** 2) / (2 * sigma**2))
+                                for sx, sy, f in stars)
             # gain 2 e-/ADU, read noise 8 e-
-            data[y0:y0 + 2 * box, x0:x0 + 2 * box] = rng.poisson(stamp * 2.0) / 2.0 + rng.normal(0, 4.0, stamp.shape)
+            data[yy[0, 0]:yy[-1, 0] + 1, xx[0, 0]:xx[0, -1] + 1] = \
+                rng.poisson(stamp * 2.0) / 2.0 + rng.normal(0, 4.0, stamp.shape)
         if sparse:
             hdul.close()
         else:

@@ -111,10 +111,9 @@ def run(argv: list[str]) -> int:
     for problem in series.skipped:
         _say("skipped", problem)
     done = stream.done if stream is not None else set()
-    start = (0.0, 0.0)
     if done:
         _say("note", f"--resume: {args.output} holds {len(done)} frame(s) already; they are skipped")
-        start = _resumed_offset(series, stream)
+        series.load(stream.previous)  # where the next frame starts; and the fit sees every frame
     cleanup = contextlib.ExitStack()
     try:
         client = _client(args, cleanup)
@@ -125,8 +124,7 @@ def run(argv: list[str]) -> int:
     problems = 0
     next_flush, pending = time.monotonic(), []
     with _progress(len(todo)) as advance:
-        results = series.run(done, start, advance) if client is None else \
-            _on_cluster(client, series, todo, start, advance)
+        results = series.run(progress=advance) if client is None else _on_cluster(client, series, todo, advance)
         try:
             for result in results:
                 for message in result.messages:
@@ -147,10 +145,9 @@ def run(argv: list[str]) -> int:
             raise
         finally:
             cleanup.close()
-    measured = series.measured()
-    if not measured and not done:
+    if not series.done.any():
         return _fail("no frame could be measured")
-    table = _whole(series, stream)
+    table = series.table()
     if args.fit:
         try:
             table = _fitted(table, args)
@@ -165,17 +162,18 @@ def run(argv: list[str]) -> int:
             path = stream.finish(table, rewrite=bool(args.fit))
         except PhotometryError as exc:
             return _fail(str(exc))
-        _say("wrote", f"{path} ({len(measured)} frames this run)")
+        _say("wrote", f"{path} ({len(todo)} frames this run)")
     return 1 if problems or series.skipped else 0
 
 
-def _on_cluster(client, series, todo: list[int], start, advance):
+def _on_cluster(client, series, todo: list[int], advance):
     """Frames on the cluster with the starts a single process would use: the target is followed frame by frame
     here (as measure_frame's first step does it), and each frame goes out with its start."""
     from tui.core.frames import FrameReader
     from tui.core.series import measure_frame, needs_wcs
 
-    futures, offset = [], start
+    futures = []
+    offset = series._offset_before(todo[0]) if todo else (0.0, 0.0)
     with FrameReader(with_wcs=needs_wcs(series.stars)) as reader:
         for k in todo:
             frame = series.frames[k]
@@ -184,57 +182,17 @@ def _on_cluster(client, series, todo: list[int], start, advance):
             offset = measure_frame(frame, series.stars[:1], series.settings, offset, reader).offset
     for k, future in futures:
         result = future.result()
-        series.results[k] = result
+        series.store(k, result)
         advance()
         yield result
 
 
-def _resumed_offset(series, stream) -> tuple[float, float]:
-    """The target's offset on the last frame OUT holds: where the next frame starts."""
-    from tui.core.frames import FrameReader
-
-    last = stream.last_row
-    if last is None:
-        return 0.0, 0.0
-    frame = next((f for f in series.frames if f.label == str(last["Label"])), None)
-    if frame is None:
-        return 0.0, 0.0
-    with FrameReader() as reader:
-        nominal = series.stars[0].nominal(reader.image(frame))
-    x, y = float(last["X(IJ)_T1"]) - 0.5, frame.shape[0] - float(last["Y(IJ)_T1"]) - 0.5
-    return (x - nominal[0], y - nominal[1]) if math.isfinite(x) and math.isfinite(y) else (0.0, 0.0)
-
-
-def _whole(series, stream):
-    """The whole light curve: what OUT held before this run and what this run measured, in time order."""
-    table = series.table()
-    if stream is None or stream.previous is None or not len(stream.previous):
-        return table
-    from astropy.table import vstack
-
-    both = vstack([stream.previous, table], join_type="inner", metadata_conflicts="silent")
-    both.meta = table.meta
-    both.sort("JD_UTC")
-    return both
-
-
 def _fitted(table, args):
-    import numpy as np
-
-    from tui.core.transit import DEFAULT_LIMB_DARKENING, DEFAULT_PERIOD, fit
+    from tui.core.lightcurve import fit_table, with_fit
 
     detrend = () if args.detrend == "none" else "auto" if args.detrend == "auto" else \
         tuple(c.strip() for c in args.detrend.split(",") if c.strip())
-    columns = {name: np.asarray(table[name], dtype=float) for name in table.colnames
-               if name not in ("Label", "time_source")}
-    result = fit(table["BJD_TDB"], table["rel_flux_T1"], table["rel_flux_err_T1"], columns, detrend,
-                 args.period or DEFAULT_PERIOD, args.limb_darkening or DEFAULT_LIMB_DARKENING)
-    table = table.copy()
-    table["rel_flux_T1_detrended"] = result.detrended
-    table["transit_model"] = result.model
-    table.meta["fit"] = result.meta()
-    table.meta["fit_summary"] = result.summary()
-    return table
+    return with_fit(table, fit_table(table, detrend, args.period, args.limb_darkening))
 
 
 def _glimpse(table, safe) -> str:

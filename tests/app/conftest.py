@@ -76,3 +76,36 @@ def screen_text(app) -> str:
     """Everything on screen as plain text (what the user reads)."""
     app.screen._compositor.render_update(full=True)
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+@pytest.fixture(scope="session")
+def sequence(tmp_path_factory):
+    """60 frames, 2 minutes apart, of a night with a transit on 'Target' and three comparisons (Comp1-3), 128x128 pixels."""
+    from tui.demo_series import make_sequence
+
+    paths, regions, truth = make_sequence(tmp_path_factory.mktemp("sequence"), n_frames=60, shape=(128, 128),
+                                          cadence_s=120.0)
+    return [str(p) for p in paths], str(regions), truth
+
+
+async def light_curve_measured(app, pilot, timeout: float = 60.0) -> None:
+    """F9 pressed: wait until every frame is measured (or the screen said why not)."""
+    from tui.app.screens.lightcurve import LightCurveScreen
+
+    for _ in range(int(timeout / 0.05)):
+        await pilot.pause(0.05)
+        screen = app.screen
+        if isinstance(screen, LightCurveScreen) and (screen.problem or (
+                screen.curve is not None and not screen.measuring and screen.curve.series.done.all())):
+            break
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def light_curve_fitted(app, pilot, timeout: float = 60.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        await pilot.pause(0.05)
+        if not app.screen._fitting:
+            break
+    await app.workers.wait_for_complete()
+    await pilot.pause()

@@ -89,3 +89,27 @@ def test_crowded_catalogue_80x24(snap_compare, crowded, tmp_path):
     image, regions = crowded
     app = AperPhotApp(images=[image], region_files=[regions], state_dir=str(tmp_path / "state"))
     assert snap_compare(app, terminal_size=(80, 24), run_before=crowded_field)
+
+
+async def light_curve_fitted(pilot):
+    from tests.app.conftest import light_curve_fitted, light_curve_measured
+
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.press("f9")
+    await light_curve_measured(pilot.app, pilot)
+    await pilot.press("f")
+    await light_curve_fitted(pilot.app, pilot)
+    await pilot.press("home", "right", "right", "right", "x")  # an excluded frame, fitted again without it
+    await light_curve_fitted(pilot.app, pilot)
+    await pilot.press("b", "b")  # points binned by 5
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_light_curve_with_a_fitted_transit(snap_compare, sequence, tmp_path, size):
+    pytest.importorskip("exoplanet_core")
+    paths, regions, _ = sequence
+    app = AperPhotApp(images=paths, region_files=[regions], state_dir=str(tmp_path / "state"))
+    assert snap_compare(app, terminal_size=size, run_before=light_curve_fitted)

@@ -3,9 +3,10 @@
 Prints: launch to first painted frame in a pseudo-terminal (next to a bare `import textual.app`); F5 to result
 painted for r=50 and r=200 on 4096^2; thumbnail render of 8192^2 at 80x24 and 200x60; a journal of 10,000 and
 100,000 rows from the file on disk to its last row on screen (`--resume` in a pty); adding a row, scrolling and
-sorting with 10,000 and 100,000 rows in the table; the profile view's numbers and repaint; what journaling one
-row (one write and an fsync) costs; start-up and F5 with a 5000-star catalogue. `python
-tests/benchmarks/bench_app.py resume` (or `crowded`) runs that part alone.
+sorting with 10,000 and 100,000 rows in the table; the profile view's numbers and repaint; the light curve (F9)
+on 120 frames and on 10,000; what journaling one row (one write and an fsync) costs; start-up and F5 with a
+5000-star catalogue. `python tests/benchmarks/bench_app.py resume` (or `crowded`, `lightcurve`) runs that part
+alone.
 """
 
 from __future__ import annotations
@@ -374,8 +375,106 @@ def journal_row_cost(folder: Path):
               f"max {max(times) * 1e3:.2f} ms")
 
 
+async def light_curve(folder: Path):
+    """F9 (issue 18): from the key to the first points on screen and to every frame measured, on 120 frames of
+    256x256; then 10,000 frames taken back from the state folder: F9 to all of them on screen, a repaint, a
+    comparison toggled and a cursor step, each to the end of the frame that shows it."""
+    import dataclasses
+
+    from tui.app.app import AperPhotApp
+    from tui.app.screens.lightcurve import LightCurveScreen
+    from tui.core.frametimes import FrameTime
+    from tui.core.lightcurve import CurveStore, LightCurve
+    from tui.demo_series import make_sequence
+
+    many, many_regions, _ = make_sequence(folder / "many", n_frames=1000, cadence_s=20.0, sparse=True)
+    launch = times_to_outputs([sys.executable, "-m", "tui", *map(str, many), "--regions", str(many_regions)],
+                              [b"CALCULATE", b"frame_0000.fits"], env={"APERPHOT_STATE_DIR": str(folder / "s1k")})
+    print(f"1000 frames on the command line: first frame {launch[0]:.2f} s, the first frame's image and the frame "
+          f"list usable {launch[1]:.2f} s after launch")
+    paths, regions, _ = make_sequence(folder / "night", n_frames=120)
+
+    async def wait_until(app, pilot, condition, timeout=120.0):
+        t0 = time.perf_counter()
+        while not condition() and time.perf_counter() - t0 < timeout:
+            await asyncio.sleep(0.002)
+        done = asyncio.Event()
+        app.call_after_refresh(done.set)
+        await done.wait()
+
+    def points(app):
+        screen = app.screen
+        return isinstance(screen, LightCurveScreen) and screen._view is not None and len(screen._view.index) > 0
+
+    for size in ((80, 24), (120, 40)):
+        app = AperPhotApp(images=paths, region_files=[regions], state_dir=str(folder / f"state{size[0]}"))
+        async with app.run_test(size=size) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            t0 = time.perf_counter()
+            app.action_light_curve()
+            await wait_until(app, pilot, lambda: points(app))
+            first = time.perf_counter() - t0
+            await wait_until(app, pilot, lambda: app.screen.curve.series.done.all() and not app.screen.measuring)
+            every = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            app.screen.action_fit()
+            await wait_until(app, pilot, lambda: not app.screen._fitting)
+            fitted = time.perf_counter() - t0
+            measured = app.screen.curve.series
+        print(f"light curve {size[0]}x{size[1]}, 120 frames of 256x256: F9 to first points on screen "
+              f"{first * 1e3:.0f} ms, to all 120 measured {every:.2f} s ({120 / every:.0f} frames/s); f to the "
+              f"fitted transit shown {fitted:.2f} s")
+
+    # 10,000 frames: the 120 measured ones' numbers over a longer night, written to the state folder as F9 leaves
+    # them, so that F9 takes them back; what is timed is the path from the file to the screen, and the keys.
+    n = 10_000
+    fake = [dataclasses.replace(measured.frames[k % 120], label=f"frame{k:05d}",
+                                time=FrameTime(measured.frames[0].time.jd_utc + k * 30 / 86400, "bench"))
+            for k in range(n)]
+    session_subsets = app.session.subsets
+    state = folder / "state10k"
+    curve = LightCurve.from_subsets(fake, session_subsets, "Target")
+    rng = np.random.default_rng(3)
+    for name, values in measured.data.items():
+        tiled = np.resize(values, (n, values.shape[1]))
+        curve.series.data[name][:] = tiled * (1 + 1e-3 * rng.standard_normal(tiled.shape)) \
+            if name in ("source_sky", "sky") else tiled
+    curve.series.done[:] = True
+    CurveStore(state, curve.series).append(curve.series, list(range(n)))
+    app = AperPhotApp(images=paths, region_files=[regions], state_dir=str(state))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.frames = {f.label: f for f in fake}
+        t0 = time.perf_counter()
+        app.action_light_curve()
+        await wait_until(app, pilot, lambda: points(app))
+        restored = time.perf_counter() - t0
+        screen = app.screen
+        assert len(screen._view.index) == n and all(r is None for r in screen.curve.series.results)
+        nothing = [await until_painted(app, lambda: screen.refresh()) for _ in range(10)]
+        repaint = [await until_painted(app, screen.redraw) for _ in range(10)]
+        if os.environ.get("PROFILE"):
+            import cProfile
+            import pstats
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(5):
+                await until_painted(app, screen.redraw)
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+        toggle = [await until_painted(app, screen.action_toggle) for _ in range(10)]
+        step = [await until_painted(app, lambda: screen.action_step(1)) for _ in range(10)]
+    print(f"light curve of 10,000 frames, 120x40: F9 to every point on screen from the state folder "
+          f"{restored:.2f} s; repaint median {statistics.median(repaint) * 1e3:.0f} ms (max "
+          f"{max(repaint) * 1e3:.0f}); a comparison toggled {statistics.median(toggle) * 1e3:.0f} ms (max "
+          f"{max(toggle) * 1e3:.0f}); a cursor step {statistics.median(step) * 1e3:.0f} ms; a frame with nothing "
+          f"changed {statistics.median(nothing) * 1e3:.0f} ms")
+
+
 if __name__ == "__main__":
-    parts = {"resume": resume_from_disk, "crowded": crowded}
+    parts = {"resume": resume_from_disk, "crowded": crowded, "lightcurve": lambda f: asyncio.run(light_curve(f))}
     if sys.argv[1:2] and sys.argv[1] in parts:
         with tempfile.TemporaryDirectory() as tmp:
             parts[sys.argv[1]](Path(tmp))
@@ -389,4 +488,5 @@ if __name__ == "__main__":
         crowded(folder)
         asyncio.run(many_rows(folder))
         asyncio.run(profile_view(folder))
+        asyncio.run(light_curve(folder))
         journal_row_cost(folder)

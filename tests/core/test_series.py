@@ -89,6 +89,16 @@ def test_bjd_tdb_agrees_with_astropy(site):
     assert np.abs((ours - jd) * 86400 - 69.18).max() < 500  # TDB - UTC, plus at most 8.3 min of light time
 
 
+def test_dense_sequences_interpolate_the_correction_within_a_float64_step():
+    jd = Time("2025-11-20T00:00:00").jd + np.linspace(0, 3.0, 10_000)  # 26 s apart over three nights
+    jd[17] = np.nan  # a frame without a time stays without one
+    target = SkyCoord(*TARGET, unit="deg")
+    fast = frametimes.barycentric(jd, target, SITE)
+    known = np.isfinite(jd)
+    exact = frametimes._barycentric(jd[known], target, SITE)
+    assert np.isnan(fast[17]) and np.abs(fast[known] - exact).max() * 86400 < 1e-4  # a float64 JD resolves 40 us
+
+
 def test_airmass_follows_the_altitude():
     jd = Time("2025-11-20T04:00:00").jd + np.linspace(0, 0.3, 30)
     target = SkyCoord(*TARGET, unit="deg")

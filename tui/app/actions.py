@@ -16,7 +16,16 @@ class ViewActions:
     _unsaved."""
 
     def action_copy_row(self) -> None:
-        """The selected result row, tab-separated with a header line, to the clipboard (OSC 52 over SSH)."""
+        """The selected result row, tab-separated with a header line, to the clipboard (OSC 52 over SSH); in the
+        light-curve view, the fit's summary line."""
+        if hasattr(self.screen, "fit_summary"):
+            summary = self.screen.fit_summary()
+            if summary is None:
+                self.notify("No fit yet: press f first.", severity="warning")
+                return
+            self.copy_to_clipboard(summary)
+            self.notify(summary, title="Copied the fit to the clipboard", timeout=6)
+            return
         row = self.main("#results", ResultsTable).selected_row() if self.session is not None else None
         if row is None:
             self.notify("No result to copy yet: press F5 first.", severity="warning")
@@ -63,6 +72,23 @@ class ViewActions:
             self.notify("Load an image and a region first (ctrl+o, ctrl+n).", severity="warning")
             return
         self.push_screen(ProfileScreen())
+
+    def action_light_curve(self) -> None:
+        """The selected subset as target on every frame (F9 again or Esc returns; measured frames are kept)."""
+        from tui.app.screens.lightcurve import LightCurveScreen
+
+        if isinstance(self.screen, LightCurveScreen):
+            self.screen.action_back()
+            return
+        s = self.session
+        if s is None or s.selected_subset is None:
+            self.notify("Load frames and regions first (ctrl+o, ctrl+n).", severity="warning")
+            return
+        if len(self.frames) < 2:
+            self.notify("A light curve needs a sequence: open several frames (aperphot-tui frame_*.fits --regions "
+                        "stars.reg) or a cube of integrations.", severity="warning", timeout=8)
+            return
+        self.push_screen(LightCurveScreen(s.selected_subset))
 
     def action_recenter(self) -> None:
         """Move the selected subset to its centroid on the selected image; the thumbnail follows."""

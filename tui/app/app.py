@@ -25,6 +25,7 @@ from tui.app.widgets.results_table import ResultsTable
 from tui.app.widgets.thumbnail import Thumbnail
 
 INPUT_NAMES = ("background",) + tuple(name for name, _, _ in FIELDS)
+SEQUENCE_FILES = 12  # more images than this open as a sequence: listed at once, each read when shown
 
 
 def _keep_for_the_run() -> None:
@@ -49,6 +50,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         Binding("f6", "profile", "Profile", priority=True),
         Binding("f7", "recenter", "Recentre", show=False, priority=True),
         Binding("f8", "image", "Image", show=False, priority=True),
+        Binding("f9", "light_curve", "Light curve", show=False, priority=True),
         Binding("ctrl+y", "copy_row", "Copy row", show=False, priority=True),
         Binding("ctrl+t", "copy_table", "Copy table", show=False, priority=True),
         Binding("f1", "help", "Help", priority=True),
@@ -69,6 +71,9 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         self._unsaved = 0
         self._last_export: str | None = None
         self._journal_started = False  # calculating waits for it: no result may miss the journal
+        self.frames: dict = {}  # the inputs as frames of a sequence, by label (tui.core.frames.Frame)
+        self._sequence = False  # many files or a cube: frames are read when shown, not at start
+        self._reader = None  # tui.core.frames.FrameReader, made by the load worker
 
     # -- layout ------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -128,11 +133,20 @@ class AperPhotApp(ViewActions, DialogFlows, App):
             if source is not None:
                 self.call_from_thread(self._restored, session, *self._read_journal(store, source, orphans[1:]))
         errors = []
-        for path in images:
+        frames = self._list_frames(images, errors)
+        if self._sequence:
+            # A sequence (a cube's integrations, or many files): listed from their headers only; a frame is read
+            # when it is shown or measured.
             try:
-                session.load_data(path)
+                session.load_data(self._reader.image(frames[0]))
             except PhotometryError as exc:
                 errors.append(str(exc))
+        else:
+            for path in images:
+                try:
+                    session.load_data(path)
+                except PhotometryError as exc:
+                    errors.append(str(exc))
         for path in regions:
             try:
                 session.load_regions(path)
@@ -142,6 +156,34 @@ class AperPhotApp(ViewActions, DialogFlows, App):
             self._preview(session, session.selected_data)
         _keep_for_the_run()
         self.call_from_thread(self._loaded, session, store, errors)
+
+    def _list_frames(self, images: list[str], errors: list[str]) -> list:
+        """The inputs as frames of a sequence (headers only). Many files, or a cube, make the app a sequence
+        viewer: the Data selector lists the frames and reads each when chosen."""
+        from tui.core import PhotometryError
+        from tui.core.frames import list_frames
+
+        from tui.core.frames import FrameReader
+
+        self._reader = FrameReader()
+        plain = [path for path in images if Path(path).is_file()]  # file.fits[SCI,2] selections load as before
+        skipped: list[str] = []
+        try:
+            frames = list_frames(plain, skipped, require_time=False)
+        except PhotometryError as exc:
+            errors.append(str(exc))
+            frames = []
+        self.frames = {frame.label: frame for frame in frames}
+        self._sequence = bool(frames) and (len(frames) > SEQUENCE_FILES or any(f.plane is not None for f in frames))
+        if self._sequence:
+            errors += skipped
+        return frames
+
+    def frame_image(self, label: str):
+        """A frame of the sequence as the Session's image, read when first asked for."""
+        if label not in self.session.images and label in self.frames:
+            self.session.load_data(self._reader.image(self.frames[label]))
+        return label
 
     @staticmethod
     def _read_journal(store, source: Path, retire: list[Path]):
@@ -281,7 +323,9 @@ class AperPhotApp(ViewActions, DialogFlows, App):
     def _refresh_choices(self) -> None:
         s = self.session
         apertures = [label for label, sub in s.subsets.items() if not sub.is_annulus]
-        self.fields.set_choices("data", list(s.images), s.selected_data, "(no data: ctrl+o)")
+        data = list(self.frames) + [label for label in s.images if label not in self.frames] if self._sequence \
+            else list(s.images)
+        self.fields.set_choices("data", data, s.selected_data, "(no data: ctrl+o)")
         self.fields.set_choices("subset", apertures, s.selected_subset, "(no regions: ctrl+o, ctrl+n)")
         self.fields.set_background_sources(list(s.subsets), s.inputs.background_region, s.inputs.background_stat)
 
@@ -311,8 +355,14 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         self._draw_overlays()
 
     def _data_selected(self, label: str) -> None:
+        from tui.core import PhotometryError
+
         s = self.session
-        s.select_data(label)
+        try:
+            s.select_data(self.frame_image(label))
+        except PhotometryError as exc:
+            self.notify(str(exc), title="Not loaded", severity="error", timeout=8)
+            return
         for name in INPUT_NAMES:
             self.fields.show_value(name, getattr(s.inputs, name), s.inputs.sources.get(name, ""))
         self._update_background()
@@ -486,6 +536,14 @@ class AperPhotApp(ViewActions, DialogFlows, App):
                 except OSError:
                     pass  # left as a live journal: the next start offers to restore it, so nothing is lost
 
+    def check_action(self, action: str, parameters) -> bool | None:
+        """A full screen of its own (the light curve) keeps only the app keys that act there: the others are
+        neither shown in its footer nor run."""
+        own = getattr(self.screen, "APP_KEYS", None)
+        if own is not None and action not in own:
+            return False
+        return True
+
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         commands = [
@@ -501,6 +559,8 @@ class AperPhotApp(ViewActions, DialogFlows, App):
             ("Recentre subset", "Move the selected subset to its centroid on the image (F7)", self.action_recenter),
             ("Full-screen image", "The image fills the screen: draw, zoom, pan and read out there (F8)",
              self.action_image),
+            ("Light curve", "The selected subset as target on every frame, the other apertures as comparisons; "
+             "plots, exclusions, a transit fit (F9)", self.action_light_curve),
             ("Copy result row", "The selected row as tab-separated text to the clipboard (ctrl+y, c in the table)",
              self.action_copy_row),
             ("Copy results table", "The whole table as ECSV text to the clipboard (ctrl+t, C in the table)",

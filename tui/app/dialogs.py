@@ -47,6 +47,14 @@ class DialogFlows:
     def action_export(self) -> None:
         """The results tables; in the profile view, the profile and the curve of growth come first."""
         s = self.session
+        if hasattr(self.screen, "export_table"):  # the light-curve view
+            if self.screen.export_table() is None:
+                self.notify("No frame measured yet.", severity="warning")
+                return
+            name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in self.screen.target)
+            self.push_screen(ExportScreen([("light curve", "lightcurve")], f"lightcurve_{name}.ecsv",
+                                          "Export the light curve to"), self._export)
+            return
         in_profile = hasattr(self.screen, "update_view")
         if s is None or (not s.result_rows and not s.archived_results and not in_profile):
             self.notify("Nothing to export yet: press F5 to calculate first (or F6, then ctrl+s, for a profile).",
@@ -74,10 +82,11 @@ class DialogFlows:
             return
         s = self.session
         try:
-            if request.archived in ("profile", "growth"):
+            if request.archived in ("profile", "growth", "lightcurve"):
                 from tui.core.export import write_table
 
-                table = s.radial_profile() if request.archived == "profile" else s.curve_of_growth()
+                table = s.radial_profile() if request.archived == "profile" else s.curve_of_growth() \
+                    if request.archived == "growth" else self.screen.export_table()
                 written, rows = write_table(table, target, overwrite=overwrite), len(table)
             else:
                 written = s.export_results(target, overwrite=overwrite, archived=request.archived)
@@ -88,7 +97,8 @@ class DialogFlows:
         if request.archived is None:
             self._unsaved = 0
             self._journal_warning(None)  # the results are safe in the export: the user has acted
-        self._last_export = request.path
+        if request.archived != "lightcurve":  # the results table keeps its own default name
+            self._last_export = request.path
         self.notify(f"Saved {rows} row(s) to {written.resolve()}", title="Exported", timeout=8)
 
     def action_open(self) -> None:

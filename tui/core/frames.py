@@ -29,19 +29,21 @@ class Frame:
     site: tuple[float, float, float] | None = None  # SITELAT, SITELONG, SITEELEV
 
 
-def list_frames(paths, skipped: list[str] | None = None) -> list[Frame]:
+def list_frames(paths, skipped: list[str] | None = None, require_time: bool = True) -> list[Frame]:
     """Every frame of the inputs, ordered by mid-exposure time. A file that cannot be read (missing, not FITS, no
     image) is left out and said in `skipped` when a list is given; a frame without a time raises PhotometryError
-    (one line naming the file and the keywords looked for): its place in the sequence is unknown."""
+    (one line naming the file and the keywords looked for), its place in the sequence being unknown, unless
+    `require_time` is False (the app lists any images): it then has a NaN time, after the others, and its `time`
+    says why."""
     frames: list[Frame] = []
     for path in paths:
         try:
-            frames += _frames_of(Path(path))
+            frames += _frames_of(Path(path), require_time)
         except _Unreadable as exc:
             if skipped is None:
                 raise PhotometryError(str(exc)) from None
             skipped.append(str(exc))
-    frames.sort(key=lambda f: f.time.jd_utc)
+    frames.sort(key=lambda f: (math.isnan(f.time.jd_utc), f.time.jd_utc if not math.isnan(f.time.jd_utc) else 0.0))
     return frames
 
 
@@ -49,7 +51,15 @@ class _Unreadable(PhotometryError):
     pass
 
 
-def _frames_of(path: Path) -> list[Frame]:
+def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
+    def when(header, primary, row, label) -> FrameTime:
+        try:
+            return frame_time(header, primary, row, label)
+        except PhotometryError as exc:
+            if require_time:
+                raise
+            return FrameTime(math.nan, str(exc))
+
     if not path.exists():
         raise _Unreadable(f"{path}: no such file")
     try:
@@ -68,9 +78,9 @@ def _frames_of(path: Path) -> list[Frame]:
                 rows = int_times_rows(hdul, planes)
                 stem = file_stem(path)
                 return [Frame(str(path), k, f"{stem}[{k}]",
-                              frame_time(header, primary, rows[k] if rows else None, f"{stem}[{k}]"), **common)
+                              when(header, primary, rows[k] if rows else None, f"{stem}[{k}]"), **common)
                         for k in range(planes)]
-            return [Frame(str(path), None, path.name, frame_time(header, primary, None, path.name), **common)]
+            return [Frame(str(path), None, path.name, when(header, primary, None, path.name), **common)]
     except PhotometryError:
         raise  # said already: a frame without a time, or a file without an image
     except (OSError, ValueError, TypeError) as exc:

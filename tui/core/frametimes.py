@@ -197,8 +197,31 @@ def _site_vectors(site):
     return elong, phi, height, np.asarray(erfa.gd2gc(1, elong, phi, height))
 
 
+GRID = 0.002  # days (3 minutes): dense sequences interpolate the correction between these, off by under 0.2 us
+
+
 def barycentric(jd_utc: np.ndarray, target, site: tuple[float, float, float] | None) -> np.ndarray:
     """BJD_TDB of mid-exposure UTC Julian dates toward a target, seen from a site (else the geocentre).
+
+    Frames closer together than GRID (10,000 over a few nights) get the correction worked out every GRID and
+    interpolated: it varies over a day (the site's turn) and a year, so the straight line between points 3 minutes
+    apart is off by under 0.2 us, far below what a float64 Julian date resolves (40 us), at a fraction of the
+    cost (10,000 frames: 0.9 s exact)."""
+    jd = np.asarray(jd_utc, dtype=float)
+    known = np.isfinite(jd)
+    if known.sum() > 256:
+        low, high = float(jd[known].min()), float(jd[known].max())
+        points = int(math.ceil((high - low) / GRID)) + 1
+        if points < known.sum() // 2:
+            grid = np.linspace(low, high, max(points, 2))
+            out = np.full(jd.shape, np.nan)
+            out[known] = jd[known] + np.interp(jd[known], grid, _barycentric(grid, target, site) - grid)
+            return out
+    return _barycentric(jd, target, site)
+
+
+def _barycentric(jd_utc: np.ndarray, target, site: tuple[float, float, float] | None) -> np.ndarray:
+    """BJD_TDB of mid-exposure UTC Julian dates, each worked out.
 
     As astropy's Time.tdb + light_travel_time(kind="barycentric") computes it (the Roemer delay toward the target
     from the observer's barycentric position, epv00 for the Earth), through ERFA directly: the site is turned from

@@ -30,6 +30,7 @@ from tui.core.photometry import region_center
 from tui.core.starphot import Apertures, Detector, Star
 from tui.core.subsets import read_region_file
 
+QUANTITIES = ("x", "y", "source_sky", "source_error", "sky", "peak", "width", "n_src", "saturated")
 PER_STAR = ("rel_flux", "rel_flux_err", "Source-Sky", "Source_Error", "Sky/Pixel", "Peak", "Width", "X(IJ)",
             "Y(IJ)", "N_Src_Pixels", "Saturated")
 AUTO_LEVEL = 0.01  # auto aperture: where the target's profile falls to this fraction of its peak (AstroImageJ)
@@ -108,18 +109,19 @@ def needs_wcs(stars: list[SeriesStar]) -> bool:
     return any(isinstance(star.region, rg.SkyRegion) for star in stars)
 
 
-def relative_fluxes(flux: np.ndarray, error: np.ndarray, target: int, comparisons: list[int]) -> dict:
-    """AstroImageJ's relative fluxes for frames x stars arrays of Source-Sky and its error: the target over the sum
-    of the comparisons, each comparison over the sum of the other comparisons; errors in quadrature. A frame where
-    any of them is missing (NaN) gets NaN."""
+def relative_fluxes(flux: np.ndarray, error: np.ndarray, target: int, comparisons: list[int],
+                    others: list[int] = ()) -> dict:
+    """AstroImageJ's relative fluxes for frames x stars arrays of Source-Sky and its error: the target (and any
+    of `others`, stars left out of the ensemble) over the sum of the comparisons, each comparison over the sum of
+    the other comparisons; errors in quadrature. A frame where any of them is missing (NaN) gets NaN."""
     n_frames = flux.shape[0]
     out = {}
     comps = list(comparisons)
     total = flux[:, comps].sum(axis=1) if comps else np.full(n_frames, np.nan)
     total_var = (error[:, comps] ** 2).sum(axis=1) if comps else np.full(n_frames, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for k in [target, *comps]:
-            ref, ref_var = (total, total_var) if k == target else (total - flux[:, k], total_var - error[:, k] ** 2)
+        for k in [target, *comps, *others]:
+            ref, ref_var = (total - flux[:, k], total_var - error[:, k] ** 2) if k in comps else (total, total_var)
             rel = flux[:, k] / ref
             out[k] = (rel, np.abs(rel) * np.sqrt((error[:, k] / flux[:, k]) ** 2 + ref_var / ref**2))
     out["total"], out["total_error"] = total, np.sqrt(total_var)
@@ -136,7 +138,17 @@ class Series:
         self.notes: list[str] = []
         self.skipped: list[str] = []  # inputs that could not be read
         self.stars = _stars(regions, target, list(comparisons))
-        self.frames = list_frames(_expand(inputs), self.skipped)
+        given = list(inputs) if not isinstance(inputs, (str, Path)) else [inputs]
+        self.frames = given if given and all(isinstance(f, Frame) for f in given) else \
+            list_frames(_expand(inputs), self.skipped)
+        timeless = [f for f in self.frames if not math.isfinite(f.time.jd_utc)]
+        if timeless:
+            names = ", ".join(f.label for f in timeless[:3]) + (" ..." if len(timeless) > 3 else "")
+            self.notes.append(f"{len(timeless)} frame(s) without a time left out ({names}): "
+                              f"looked for {frametimes.LOOKED_FOR}")
+            self.frames = [f for f in self.frames if math.isfinite(f.time.jd_utc)]
+        if not self.frames and timeless:
+            raise PhotometryError(f"no frame has a time ({timeless[0].time.source})")
         if not self.frames:
             raise PhotometryError(self.skipped[0] if len(self.skipped) == 1 else "no frames to measure" +
                                   (f" ({len(self.skipped)} files could not be read)" if self.skipped else ""))
@@ -150,6 +162,11 @@ class Series:
             self.target_sky, self.target_source = _target_position(first, self.stars[0])
         self.site, self.site_source = _site(site, self.frames[0])
         self._times()
+        # Every per-star quantity as frames x stars arrays, filled as frames are measured: a new ensemble, a table
+        # or a plot of 10,000 frames is then a few array operations.
+        shape = (len(self.frames), len(self.stars))
+        self.data = {name: np.full(shape, np.nan) for name in QUANTITIES}
+        self.done = np.zeros(len(self.frames), dtype=bool)
         self.results: list[FrameResult | None] = [None] * len(self.frames)
 
     def _check_shapes(self) -> None:
@@ -188,23 +205,74 @@ class Series:
         self.jd_utc, self.bjd_tdb, self.airmass = jd, bjd, airmass
 
     # -- measuring -----------------------------------------------------------------------------------------------
-    def run(self, done: set[str] = frozenset(), start: tuple[float, float] = (0.0, 0.0), progress=None):
-        """Measure the frames in time order (those whose label is in `done` are skipped), yielding each
-        FrameResult as it is measured."""
-        offset = start
+    def run(self, done: set[str] = frozenset(), start: tuple[float, float] | None = None, progress=None,
+            cancelled=None):
+        """Measure the frames in time order that are not done yet (nor labelled in `done`), yielding each
+        FrameResult as it is measured. The first starts from `start`, else from the last frame measured before it.
+        `cancelled()`, when given, is asked before each frame."""
+        offset = self._offset_before(0) if start is None else start
         with FrameReader(with_wcs=needs_wcs(self.stars)) as reader:
             for k, frame in enumerate(self.frames):
+                if self.done[k]:
+                    offset = self._offset_before(k + 1)
+                    continue
                 if frame.label in done:
                     continue
+                if cancelled is not None and cancelled():
+                    return
                 try:
                     result = measure_frame(frame, self.stars, self.settings, offset, reader)
                 except PhotometryError as exc:
                     result = FrameResult(frame, [Star(problem=str(exc))] * len(self.stars), offset, [str(exc)])
-                self.results[k] = result
+                self.store(k, result)
                 offset = result.offset
                 if progress is not None:
                     progress()
                 yield result
+
+    def store(self, k: int, result: FrameResult) -> None:
+        self.results[k] = result
+        for name in QUANTITIES:
+            self.data[name][k] = [getattr(star, name) for star in result.stars]
+        self.done[k] = True
+
+    def _offset_before(self, k: int) -> tuple[float, float]:
+        """The target's offset on the last frame measured before frame k (0, 0 if none): where frame k starts."""
+        before = np.flatnonzero(self.done[:k])
+        if not before.size:
+            return 0.0, 0.0
+        j = int(before[-1])
+        result = self.results[j]
+        if result is not None:
+            return result.offset
+        x, y = self.data["x"][j, 0], self.data["y"][j, 0]
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return 0.0, 0.0
+        with FrameReader(with_wcs=needs_wcs(self.stars)) as reader:
+            nominal = self.stars[0].nominal(reader.image(self.frames[j]))
+        return x - nominal[0], y - nominal[1]
+
+    def load(self, table) -> int:
+        """Take back frames measured earlier (a light curve written by `table()`, from a file): those whose labels
+        it holds are done, with its numbers. Returns how many."""
+        by_label = {f.label: k for k, f in enumerate(self.frames)}
+        pairs = [(i, by_label[label]) for i, label in enumerate(str(v) for v in table["Label"]) if label in by_label]
+        if not pairs:
+            return 0
+        rows, ks = (np.array(v, dtype=np.intp) for v in zip(*pairs))
+        ny = np.array([self.frames[k].shape[0] for k in ks], dtype=float)
+        for j, star in enumerate(self.stars):
+            def column(name):
+                return np.asarray(table[f"{name}_{star.role}"], dtype=float)[rows]
+
+            self.data["x"][ks, j] = column("X(IJ)") - 0.5  # back from ImageJ's convention (table())
+            self.data["y"][ks, j] = ny - column("Y(IJ)") - 0.5
+            for name, heading in (("source_sky", "Source-Sky"), ("source_error", "Source_Error"),
+                                  ("sky", "Sky/Pixel"), ("peak", "Peak"), ("width", "Width"),
+                                  ("n_src", "N_Src_Pixels"), ("saturated", "Saturated")):
+                self.data[name][ks, j] = column(heading)
+        self.done[ks] = True
+        return len(ks)
 
     def run_all(self) -> QTable:
         for _ in self.run():
@@ -212,15 +280,16 @@ class Series:
         return self.table()
 
     def measured(self) -> list[int]:
-        return [k for k, r in enumerate(self.results) if r is not None]
+        return np.flatnonzero(self.done).tolist()
 
-    def arrays(self, indices: list[int] | None = None) -> dict:
-        """frames x stars arrays of every per-star quantity, for the frames measured (or those given)."""
-        indices = self.measured() if indices is None else indices
-        names = ("x", "y", "source_sky", "source_error", "sky", "peak", "width", "n_src", "saturated")
-        out = {name: np.array([[getattr(s, name) for s in self.results[k].stars] for k in indices], dtype=float)
-               .reshape(len(indices), len(self.stars)) for name in names}
-        out["index"] = np.array(indices, dtype=int)
+    def arrays(self, indices=None, names=QUANTITIES) -> dict:
+        """frames x stars arrays of these per-star quantities, for the frames measured (or those given); with
+        every frame measured, views of the arrays kept (not to be changed)."""
+        index = np.flatnonzero(self.done) if indices is None else np.asarray(indices, dtype=np.intp)
+        n = len(self.frames)
+        whole = index.size == n and (indices is None or np.array_equal(index, np.arange(n)))
+        out = {name: self.data[name] if whole else self.data[name][index] for name in names}
+        out["index"] = index
         return out
 
     def relative(self, comparisons: list[str] | None = None, indices: list[int] | None = None) -> dict:
@@ -231,11 +300,14 @@ class Series:
         a = self.arrays(indices)
         return relative_fluxes(a["source_sky"], a["source_error"], 0, chosen)
 
-    def table(self, indices: list[int] | None = None) -> QTable:
-        """One row per measured frame, with AstroImageJ's column names (README: "Light curves")."""
+    def table(self, indices: list[int] | None = None, comparisons: list[int] | None = None) -> QTable:
+        """One row per measured frame, with AstroImageJ's column names (README: "Light curves"). `comparisons`:
+        the stars (indices) in the ensemble, default all but the target; the others' rel_flux is over all of it."""
         indices = self.measured() if indices is None else indices
         a = self.arrays(indices)
-        rel = relative_fluxes(a["source_sky"], a["source_error"], 0, list(range(1, len(self.stars))))
+        comps = list(range(1, len(self.stars))) if comparisons is None else list(comparisons)
+        rel = relative_fluxes(a["source_sky"], a["source_error"], 0, comps,
+                              [j for j in range(1, len(self.stars)) if j not in comps])
         frames = [self.frames[k] for k in indices]
         columns = {
             "Label": Column([f.label for f in frames], dtype=str),
@@ -258,7 +330,9 @@ class Series:
             columns[f"Saturated_{s}"] = Column(a["saturated"][:, j].astype(np.int8))
         columns["tot_C_cnts"], columns["tot_C_err"] = rel["total"], rel["total_error"]
         columns["time_source"] = Column([f.time.source for f in frames], dtype=str)
-        return QTable(columns, meta=self.meta())
+        meta = self.meta()
+        meta["comparisons"] = [self.stars[j].role for j in comps]
+        return QTable(columns, meta=meta)
 
     def meta(self) -> dict:
         return {"stars": {s.role: s.label for s in self.stars},

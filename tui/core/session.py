@@ -61,12 +61,14 @@ class Session:
     # -- loading --------------------------------------------------------------------------------------
     def load_data(self, source, label: str | None = None, unit=None, wcs=None, meta=None, error=None,
                   mask=None) -> str:
-        """Load a FITS path, HDU/HDUList or 2-D array/Quantity; returns its data label.
+        """Load a FITS path, HDU/HDUList, 2-D array/Quantity or an Image; returns its data label.
 
         `error` (per-pixel sigma, in the data unit) and `mask` (True = bad pixel) add to, or replace, what a
         file's ERR/VAR_* and DQ extensions give.
         """
-        if isinstance(source, (str, os.PathLike)):
+        if isinstance(source, images.Image):
+            image = source  # made elsewhere (a frame of a sequence, read by tui.core.frames)
+        elif isinstance(source, (str, os.PathLike)):
             image = images.load_fits(source)
         elif isinstance(source, fits.HDUList):
             image = images.from_hdu(images.pick_hdu(source), "HDUList", source[0].header)

@@ -84,6 +84,15 @@ class TransitFit:
                 f"{self.duration * 24:.2f} h, rms {self.rms * 1e3:.2f} ppt (expected {self.expected_rms * 1e3:.2f}), "
                 f"detrend {'+'.join(self.detrend) or 'none'}, BIC {self.bic:.1f}{gain}")
 
+    def lines(self) -> tuple[str, str]:
+        """The summary in two lines of about 80 characters, for a terminal."""
+        gain = f" · ΔBIC {self.bic - self.bic_none:+.1f} vs none" if math.isfinite(self.bic_none) and self.detrend \
+            else ""
+        return (f"depth {self.depth * 1e3:.2f}±{self.depth_err * 1e3:.2f} ppt · t0 {self.t0:.5f}±{self.t0_err:.5f}"
+                f" BJD_TDB · Rp/R* {self.rp_rs:.4f}±{self.rp_rs_err:.4f}",
+                f"duration {self.duration * 24:.2f} h · rms {self.rms * 1e3:.2f} ppt (expected "
+                f"{self.expected_rms * 1e3:.2f}) · detrend {'+'.join(self.detrend) or 'none'}{gain}")
+
     def meta(self) -> dict:
         keys = ("t0", "t0_err", "depth", "depth_err", "rp_rs", "rp_rs_err", "a_rs", "b", "duration", "rms",
                 "expected_rms", "bic", "chi2", "period", "bic_none")
@@ -95,16 +104,21 @@ class TransitFit:
 
 
 def fit(time, flux, error, columns: dict | None = None, detrend="auto", period: float = DEFAULT_PERIOD,
-        limb_darkening=DEFAULT_LIMB_DARKENING, baseline_order: int = 1) -> TransitFit:
+        limb_darkening=DEFAULT_LIMB_DARKENING, baseline_order: int = 1, use=None) -> TransitFit:
     """Fit a transit to relative flux; `detrend`: column names (from `columns`), () for none, or "auto" (the
-    lowest BIC among AUTO_SETS whose columns exist). Points with a non-finite value are left out."""
+    lowest BIC among AUTO_SETS whose columns exist). Points with a non-finite value, or False in `use` (frames
+    excluded by hand), are left out; the model and the detrended flux cover every point."""
     columns = columns or {}
     t, y, e = (np.asarray(v, dtype=float) for v in (time, flux, error))
-    sets = [s for s in AUTO_SETS if all(c in columns for c in s)] if detrend == "auto" else [tuple(detrend)]
+    known = {c for c, values in columns.items() if np.isfinite(np.asarray(values, dtype=float)).any()}
+    # auto: the sets whose columns were measured (a cube from space has no AIRMASS)
+    sets = [s for s in AUTO_SETS if set(s) <= known] if detrend == "auto" else [tuple(detrend)]
     for name in sets[0] if sets else ():
         if name not in columns:
             raise PhotometryError(f"--detrend: no column {name!r}")
     good = np.isfinite(t) & np.isfinite(y) & np.isfinite(e) & (e > 0)
+    if use is not None:
+        good &= np.asarray(use, dtype=bool)
     for name in {c for s in sets for c in s}:
         good &= np.isfinite(np.asarray(columns[name], dtype=float))
     if good.sum() < 10:

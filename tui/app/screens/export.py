@@ -30,14 +30,16 @@ def default_name() -> str:
 class ExportScreen(ModalScreen[ExportRequest | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, tables: list[tuple[str, int | str | None]], path: str | None = None) -> None:
+    def __init__(self, tables: list[tuple[str, int | str | None]], path: str | None = None,
+                 title: str = "Export results to") -> None:
         super().__init__()
+        self.title_text = title
         self.tables = tables  # (description, archived index or None)
         self.path = path or default_name()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Export results to")
+            yield Label(self.title_text)
             field = Input(self.path, id="path", select_on_focus=True)
             field.cursor_blink = False
             yield field

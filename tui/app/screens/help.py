@@ -24,6 +24,7 @@ Keys everywhere
   F6           profile view: radial profile, FWHM, curve of growth, centroid (r n p d, Esc)
   F7           recentre the subset on its centroid
   F8           the image fills the screen (draw, zoom, pan, readout; Esc returns)
+  F9           light curve: the selected subset as target on every frame (see below)
   ctrl+y       copy the selected result row (tab-separated, with a header) to the clipboard
   ctrl+t       copy the whole results table (ECSV) to the clipboard; over SSH the terminal
                must allow OSC 52 (tmux: set -g set-clipboard on)
@@ -41,6 +42,20 @@ Image (Tab to it)
 Results table (the top line says which row, and how many columns lie left and right)
   up/down, PageUp/PageDown, Home/End move through every row; left/right scroll columns;
   s sorts all rows (again: descending, then the next column); c copies the row, C the table
+
+Light curve (F9; open a sequence: aperphot-tui frame_*.fits --regions stars.reg, or a cube)
+  The selected subset is the target (T1); every other aperture region is a comparison. Frames
+  are measured in the background (s stops, s again carries on); points appear as they come.
+  up/down      choose a star          space   put it in / take it out of the ensemble
+  left/right   move along time (shift or PgUp/PgDn: 10 frames; Home/End)
+  x            exclude the frame under the cursor from the fit (again: back in)
+  b            binned points: off, 2, 5, 10, 20, 50 frames
+  v            lower panel: residuals (once fitted), comparisons, airmass, width, sky, drift
+  f            fit a transit      d   detrend set: auto (lowest BIC), none, airmass, ...
+  ctrl+s       export the light curve (the `series` columns, `excluded`, the fit in the meta)
+  ctrl+y       copy the fit's summary line          Esc, F9   back
+  Measured frames and your choices are kept in the state folder: F9 on the same frames and
+  stars, later or after a crash (--resume), takes them back without measuring again.
 
 Files: ctrl+o takes a path (→ completes it) or a pick from the tree; file.fits[SCI,2] chooses an
 extension, file.fits[1][0] a plane of a cube. Region files: .reg (DS9) and .crtf (CASA).

@@ -1,0 +1,237 @@
+"""The light-curve view (F9) on a synthetic night, driven by keys (issue 18): the ensemble toggled without measuring
+again, frames excluded, a transit fitted and exported, the light curve taken back after leaving or a crash, and the
+bad cases (no comparisons, frames without times, a star lost on some frames)."""
+
+import shutil
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from tests.app.conftest import light_curve_fitted, light_curve_measured, ready, screen_text, type_text
+from tests.app.test_workflow import open_palette_command
+from tui.app.screens.lightcurve import LightCurveScreen
+from tui.core import read_results
+from tui.core.lightcurve import fit_table
+
+pytest.importorskip("exoplanet_core")
+
+
+def notices(app) -> str:
+    return " ".join(str(n.message) for n in app._notifications)
+
+
+def relative(flux, comps):
+    """AstroImageJ's rel_flux_T1 by hand: the target over the sum of the comparisons, normalised to its median."""
+    rel = flux[:, 0] / flux[:, comps].sum(axis=1)
+    return rel / np.median(rel[np.isfinite(rel)])
+
+
+async def test_f9_measures_every_frame_and_space_changes_the_ensemble_without_measuring_again(make_app, sequence):
+    paths, regions, _ = sequence
+    app = make_app(images=paths, regions=[regions])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        assert app.session.selected_subset == "Target"
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LightCurveScreen)
+        curve, series = screen.curve, screen.curve.series
+        text = screen_text(app)
+        assert "Light curve of Target (T1) on 60 frames" in text and "60/60 frames" in text
+        assert [line.split()[2] for line in text.splitlines() if "Comp" in line and "comp" in line] != []
+        flux = series.data["source_sky"]
+        np.testing.assert_allclose(curve.curve().flux, relative(flux, [1, 2, 3]), rtol=1e-12)
+
+        measured = list(series.results)
+        await pilot.press("space")  # the cursor starts on the first comparison (C2 = Comp1)
+        await pilot.pause()
+        assert curve.role(1) == "off" and curve.comparisons == [2, 3]
+        np.testing.assert_allclose(curve.curve().flux, relative(flux, [2, 3]), rtol=1e-12)
+        assert all(a is b for a, b in zip(measured, series.results))  # not one frame measured again
+        row = next(line for line in screen_text(app).splitlines() if "Comp1" in line)
+        assert " off " in row
+        await pilot.press("down", "space")  # Comp2 out as well
+        await pilot.pause()
+        np.testing.assert_allclose(curve.curve().flux, relative(flux, [3]), rtol=1e-12)
+        await pilot.press("up", "space", "down", "space")  # both back in
+        await pilot.pause()
+        assert curve.comparisons == [1, 2, 3]
+
+        await pilot.press("home")  # the time cursor reads out the frame under it
+        await pilot.pause()
+        readout = str(screen.query_one("#lc-readout").render())
+        value = curve.curve().flux[0]
+        assert f"frame 1/60 frame_0000.fits  BJD_TDB {series.bjd_tdb[0]:.5f}  rel flux {value:.5f}" in readout
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, LightCurveScreen)
+
+
+async def test_exclude_fit_export_and_copy(make_app, sequence, tmp_path):
+    paths, regions, truth = sequence
+    app = make_app(images=paths, regions=[regions])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        screen = app.screen
+        curve, series = screen.curve, screen.curve.series
+        await pilot.press("f")
+        await light_curve_fitted(app, pilot)
+        first = curve.fitted
+        assert first is not None
+        assert abs(first.t0 - truth["t0"]) < 3 * first.t0_err
+        fit_text = str(screen.query_one("#lc-fit").render())
+        assert f"t0 {first.t0:.5f}±{first.t0_err:.5f} BJD_TDB" in fit_text and "detrend" in fit_text
+        assert "residuals" in screen_text(app)  # the lower panel shows them once fitted
+
+        await pilot.press("home", *["right"] * 5, "x")  # frame 6 excluded: the fit runs again without it
+        await light_curve_fitted(app, pilot)
+        assert curve.excluded.tolist() == [k == 5 for k in range(60)]
+        expected = fit_table(series.table(comparisons=[1, 2, 3]), "auto", use=~curve.excluded)
+        assert curve.fitted is not first and curve.fitted.t0 == expected.t0 and curve.fitted.bic == expected.bic
+        assert "1 excluded" in screen_text(app) and "EXCLUDED" in str(screen.query_one("#lc-readout").render())
+
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert app.clipboard == curve.fitted.summary()
+
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        field = app.screen.query_one("#path")
+        assert field.value == "lightcurve_Target.ecsv"
+        field.value = ""
+        await type_text(pilot, str(tmp_path / "lc.ecsv"))
+        await pilot.press("enter")
+        await pilot.pause()
+        table = read_results(tmp_path / "lc.ecsv")
+        assert len(table) == 60 and table["excluded"].tolist() == curve.excluded.tolist()
+        flux = series.data["source_sky"]
+        np.testing.assert_allclose(table["rel_flux_T1"], flux[:, 0] / flux[:, 1:].sum(axis=1), rtol=1e-12)
+        assert table.meta["fit_summary"] == curve.fitted.summary()
+        assert table.meta["fit"]["t0"] == curve.fitted.t0 and table.meta["comparisons"] == ["C2", "C3", "C4"]
+        np.testing.assert_array_equal(table["transit_model"], curve.fitted.model)
+
+
+async def test_measured_frames_and_choices_come_back_without_measuring(make_app, sequence):
+    paths, regions, _ = sequence
+    app = make_app(images=paths, regions=[regions])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        await pilot.press("space", "home", "right", "right", "x")
+        await pilot.pause()
+        first = {name: values.copy() for name, values in app.screen.curve.series.data.items()}
+    again = make_app(images=paths, regions=[regions], resume=True)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await ready(again, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(again, pilot)
+        curve = again.screen.curve
+        assert curve.series.done.all() and all(result is None for result in curve.series.results)  # none measured
+        for name, values in first.items():  # positions pass through ImageJ's convention: within an ulp
+            np.testing.assert_allclose(curve.series.data[name], values, rtol=2e-16 if name in "xy" else 0, atol=0)
+        assert curve.comparisons == [2, 3] and np.flatnonzero(curve.excluded).tolist() == [2]
+        assert "60 frame(s) taken back from the state folder" in notices(again)
+
+
+async def test_a_target_without_comparisons_is_told_so(make_app, sequence, tmp_path):
+    paths, regions, _ = sequence
+    lonely = tmp_path / "one.reg"
+    lonely.write_text("image\n" + next(line for line in open(regions) if "Target" in line))
+    app = make_app(images=paths[:10], regions=[str(lonely)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        assert "no comparison stars" in screen_text(app)
+        await pilot.press("x", "f")  # keys say what is missing instead of failing
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, LightCurveScreen)
+
+
+async def test_frames_without_times_are_named_and_left_out(make_app, sequence, tmp_path):
+    paths, regions, _ = sequence
+    copies = []
+    for k, path in enumerate(paths[:8]):
+        copies.append(str(shutil.copy(path, tmp_path)))
+        if k in (2, 5):
+            with fits.open(copies[-1], mode="update") as hdul:
+                del hdul[0].header["DATE-OBS"]
+    app = make_app(images=copies, regions=[regions])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        assert len(app.screen.curve.series.frames) == 6
+        assert "2 frame(s) without a time left out (frame_0002.fits, frame_0005.fits)" in notices(app)
+
+
+async def test_a_star_lost_on_some_frames_leaves_those_points_missing(make_app, sequence, tmp_path):
+    paths, regions, truth = sequence
+    copies = [str(shutil.copy(path, tmp_path)) for path in paths[:20]]
+    x, y = truth["positions"][1]  # Comp1: a satellite trail's NaNs over it on frames 10 to 12
+    for k in (10, 11, 12):
+        with fits.open(copies[k], mode="update") as hdul:
+            hdul[0].data[int(y) - 20: int(y) + 20, int(x) - 20: int(x) + 20] = np.nan
+    app = make_app(images=copies, regions=[regions])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        curve = app.screen.curve
+        view = curve.curve()
+        assert np.flatnonzero(view.missing).tolist() == [10, 11, 12]
+        assert "? missing" in screen_text(app)
+        await pilot.press("home", *["right"] * 10)
+        await pilot.pause()
+        readout = str(app.screen.query_one("#lc-readout").render())
+        assert "frame 11/20 frame_0010.fits" in readout and "missing: Comp1 (C2) on frame_0010.fits" in readout
+        await pilot.press("space")  # Comp1 out of the ensemble: those frames have a relative flux again
+        await pilot.pause()
+        assert not curve.curve().missing.any()
+
+
+async def test_f9_needs_a_sequence_and_is_in_the_palette_and_help(make_app, sequence, demo):
+    app = make_app(images=demo[0][:1])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await pilot.pause()
+        assert not isinstance(app.screen, LightCurveScreen)
+        assert "A light curve needs a sequence" in notices(app)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert "F9           light curve" in str(app.screen.query_one("Static").render())
+    paths, regions, _ = sequence
+    app = make_app(images=paths[:12], regions=[regions])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await open_palette_command(pilot, "Light curve")
+        await light_curve_measured(app, pilot)
+        assert isinstance(app.screen, LightCurveScreen)
+        assert "Calculate" not in screen_text(app).splitlines()[-1]  # the footer shows this screen's keys
+
+
+async def test_a_cube_opens_as_a_sequence_of_its_integrations(make_app, tmp_path):
+    from tui.demo_series import make_cube
+
+    cube, regions, _ = make_cube(tmp_path, n_int=30)
+    app = make_app(images=[str(cube)], regions=[str(regions)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        labels = list(app.frames)
+        assert len(labels) == 30 and labels[7].endswith("_calints[7]")
+        assert list(app.session.images) == [labels[0]]  # the others are read when shown
+        app.select_data(labels[7])
+        await pilot.pause()
+        assert app.session.selected_data == labels[7]
+        np.testing.assert_array_equal(app.session.images[labels[7]].data, fits.getdata(cube, "SCI")[7])
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        assert app.screen.curve.series.done.all() and "BJD_TDB from the pipeline" in screen_text(app)
