@@ -235,3 +235,19 @@ async def test_a_cube_opens_as_a_sequence_of_its_integrations(make_app, tmp_path
         await pilot.press("f9")
         await light_curve_measured(app, pilot)
         assert app.screen.curve.series.done.all() and "BJD_TDB from the pipeline" in screen_text(app)
+
+
+async def test_hostile_labels_stay_inert_on_the_light_curve(make_app, sequence, tmp_path):
+    paths, regions, _ = sequence
+    hostile = "\x1b]0;pwned\x07[bold red]Comp"
+    text = open(regions).read().replace("Comp1", hostile)
+    reg = tmp_path / "hostile.reg"
+    reg.write_text(text)
+    app = make_app(images=paths[:13], regions=[str(reg)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        assert hostile in [s.label for s in app.screen.curve.series.stars]
+        shown = screen_text(app)
+        assert "\x1b" not in shown and "\x07" not in shown and "\\x1b" in shown

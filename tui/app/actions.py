@@ -84,9 +84,15 @@ class ViewActions:
         if s is None or s.selected_subset is None:
             self.notify("Load frames and regions first (ctrl+o, ctrl+n).", severity="warning")
             return
-        if len(self.frames) < 2:
-            self.notify("A light curve needs a sequence: open several frames (aperphot-tui frame_*.fits --regions "
-                        "stars.reg) or a cube of integrations.", severity="warning", timeout=8)
+        import math
+
+        timed = [f for f in self.frames.values() if math.isfinite(f.time.jd_utc)]
+        if len(timed) < 2:
+            without = [f.label for f in self.frames.values() if not math.isfinite(f.time.jd_utc)]
+            self.notify("A light curve needs a sequence of frames with times: open several frames (aperphot-tui "
+                        "frame_*.fits --regions stars.reg) or a cube of integrations"
+                        + (f" ({', '.join(without[:3])}: no time found)" if without else "")
+                        + ". To try it: python -m tui.demo_series night1", severity="warning", timeout=10)
             return
         self.push_screen(LightCurveScreen(s.selected_subset))
 

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from tui.app.safe import safe_rich
+from tui.app.safe import safe, safe_rich
 from tui.app.widgets.plot import Figure, Marker, PlotView, Series
 
 REDRAW_SECONDS = 0.25  # points appear this often while frames are measured
@@ -46,13 +46,14 @@ class StarList(Widget):
 
     def render(self) -> Text:
         width = max(self.size.width, 10)
-        label_w = max(width - 20, 4)
+        label_w = max(width - 17, 4)
         out = Text(f" {'star':<{label_w + 5}}{'role':<6}{'rms%':>5}\n", style="dim")
         for j, (role, label, state, scatter) in enumerate(self.rows):
+            label = safe(label)  # escaped first, so the width counts what is shown
             shown = label if len(label) <= label_w else label[: label_w - 1] + "…"
             rms = f"{scatter * 100:5.2f}" if math.isfinite(scatter) else "    -"
             line = Text(f"{'>' if j == self.cursor else ' '}{role:<3} ")
-            line.append(safe_rich(f"{shown:<{label_w}} "))
+            line.append(f"{shown:<{label_w}} ")
             line.append(f"{state:<6}{rms}",
                         style="bold" if state == "target" else "" if state == "comp" else "dim")
             if j == self.cursor:
@@ -157,7 +158,7 @@ class LightCurveScreen(Screen):
         if taken:
             notes.insert(0, f"{taken} frame(s) taken back from the state folder, not measured again")
         for note in notes:
-            self.app.notify(safe_rich(note), title="Light curve", timeout=10)
+            self.app.notify(note, title="Light curve", timeout=10)
         self.frame = max(int(series.done.sum()) - 1, 0)
         self.redraw()
         if not series.done.all():
@@ -218,7 +219,7 @@ class LightCurveScreen(Screen):
     def _measured(self, count: int, todo: int, problem: str) -> None:
         self._progress = ""
         if problem:
-            self.app.notify(safe_rich(problem), title="Light curve", severity="error", timeout=10)
+            self.app.notify(problem, title="Light curve", severity="error", timeout=10)
         elif count < todo:
             self.app.notify(f"Stopped after {count} of {todo} frames: s measures the rest.", title="Light curve",
                             timeout=6)
@@ -241,7 +242,7 @@ class LightCurveScreen(Screen):
         self._fitting = False
         self.curve.fitted = result
         if message:
-            self.app.notify(safe_rich(message), title="Not fitted", severity="error", timeout=10)
+            self.app.notify(message, title="Not fitted", severity="error", timeout=10)
         self.redraw()
 
     # -- drawing ---------------------------------------------------------------------------------------------------
@@ -387,7 +388,7 @@ class LightCurveScreen(Screen):
             try:
                 self.store.save_choices(self.curve)
             except PhotometryError as exc:
-                self.app.notify(safe_rich(str(exc)), severity="warning", timeout=6)
+                self.app.notify(str(exc), severity="warning", timeout=6)
         if refit and not self.measuring:
             self.action_fit()
         else:
