@@ -30,6 +30,9 @@ def app_parser() -> argparse.ArgumentParser:
     p.add_argument("--colors", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
                    help="colour system (default: from the terminal); 'none' draws the image in ASCII")
     p.add_argument("--ascii", action="store_true", help="draw the image with an ASCII density ramp")
+    p.add_argument("--graphics", choices=["auto", "kitty", "sixel", "none"], default=None,
+                   help="draw real pixels with the kitty graphics protocol or sixel; none: half-blocks "
+                        "(default: auto, asked of the terminal; the APERPHOT_GRAPHICS variable sets a default)")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return p
 
@@ -270,13 +273,49 @@ def run_app(argv: list[str]) -> int:
     if args.colors != "auto":
         # Textual reads this once, when first imported: it must be set before any Textual import.
         os.environ["TEXTUAL_COLOR_SYSTEM"] = {"none": "standard", "16": "standard"}.get(args.colors, args.colors)
+    graphics = _graphics(args)
     from tui.app.app import AperPhotApp
 
     # NO_COLOR and 16-colour terminals are detected by the app from Textual's colour system.
     app = AperPhotApp(images=args.images, region_files=args.regions, resume=args.resume,
-                      ascii_mode=args.ascii or args.colors == "none")
-    app.run()
+                      ascii_mode=args.ascii or args.colors == "none", graphics=graphics)
+    try:
+        app.run()
+    finally:
+        if graphics.kind == "kitty":  # no image left behind, also after ctrl+c
+            _to_terminal(_kitty_cleanup(graphics))
     return app.return_code or 0
+
+
+def _graphics(args):
+    """The terminal's pixel protocol (tui.app.graphics.detect), asked before Textual starts."""
+    from tui.app.graphics.detect import ENV, Graphics, detect
+
+    requested = args.graphics or os.environ.get(ENV, "auto").strip().lower() or "auto"
+    if args.ascii or args.colors in ("none", "16") or "NO_COLOR" in os.environ:
+        return Graphics("none")
+    graphics = detect(requested if requested in ("auto", "kitty", "sixel", "none") else "auto")
+    if graphics.kind == "kitty":
+        # images a dropped connection left behind; and in tmux, 256-colour placeholders (image ids) survive
+        # whatever tmux knows of the terminal outside, 24-bit ones only when it passes RGB on
+        _to_terminal(_kitty_cleanup(graphics))
+        if graphics.tmux and args.colors == "auto":
+            os.environ["TEXTUAL_COLOR_SYSTEM"] = "256"
+    return graphics
+
+
+def _kitty_cleanup(graphics) -> str:
+    from tui.app.graphics.layer import cleanup
+
+    return cleanup(graphics.tmux)
+
+
+def _to_terminal(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError:
+        pass
 
 
 def keep_freed_memory(limit: int = 64 << 20) -> bool:

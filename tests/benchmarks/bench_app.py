@@ -473,8 +473,49 @@ async def light_curve(folder: Path):
           f"changed {statistics.median(nothing) * 1e3:.0f} ms")
 
 
+async def pixels(folder: Path):
+    """Bytes sent to draw real pixels (issue 19): a 512x512 Gaussian-sky image with stars at 120x40, cells 10x21
+    pixels; with kitty, the upload and each pan or zoom step after it; with sixel, a whole panel and a step; and
+    what a calculate (F5) sends. Times: from a key to its bytes written."""
+    from astropy.io import fits
+
+    from tui.app.app import AperPhotApp
+    from tui.app.graphics.detect import Graphics
+
+    rng = np.random.default_rng(4)
+    data = rng.normal(100.0, 5.0, (512, 512)).astype(np.float32)
+    for x, y in rng.uniform(20, 490, (60, 2)):
+        data[int(y) - 2:int(y) + 3, int(x) - 2:int(x) + 3] += rng.uniform(50, 2000)
+    image, regions = folder / "sky512.fits", folder / "sky512.reg"
+    fits.PrimaryHDU(data).writeto(image, overwrite=True)
+    regions.write_text("image\ncircle(200,200,8) # text={A}\ncircle(300,320,8) # text={B}\n")
+    print("Real pixels: characters written to the terminal (120x40, 512x512 image)")
+    for kind in ("kitty", "sixel"):
+        out: list[str] = []
+        app = AperPhotApp(images=[str(image)], region_files=[str(regions)], state_dir=str(folder / f"px-{kind}"),
+                          graphics=Graphics(kind, (10, 21)), graphics_write=out.append)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.pause(0.2)
+            thumb = app.query_one("#thumbnail")
+            first = sum(map(len, out))
+            thumb.focus()
+            await pilot.pause()
+            steps = {}
+            for key in ("shift+right", "shift+up", "plus", "plus", "minus", "down", "f5"):
+                before = len(out)
+                start = time.perf_counter()
+                await pilot.press(key)
+                await pilot.pause()
+                steps.setdefault(key, []).append((sum(map(len, out[before:])), time.perf_counter() - start))
+            shown = ", ".join(f"{k} {' / '.join(f'{b / 1e3:.1f} KB' for b, _ in v)}" for k, v in steps.items())
+            print(f"  {kind:5}  first view {first / 1e3:6.1f} KB   then: {shown}")
+
+
 if __name__ == "__main__":
-    parts = {"resume": resume_from_disk, "crowded": crowded, "lightcurve": lambda f: asyncio.run(light_curve(f))}
+    parts = {"resume": resume_from_disk, "crowded": crowded, "lightcurve": lambda f: asyncio.run(light_curve(f)),
+             "pixels": lambda f: asyncio.run(pixels(f))}
     if sys.argv[1:2] and sys.argv[1] in parts:
         with tempfile.TemporaryDirectory() as tmp:
             parts[sys.argv[1]](Path(tmp))
@@ -489,4 +530,5 @@ if __name__ == "__main__":
         asyncio.run(many_rows(folder))
         asyncio.run(profile_view(folder))
         asyncio.run(light_curve(folder))
+        asyncio.run(pixels(folder))
         journal_row_cost(folder)

@@ -58,8 +58,11 @@ class AperPhotApp(ViewActions, DialogFlows, App):
     ]
 
     def __init__(self, images=(), region_files=(), resume: bool = False, ascii_mode: bool = False,
-                 state_dir: str | None = None) -> None:
+                 state_dir: str | None = None, graphics=None, graphics_write=None) -> None:
         super().__init__()
+        # graphics.detect.Graphics: the terminal's pixel protocol; graphics_write: where its bytes go (tests)
+        self._graphics_mode, self._graphics_write = graphics, graphics_write
+        self.graphics = None  # a KittyLayer or SixelLayer once mounted, when the terminal draws pixels
         self._images = [str(p) for p in images]
         self._region_files = [str(p) for p in region_files]
         self._resume = resume
@@ -111,7 +114,31 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         # Half-block greys need 256 colours or more: 16 colours leave 4 greys, and NO_COLOR none at all.
         if self.no_color or self.console.color_system not in ("256", "truecolor"):
             self.main("#thumbnail", Thumbnail).use_ascii()
+        elif not self._ascii:
+            self.graphics = self._graphics_layer()
+        mode = self._graphics_mode
+        if mode is not None and mode.note:
+            self.notify(mode.note, title="Images", timeout=10)
         self.load_files()
+
+    def post_display_hook(self) -> None:
+        # After each frame Textual wrote: sixel rows that changed, or were uncovered, are drawn over it.
+        if self.graphics is not None and self.graphics.kind == "sixel":
+            self.graphics.after_frame(self)
+
+    def _graphics_layer(self):
+        """The layer that draws real pixels in this terminal, or None for half-blocks."""
+        mode = self._graphics_mode
+        if mode is None or mode.kind == "none":
+            return None
+        write = self._graphics_write or (lambda text: self._driver is not None and self._driver.write(text))
+        if mode.kind == "kitty":
+            from tui.app.graphics.layer import KittyLayer
+
+            return KittyLayer(write, self.console.color_system == "truecolor", mode.aspect, mode.tmux)
+        from tui.app.graphics.sixel_layer import SixelLayer
+
+        return SixelLayer(write, mode.aspect, mode.cell)
 
     @work(thread=True, exclusive=True, group="load")
     def load_files(self) -> None:

@@ -34,6 +34,8 @@ Image (Tab to it)
   arrows  move the cursor (x, y, RA/Dec and value below)   shift+arrows  pan
   + / -   zoom at the cursor    f frame the selected subset    0 fit
   t stretch    i interval    a ASCII/colour
+  real pixels where the terminal shows them (kitty graphics, sixel; asked at start, or
+          --graphics kitty|sixel|none, or APERPHOT_GRAPHICS); the line under the image says which
   l labels: all that fit (the selected subset's, then those nearest the cursor, a fifth of the
           image at most; zoom in for more) / the selected subset's only / none
   c e r   draw a circle / ellipse / rectangle at the cursor:

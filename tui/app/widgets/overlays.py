@@ -52,7 +52,7 @@ class OverlaySet:
     def outlines(self, geo) -> np.ndarray:
         """The kind of overlay drawn at every sample ("" for none), for a geometry: cached, since a cursor step
         redraws the same view."""
-        key = (geo.width, geo.height, geo.scale, geo.cx, geo.cy, geo.ascii)
+        key = (geo.width, geo.height, geo.scale, geo.cx, geo.cy, geo.ascii, geo.aspect)
         if self._outlines is None or self._outlines[0] != key:
             self._outlines = (key, _outlines(self, geo))
         return self._outlines[1]
@@ -63,7 +63,7 @@ def _outlines(overlays: OverlaySet, geo) -> np.ndarray:
     kinds = np.full((ys.size, xs.size), "", dtype=object)
     if not len(overlays):
         return kinds
-    dx, dy = geo.scale, geo.scale * 2 / geo.rows_per_cell  # ys run downwards from ys[0]
+    dx, dy = geo.scale, geo.scale * geo.aspect / geo.rows_per_cell  # ys run downwards from ys[0]
     # The samples inside each bounding box: columns j0..j1, sample rows i0..i1 (empty when j0 > j1 or i0 > i1).
     j0 = np.ceil((overlays.xmin - xs[0]) / dx)
     j1 = np.floor((overlays.xmax - xs[0]) / dx)
@@ -73,7 +73,7 @@ def _outlines(overlays: OverlaySet, geo) -> np.ndarray:
     small = (j0 > j1) | (i0 > i1)  # holds no sample: a dot, however the region is shaped
     dots = small & on_panel
     cols = np.floor((overlays.cx - geo.cx) / geo.scale + geo.width / 2)
-    rows = np.floor(geo.height / 2 - (overlays.cy - geo.cy) / (geo.scale * 2))
+    rows = np.floor(geo.height / 2 - (overlays.cy - geo.cy) / (geo.scale * geo.aspect))
     dot_rows = rows * geo.rows_per_cell + (0 if geo.ascii else geo.rows_per_cell - 1)  # the lower half-block
 
     def put_dots(which: np.ndarray) -> None:
@@ -118,7 +118,7 @@ def place_labels(overlays: OverlaySet, geo, cursor: tuple[float, float] | None, 
         return []
     width, height = geo.width, geo.height
     column = lambda x: np.floor((x - geo.cx) / geo.scale + width / 2).astype(int)
-    row = lambda y: np.floor(height / 2 - (y - geo.cy) / (geo.scale * 2)).astype(int)
+    row = lambda y: np.floor(height / 2 - (y - geo.cy) / (geo.scale * geo.aspect)).astype(int)
     first, last, top, bottom = column(overlays.xmin), column(overlays.xmax), row(overlays.ymax), row(overlays.ymin)
     seen = (last >= 0) & (first < width) & (bottom >= 0) & (top < height)
     right, left = last + 1, first - 1  # where a label starts right of the box, or ends left of it

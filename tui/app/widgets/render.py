@@ -90,6 +90,7 @@ class View:
     interval: str = "99.5%"
     ascii: bool = False
     labels: str = "all"  # overlays.LABEL_MODES
+    aspect: float = 2.0  # a cell's height over its width (the terminal's, when it draws pixels)
 
 
 @dataclass
@@ -102,6 +103,7 @@ class Geometry:
     cx: float
     cy: float
     ascii: bool
+    aspect: float = 2.0  # a cell's height over its width: a cell covers scale x aspect * scale image pixels
 
     @property
     def rows_per_cell(self) -> int:
@@ -111,27 +113,27 @@ class Geometry:
         """Image coordinates of every sample: x per column, y per sample row (top first)."""
         xs = self.cx + (np.arange(self.width) + 0.5 - self.width / 2) * self.scale
         n = self.height * self.rows_per_cell
-        dy = self.scale * 2 / self.rows_per_cell  # a cell is about twice as tall as it is wide
+        dy = self.scale * self.aspect / self.rows_per_cell
         ys = self.cy + (n / 2 - (np.arange(n) + 0.5)) * dy
         return xs, ys
 
     def cell_of(self, x: float, y: float) -> tuple[int, int]:
         col = int(np.floor((x - self.cx) / self.scale + self.width / 2))
-        row = int(np.floor(self.height / 2 - (y - self.cy) / (self.scale * 2)))
+        row = int(np.floor(self.height / 2 - (y - self.cy) / (self.scale * self.aspect)))
         return col, row
 
     def pixel_of(self, col: int, row: int) -> tuple[float, float]:
         x = self.cx + (col + 0.5 - self.width / 2) * self.scale
-        y = self.cy + (self.height / 2 - (row + 0.5)) * self.scale * 2
+        y = self.cy + (self.height / 2 - (row + 0.5)) * self.scale * self.aspect
         return x, y
 
 
 def geometry(shape: tuple[int, int], view: View, width: int, height: int) -> Geometry:
     ny, nx = shape
-    fit = max(nx / max(width, 1), ny / max(2 * height, 1))
+    fit = max(nx / max(width, 1), ny / max(view.aspect * height, 1))
     cx = (nx - 1) / 2 if view.cx is None else view.cx
     cy = (ny - 1) / 2 if view.cy is None else view.cy
-    return Geometry(width, height, fit / view.zoom, cx, cy, view.ascii)
+    return Geometry(width, height, fit / view.zoom, cx, cy, view.ascii, view.aspect)
 
 
 def sample(preview: Preview, geo: Geometry) -> np.ndarray:
@@ -148,7 +150,7 @@ def sample(preview: Preview, geo: Geometry) -> np.ndarray:
         src, k = preview.preview, preview.step
         if block_sampled(preview, geo):  # a sample covers several preview pixels: their maximum, so stars survive
             out[np.ix_(oky, okx)] = _block_max(preview.padded(), xs[okx] / k, ys[oky] / k, geo.scale / k,
-                                               geo.scale * 2 / geo.rows_per_cell / k)
+                                               geo.scale * geo.aspect / geo.rows_per_cell / k)
             return out
         px = np.minimum(np.round(xi[okx] / k).astype(np.int64), src.shape[1] - 1)
         py = np.minimum(np.round(yi[oky] / k).astype(np.int64), src.shape[0] - 1)
@@ -200,6 +202,8 @@ class Picture:
     geo: Geometry
     texts: list[str] = field(default_factory=list)
     labels: list[Label] = field(default_factory=list)
+    cells: list = field(default_factory=list)  # rows of (character, style), before merging
+    covered: np.ndarray | None = None  # (height, width): cells drawn over the image (outlines, labels, cursor)
 
 
 def render(preview: Preview, view: View, width: int, height: int, overlays: OverlaySet | tuple = (),
@@ -220,17 +224,22 @@ def render(preview: Preview, view: View, width: int, height: int, overlays: Over
     if view.ascii:
         cells = _ascii_cells(norm, kinds)
         selected = kinds == "selected"
+        covered = kinds != ""
     else:
         cells = _block_cells(norm, kinds)
         selected = (kinds[0::2] == "selected") | (kinds[1::2] == "selected")
+        covered = (kinds[0::2] != "") | (kinds[1::2] != "")
     labels = place_labels(overlays, geo, cursor, view.labels, selected)
     _put_labels(cells, labels, view.ascii)
+    for label in labels:
+        covered[label.row, label.col:label.col + len(label.text)] = True
     if cursor is not None:
         col, row = geo.cell_of(*cursor)
         if 0 <= col < width and 0 <= row < height:
             cells[row][col] = ("+", Style(reverse=True, bold=True))
-    lines = [_merge(row) for row in cells]
-    return Picture(lines, geo, ["".join(ch for ch, _ in row) for row in cells], labels)
+            covered[row, col] = True
+    lines = [merge(row) for row in cells]
+    return Picture(lines, geo, ["".join(ch for ch, _ in row) for row in cells], labels, cells, covered)
 
 
 def _ascii_cells(norm, kinds):
@@ -283,7 +292,7 @@ def _put_labels(cells, labels: list[Label], ascii: bool) -> None:
                     row[col] = (" ", Style())
 
 
-def _merge(row) -> list[Segment]:
+def merge(row) -> list[Segment]:
     """Consecutive cells of one style become one segment: fewer bytes over SSH."""
     segments: list[Segment] = []
     text, style = "", None

@@ -82,6 +82,7 @@ class Thumbnail(Widget, can_focus=True):
         self.cursor: tuple[float, float] | None = None
         self.draft: Draft | None = None
         self._view = None
+        self._upload = None  # graphics.view.Upload: what the terminal holds for this view (kitty)
 
     # -- inputs from the app -----------------------------------------------------------------------------
     def show_image(self, preview, overlays: tuple | None = None) -> None:
@@ -94,7 +95,7 @@ class Thumbnail(Widget, can_focus=True):
         if overlays is not None or self._overlays is None:
             self._overlays = OverlaySet(overlays or ())
         if not same or self._view is None:
-            self._view = View(stretch="sqrt", ascii=self._ascii)
+            self._view = View(stretch="sqrt", ascii=self._ascii, aspect=self._aspect())
             self.cursor = ((preview.nx - 1) / 2, (preview.ny - 1) / 2)
             self._describe()
         self._redraw()
@@ -137,7 +138,8 @@ class Thumbnail(Widget, can_focus=True):
                          draft)
         labelled = None if self._picture is None else len(self._picture.labels)
         old = self._strips
-        self._strips = [Strip(line, self.size.width) for line in picture.lines]
+        lines = self._pixel_lines(picture) or picture.lines
+        self._strips = [Strip(line, self.size.width) for line in lines]
         self._picture = picture
         if len(picture.labels) != labelled:
             self._describe()
@@ -148,6 +150,45 @@ class Thumbnail(Widget, can_focus=True):
             for y, (a, b) in enumerate(zip(old, self._strips)):
                 if a.text != b.text or list(a) != list(b):
                     self.refresh(Region(0, y, self.size.width, 1))
+
+    def _layer(self):
+        """The app's kitty or sixel layer when this view draws pixels (not in ASCII), else None."""
+        layer = getattr(self.app, "graphics", None)
+        return None if layer is None or self._ascii else layer
+
+    def _aspect(self) -> float:
+        layer = getattr(self.app, "graphics", None)
+        return 2.0 if layer is None else layer.aspect
+
+    def _pixel_lines(self, picture):
+        """The picture's lines with the image as kitty placeholders (the overlays stay cells), or None."""
+        from tui.app.graphics.layer import KittyLayer
+
+        layer = self._layer()
+        if layer is None:
+            return None
+        if not isinstance(layer, KittyLayer):  # sixel: drawn over these cells after the frame
+            layer.picture(self, picture, self._preview, self._view)
+            return None
+        from tui.app.graphics import view as pixels
+        from tui.app.graphics.encode import placeholders
+        from tui.app.widgets.render import merge
+
+        chosen = pixels.choose(self._preview, self._view, picture.geo, self._upload)
+        if chosen is None or chosen[1] is None:
+            return None
+        self._upload, place = chosen
+        image_id = layer.image(self._upload.key, self._upload.make)
+        layer.place(image_id, place.cols, place.rows, *place.rect)
+        style = layer.style(image_id)
+        lines = list(picture.lines)
+        for r in range(place.row, place.row + place.rows):
+            cells, covered = list(picture.cells[r]), picture.covered[r]
+            for c in range(place.col, place.col + place.cols):
+                if not covered[c]:
+                    cells[c] = (placeholders(r - place.row, c - place.col, 1), style)
+            lines[r] = merge(cells)
+        return lines
 
     def _draft_region(self):
         from tui.core.subsets import make_region
@@ -167,7 +208,7 @@ class Thumbnail(Widget, can_focus=True):
     # -- keys --------------------------------------------------------------------------------------------
     def _describe(self) -> None:
         v = self._view
-        mode = "ascii" if v.ascii else "blocks"
+        mode = "ascii" if v.ascii else "blocks" if self._layer() is None else self.app.graphics.kind
         named = sum(1 for o in self._overlays.overlays if o.label) if self._overlays is not None else 0
         shown = len(self._picture.labels) if self._picture is not None else 0
         labels = f"labels {v.labels}" + (f" {shown}/{named}" if v.labels == "all" and shown < named else "")
@@ -183,7 +224,7 @@ class Thumbnail(Widget, can_focus=True):
         if self._picture is None:
             return
         geo = self._picture.geo
-        step_x, step_y = geo.scale, geo.scale * 2
+        step_x, step_y = geo.scale, geo.scale * geo.aspect
         if self.draft is not None:
             self.draft = replace(self.draft, x=self.draft.x + dx * step_x, y=self.draft.y + dy * step_y)
             self.cursor = (self.draft.x, self.draft.y)
@@ -201,7 +242,7 @@ class Thumbnail(Widget, can_focus=True):
             return
         geo = self._picture.geo
         self._view = replace(self._view, cx=geo.cx + dx * geo.width * geo.scale / 4,
-                             cy=geo.cy + dy * geo.height * geo.scale / 2)
+                             cy=geo.cy + dy * geo.height * geo.scale * geo.aspect / 4)
         self._changed()
 
     def action_zoom(self, factor: float) -> None:
@@ -227,7 +268,7 @@ class Thumbnail(Widget, can_focus=True):
         bb = selected[0].region.bounding_box
         geo = self._picture.geo
         fit_scale = geo.scale * self._view.zoom
-        needed = max((bb.ixmax - bb.ixmin) / (geo.width * 0.5), (bb.iymax - bb.iymin) / (geo.height * 2 * 0.5))
+        needed = max((bb.ixmax - bb.ixmin) / (geo.width * 0.5), (bb.iymax - bb.iymin) / (geo.height * geo.aspect * 0.5))
         cx, cy = region_center(selected[0].region)
         self._view = replace(self._view, zoom=max(fit_scale / max(needed, 1e-3), 1.0), cx=cx, cy=cy)
         self.cursor = (cx, cy)
