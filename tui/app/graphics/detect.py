@@ -1,7 +1,7 @@
 """Which pixels this terminal can show: asked of the terminal itself, before the app starts, with a short timeout.
 
 The questions travel over SSH like any text: the kitty graphics query (a 1x1 image the terminal answers OK or an
-error for, never shows), CSI 16 t (a cell's size in pixels), CSI 14 t (the text area's), and last DA1, which every
+error for, never shows; asked with Unicode placeholders, which the app needs), CSI 16 t (a cell's size in pixels), CSI 14 t (the text area's), and last DA1, which every
 terminal answers (its attribute 4 is sixel): once DA1's reply is in, every earlier reply that will come has come.
 Inside tmux the kitty query goes through tmux's passthrough, which tmux drops unless allow-passthrough is on; tmux
 answers DA1 and the sizes itself. Environment variables are hints only: they name the terminal in the status.
@@ -20,7 +20,8 @@ from tui.app.graphics.encode import tmux_wrap
 
 MODES = ("auto", "kitty", "sixel", "none")
 ENV = "APERPHOT_GRAPHICS"
-KITTY_QUERY = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"
+# U=1 (Unicode placeholders, kitty 0.28+): a kitty too old for them fails to parse it and does not say OK
+KITTY_QUERY = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24,U=1;AAAA\x1b\\"
 SIZES = "\x1b[16t\x1b[14t"
 DA1 = "\x1b[c"
 TIMEOUT = 0.25  # seconds: a terminal across an ocean answers in about one round trip
@@ -144,8 +145,9 @@ def choose(requested: str, answer: Answer, *, tmux: bool = False, passthrough: b
         return Graphics("sixel", cell)
     hint = hinted(env)
     if hint and answer.complete:
-        return Graphics("none", note=f"the terminal looks like one that shows {hint} images but did not say so; "
-                                     f"try --graphics {hint}")
+        why = "answer for Unicode placeholders (kitty 0.28 or newer)" if hint == "kitty" else "say so"
+        return Graphics("none", note=f"the terminal looks like one that shows {hint} images but did not {why}: "
+                                     f"half-blocks (--graphics {hint} to try anyway)")
     return Graphics("none")
 
 
