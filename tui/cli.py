@@ -289,12 +289,11 @@ def run_app(argv: list[str]) -> int:
 
 def _graphics(args):
     """The terminal's pixel protocol (tui.app.graphics.detect), asked before Textual starts."""
-    from tui.app.graphics.detect import ENV, Graphics, detect
+    from tui.app.graphics.detect import Graphics, detect
 
-    requested = args.graphics or os.environ.get(ENV, "auto").strip().lower() or "auto"
     if args.ascii or args.colors in ("none", "16") or "NO_COLOR" in os.environ:
         return Graphics("none")
-    graphics = detect(requested if requested in ("auto", "kitty", "sixel", "none") else "auto")
+    graphics = detect(args.graphics or "auto")  # "auto" reads APERPHOT_GRAPHICS
     if graphics.kind == "kitty":
         # images a dropped connection left behind; and in tmux, 256-colour placeholders (image ids) survive
         # whatever tmux knows of the terminal outside, 24-bit ones only when it passes RGB on

@@ -65,10 +65,6 @@ class KittyLayer:
             self.send([kitty_place(image_id, *args)])
             self._placed[image_id] = args
 
-    def replace_needed(self) -> None:
-        """Placements are sent again on the next draw (another view used the same upload meanwhile)."""
-        self._placed.clear()
-
     def style(self, image_id: int) -> Style:
         colour = Color.from_rgb(0, 0, image_id) if self._truecolor else Color.from_triplet(EIGHT_BIT_PALETTE[image_id])
         return Style(color=colour)

@@ -76,9 +76,6 @@ class SixelLayer:
                 self.sent += len(text)
                 self._write(text)
 
-    def forget(self, thumb) -> None:
-        self._rows.pop(id(thumb), None)
-
 
 def _covered_rows(app, thumb, region) -> set[int]:
     """Rows of the thumbnail something else is drawn over (every fourth column looked at: toasts and lists are
