@@ -76,7 +76,7 @@ def centre_stats(values: np.ndarray, counts: np.ndarray, bg: float, xs: np.ndarr
         median = upper if n % 2 else ((block[:, :mid].max(axis=1).astype(np.float64) - bg) + upper) / 2
         out[3, chosen] = median
         found = robust.robust(shifted, median, mean, var, low, high)
-        found.update(robust.shape(shifted, xs[index], ys[index]))
+        found.update(robust.shape(shifted, total, xs[index], ys[index]))
         for name, column in found.items():
             extra[name][chosen] = column
     return out, extra

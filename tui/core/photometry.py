@@ -186,7 +186,7 @@ def _shape(sample: Sample) -> dict[str, np.ndarray]:
     xs, ys = sample.footprint.coordinates()
     if sample.good is not None:
         xs, ys = np.extract(sample.good, xs), np.extract(sample.good, ys)
-    return robust.shape(sample.shifted[None, :], xs[None, :], ys[None, :])
+    return robust.shape(sample.shifted[None, :], np.array([sample.total]), xs[None, :], ys[None, :])
 
 
 def moment_shape(image: Image, region: rg.PixelRegion, bg: float, what: str, dq_flags: int | None = None) -> dict:
