@@ -11,6 +11,7 @@ import zlib
 import numpy as np
 import pytest
 
+from tests.app.conftest import screen_text
 from tui.app.graphics import encode, view as pixels
 from tui.app.graphics.detect import Answer, Graphics, ask, choose, parse
 from tui.app.widgets.render import Preview, View, geometry, normalise, sample
@@ -252,6 +253,10 @@ async def test_sixel_rows_follow_changes_and_wait_while_covered(make_app):
 
         hidden = _covered_rows(app, thumb, region)
         assert hidden
+        # the same rows as asking Textual for the widget at every cell, however narrow the cover
+        truth = {r for r in range(region.height) for x in range(region.x, region.right)
+                 if app.screen.get_widget_at(x, region.y + r)[0] is not thumb}
+        assert hidden == truth
         before = len(out)
         await pilot.press("shift+right")  # every row changes
         await pilot.pause()
@@ -326,3 +331,19 @@ def test_ask_gives_up_at_the_timeout_on_a_silent_terminal():
         assert time.monotonic() - start < 2
     finally:
         os.close(master), os.close(slave)
+
+
+async def test_fallback_says_why_under_the_image(make_app):
+    blocked = choose("auto", Answer(complete=True), tmux=True, passthrough=False, client_term="xterm-kitty")
+    app = make_app(graphics=blocked)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = app.query_one("#images-status")
+        assert app.graphics is None and status.display
+        text = screen_text(app)
+        assert "no images in tmux:" in text and "allow-passthrough on" in text
+    app = make_app(graphics=Graphics("none"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        assert not app.query_one("#images-status").display

@@ -89,6 +89,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
                 yield Thumbnail(ascii_mode=self._ascii, id="thumbnail")
                 yield Static(Text("loading…"), id="readout")
                 yield Static("", id="viewinfo")
+                yield Static("", id="images-status")
         yield Static("", id="journal-warning")
         yield ResultsTable(id="results")
         yield Footer(compact=True)
@@ -119,6 +120,10 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         mode = self._graphics_mode
         if mode is not None and mode.note:
             self.notify(mode.note, title="Images", timeout=10)
+        if mode is not None and mode.status and self.graphics is None:
+            status = self.main("#images-status", Static)
+            status.update(Text(mode.status))
+            status.display = True
         self.load_files()
 
     def post_display_hook(self) -> None:

@@ -42,7 +42,8 @@ class Graphics:
     kind: str  # "kitty", "sixel" or "none"
     cell: tuple[int, int] = DEFAULT_CELL
     tmux: bool = False  # kitty sequences go through tmux's passthrough
-    note: str = ""  # why images are not drawn, and how to have them, for the status
+    note: str = ""  # why images are not drawn, and how to have them (a toast at start)
+    status: str = ""  # the same in one short line, kept under the image
 
     @property
     def aspect(self) -> float:
@@ -137,7 +138,8 @@ def choose(requested: str, answer: Answer, *, tmux: bool = False, passthrough: b
             return Graphics("sixel", cell)
         if outside or hinted(env):
             return Graphics("none", note="tmux keeps images from the terminal: tmux set -g allow-passthrough on, "
-                                         "then start again (half-blocks meanwhile)")
+                                         "then start again (half-blocks meanwhile)",
+                            status="no images in tmux: set -g allow-passthrough on")
         return Graphics("none")
     if answer.kitty:
         return Graphics("kitty", cell)
@@ -147,7 +149,8 @@ def choose(requested: str, answer: Answer, *, tmux: bool = False, passthrough: b
     if hint and answer.complete:
         why = "answer for Unicode placeholders (kitty 0.28 or newer)" if hint == "kitty" else "say so"
         return Graphics("none", note=f"the terminal looks like one that shows {hint} images but did not {why}: "
-                                     f"half-blocks (--graphics {hint} to try anyway)")
+                                     f"half-blocks (--graphics {hint} to try anyway)",
+                        status=f"no {hint} answer: --graphics {hint} to try")
     return Graphics("none")
 
 

@@ -78,21 +78,20 @@ class SixelLayer:
 
 
 def _covered_rows(app, thumb, region) -> set[int]:
-    """Rows of the thumbnail something else is drawn over (every fourth column looked at: toasts and lists are
-    wider than that)."""
-    from textual.errors import NoWidget
-
+    """Rows of the thumbnail something else is drawn over, however narrow: get_widget_at's own rule (the first
+    visible widget of a screen line, top layer first, that contains a cell) applied to the thumbnail's whole
+    width at once. The per-line lists are the compositor's (Textual 8 keeps them private; textual is pinned
+    below 9)."""
     if thumb.screen is not app.screen:
         return set(range(region.height))
+    lines = app.screen._compositor.layers_visible
     hidden = set()
-    columns = sorted({*range(region.x, region.right, 4), region.right - 1})
     for r in range(region.height):
-        for x in columns:
-            try:
-                widget, _ = app.screen.get_widget_at(x, region.y + r)
-            except NoWidget:
-                widget = None
-            if widget is not thumb:
+        y = region.y + r
+        for widget, cropped, _ in lines[y] if 0 <= y < len(lines) else ():
+            if widget is thumb:
+                break
+            if widget.visible and cropped.x < region.right and region.x < cropped.right:
                 hidden.add(r)
                 break
     return hidden
