@@ -139,7 +139,10 @@ class Thumbnail(Widget, can_focus=True):
         labelled = None if self._picture is None else len(self._picture.labels)
         old = self._strips
         lines = self._pixel_lines(picture) or picture.lines
-        self._strips = [Strip(line, self.size.width) for line in lines]
+        # The panel's own colours under every cell: blank cells off the image would otherwise show the terminal's
+        # default background (white in a light xterm), and a sixel's transparent pixels show the same.
+        base = self.rich_style
+        self._strips = [Strip(line, self.size.width).apply_style(base) for line in lines]
         self._picture = picture
         if len(picture.labels) != labelled:
             self._describe()
