@@ -13,8 +13,8 @@ centre-mode pixels (NaN and, here, DQ-flagged ones left out): photutils' documen
 
 Everything is computed from the values the row already read, for k apertures of n values at once (a (k, n)
 block; one aperture is a block of one), with per-row reductions that give each row the same bits however many
-rows the block has: calculate and calculate_many agree bit for bit. The biweight sums come from power sums of the
-deviations (dot products, not a dozen array passes), which keeps the ten within a third of a row's time.
+rows the block has: calculate and calculate_many agree bit for bit. The sums are dot products where they can be
+(BLAS, twice the speed of a summing pass), and each pass writes over an array already spent.
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def middle(values: np.ndarray) -> tuple[float, float]:
         centre, margin = sample.size // 2, int(2.5 * math.sqrt(sample.size)) + 2
         a, b = max(centre - margin, 0), min(centre + margin, sample.size - 1)
         sample.partition((a, b))
-        below, window = values < sample[a], values <= sample[b]
+        below, up_to = values < sample[a], values <= sample[b]
         k = mid - int(np.count_nonzero(below))  # the window's first value has rank n - (below the window)
-        window = np.extract(window ^ below, values)
+        window = np.extract(up_to ^ below, values)
         if 1 <= k < window.size:
             window.partition(k)
             return float(window[:k].max()), float(window[k])
@@ -111,12 +111,12 @@ def robust(shifted: np.ndarray, median: np.ndarray, mean: np.ndarray, var: np.nd
 
 
 def moments(shifted: np.ndarray, total: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(x centroid, y centroid, mu_xx, mu_xy, mu_yy) of each row: the centroid of the values at pixel coordinates
-    (xs, ys) and their central second moments normalised by the row's sum (`total`, which the row already has).
-    Dot products, not sums: BLAS runs them at twice the speed of a pass that sums."""
+    """(mu_xx, mu_xy, mu_yy) of each row: the central second moments of the values at pixel coordinates (xs, ys),
+    normalised by the row's sum (`total`, which the row already has). Dot products, not sums: BLAS runs them at
+    twice the speed of a pass that sums."""
     xw, yw = xs * shifted, ys * shifted
     x0, y0 = np.vecdot(xs, shifted) / total, np.vecdot(ys, shifted) / total
-    return (x0, y0, np.vecdot(xs, xw) / total - x0 * x0, np.vecdot(ys, xw) / total - x0 * y0,
+    return (np.vecdot(xs, xw) / total - x0 * x0, np.vecdot(ys, xw) / total - x0 * y0,
             np.vecdot(ys, yw) / total - y0 * y0)
 
 
@@ -126,7 +126,7 @@ def shape(shifted: np.ndarray, total: np.ndarray, xs: np.ndarray, ys: np.ndarray
     (whose sums are `total`) as photutils' ApertureStats finds them from the image moments (module docstring).
     The eigenvalues of the 2x2 covariance are taken in closed form: the same numbers as LAPACK's to 1e-14,
     without its per-call cost."""
-    _, _, cxx, cxy, cyy = moments(shifted, total, xs, ys)
+    cxx, cxy, cyy = moments(shifted, total, xs, ys)
     det = cxx * cyy - cxy * cxy
     negative = det < 0
     cxx, cxy, cyy = (np.where(negative, np.nan, c) for c in (cxx, cxy, cyy))
