@@ -71,6 +71,26 @@ async def test_autofill_calculate_by_f5_and_ctrl_j(make_app, demo):
         assert f"{expected['aperture_sum'].value:.4e}" in text  # result panel and table
 
 
+async def test_the_prompt_picked_from_a_list_puts_the_selection_back(make_app):
+    """The blank prompt ("(no data: ctrl+o)") heads each list; picked by mistake it must not leave the selector
+    saying there is no data while F5 still measures the selected image and region."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        for select_id, selected in (("data", JW), ("subset", "Star A")):
+            select = app.screen.query_one(f"#{select_id}")
+            select.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press("home", "enter")
+            await pilot.pause()
+            assert select.value == selected and not select.is_blank()
+        assert "(no data" not in screen_text(app) and "(no regions" not in screen_text(app)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.session.result_rows[-1]["subset_label"] == "Star A"
+
+
 async def test_data_change_keeps_background_and_resets_or_refills(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

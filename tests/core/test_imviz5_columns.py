@@ -128,6 +128,29 @@ def test_degenerate_apertures_give_nan_where_photutils_does_and_never_raise():
     assert one["semimajor_axis"].value == pytest.approx(math.sqrt(1 / 12))  # SourceExtractor's 1/12 pixel
 
 
+def test_a_flat_aperture_among_others_keeps_its_numbers_in_a_shared_block():
+    """Apertures with as many pixels go through one (k, n) block in calculate_many: a row with no spread (MAD 0)
+    beside rows with spread must still get the median and 0, and every row the bits calculate gives it."""
+    data = star_field()
+    data[30:40, 10:20] = 7.0
+    data[34, 14], data[35, 15] = 50.0, -3.0  # a few values apart: the MAD is still 0
+    regions = [CirclePixelRegion(PixCoord(14.5, 34.5), 3), CirclePixelRegion(PixCoord(60.5, 55.5), 3),
+               CirclePixelRegion(PixCoord(30.5, 100.5), 3)]
+    one, many = Session(warn=False), Session(warn=False)
+    for s in (one, many):
+        s.load_data(data, label="img")
+        labels = [s.add_subset(region) for region in regions]
+    rows = [one.calculate(subset=label) for label in labels]
+    table, skipped = many.calculate_many(subsets=labels)
+    assert not skipped and len({int(row["npix"].value) for row in rows}) == 1  # one block
+    for row, theirs in zip(rows, table):
+        for column in EXTRA:
+            ours = float(getattr(row[column], "value", row[column]))
+            assert np.array_equal(ours, float(getattr(theirs[column], "value", theirs[column])), equal_nan=True)
+    assert rows[0]["biweight_location"] == 7.0 and rows[0]["biweight_midvariance"] == 0.0
+    assert rows[1]["mad_std"] > 0 and rows[2]["mad_std"] > 0
+
+
 def test_the_journal_and_every_export_keep_the_ten(tmp_path):
     s = Session(journal=tmp_path / "j.jsonl", warn=False)
     s.load_data(star_field(), label="img", unit="MJy/sr", wcs=tan_wcs(SHAPE))

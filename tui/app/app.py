@@ -365,9 +365,14 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         if self.session is None or event.select.id not in ("data", "subset", "bg-source"):
             return
         value = None if event.select.is_blank() else event.value
-        if event.select.id == "data" and value is not None:
+        if value is None and event.select.id in ("data", "subset"):
+            # The prompt ("no data: ctrl+o") is an option of the list too; picked while there are images or
+            # regions, it would show none while calculate still uses the selection: show the selection again.
+            self._refresh_choices()
+            return
+        if event.select.id == "data":
             self._data_selected(value)
-        elif event.select.id == "subset" and value is not None:
+        elif event.select.id == "subset":
             self.session.select_subset(value)
             self._draw_overlays()
         elif event.select.id == "bg-source":
