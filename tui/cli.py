@@ -131,7 +131,7 @@ def measure(argv: list[str]) -> int:
     args = measure_parser().parse_args(_glue_negative_numbers(argv))
     from tui.core import PhotometryError, Session
     from tui.core.batch import Settings, TableStream, measure_image
-    from tui.core.formatting import summary
+    from tui.core.formatting import counted, summary
     from tui.core.inputs import Inputs
 
     session = Session(warn=False)  # its notices are printed as note: lines
@@ -218,7 +218,7 @@ def measure(argv: list[str]) -> int:
         except PhotometryError as exc:
             return _fail(str(exc))
         for path in stream.files():
-            _say("wrote", f"{path} ({stream.rows(path)} rows this run)")
+            _say("wrote", f"{path} ({counted(stream.rows(path), 'row')} this run)")
     return 1 if failures else 0
 
 

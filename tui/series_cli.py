@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import math
 import time
-from pathlib import Path
 
 from tui.cli import FLUSH_SECONDS, _client, _dq_flags, _fail, _glue_negative_numbers, _positive_int, _progress, _say
 

@@ -14,7 +14,7 @@ import pytest
 from tests.app.conftest import screen_text
 from tui.app.graphics import encode, view as pixels
 from tui.app.graphics.detect import Answer, Graphics, ask, choose, parse
-from tui.app.widgets.render import Preview, View, geometry, normalise, sample
+from tui.app.widgets.render import Preview, View, geometry, normalise
 
 
 # -- decoders (independent of the encoders: the PNG and sixel specifications) ---------------------------------

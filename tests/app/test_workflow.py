@@ -152,6 +152,10 @@ async def test_incompatible_result_starts_new_table_and_says_how_to_reach_old(ma
         assert app.screen.query_one(ResultsTable).row_count == 1
         assert any("ctrl+s exports the previous one" in n.title and "previous table (2 rows) is kept" in n.message
                    for n in app._notifications)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "current table (1 row)" in screen_text(app)  # one row, not "1 rows"
+        await pilot.press("escape")
 
 
 async def test_export_dialog_default_name_typing_overwrite_and_errors(make_app, tmp_path, monkeypatch):
@@ -361,6 +365,34 @@ async def test_help_palette_and_quit_confirmation(make_app):
         await pilot.press("n")
         await pilot.pause()
         assert app.is_running
+
+
+async def test_help_reads_to_its_end_by_keys_and_wraps_under_each_description_at_80x24(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        first = screen_text(app)
+        assert "Workflow" in first and "Batch: aperphot-tui measure" not in first
+        seen = first
+        for _ in range(12):
+            await pilot.press("pagedown")
+            await pilot.pause()
+            seen += screen_text(app)
+        assert "Batch: aperphot-tui measure" in screen_text(app)  # the last line, reached by keys alone
+        lines = seen.splitlines()
+        # a key and the start of what it does share a line; a long description goes on under itself
+        assert any("F9" in line and "light curve" in line for line in lines)
+        wrapped = next(i for i, line in enumerate(lines) if "ctrl+t" in line and "copy the whole" in line)
+        column = lines[wrapped].index("copy the whole")
+        assert lines[wrapped + 1][column - 2:column] == "  " and lines[wrapped + 1][column].isalpha()
+        await pilot.press("home")
+        await pilot.pause()
+        assert "Workflow" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused.id == "data"
 
 
 async def test_tab_reaches_every_control_in_order(make_app):

@@ -14,7 +14,6 @@ from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, EllipsePixelRe
 
 from tests.conftest import tan_wcs
 from tui.core import Session, read_results
-from tui.core.journal import read_journal
 from tui.core.photometry import COLUMNS
 from tui.core.robust import EXTRA
 

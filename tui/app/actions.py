@@ -43,10 +43,11 @@ class ViewActions:
             self.notify("No results to copy yet: press F5 first.", severity="warning")
             return
         from tui.core.export import ecsv_text
+        from tui.core.formatting import counted
 
         text = ecsv_text(table)
         self.copy_to_clipboard(text)
-        self.notify(f"Copied the results table ({len(table)} rows, {len(text):,} characters) as ECSV text.",
+        self.notify(f"Copied the results table ({counted(len(table), 'row')}, {len(text):,} characters) as ECSV text.",
                     title="Copied to the clipboard", timeout=5)
 
     def action_image(self) -> None:

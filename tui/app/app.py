@@ -13,12 +13,13 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from tui.app.actions import ViewActions
 from tui.app.dialogs import DialogFlows
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
+from tui.app.widgets.footer import KeyFooter
 from tui.app.widgets.fields import FIELDS, TYPED, FieldsPanel
 from tui.app.widgets.result import ResultPanel
 from tui.app.widgets.results_table import ResultsTable
@@ -92,7 +93,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
                 yield Static("", id="images-status")
         yield Static("", id="journal-warning")
         yield ResultsTable(id="results")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def fields(self) -> FieldsPanel:

@@ -60,10 +60,12 @@ class DialogFlows:
             self.notify("Nothing to export yet: press F5 to calculate first (or F6, then ctrl+s, for a profile).",
                         severity="warning")
             return
+        from tui.core.formatting import counted
+
         tables = []
         if s.result_rows:
-            tables.append((f"current table ({len(s.result_rows)} rows)", None))
-        tables += [(f"archived table {i + 1} ({len(t)} rows)", i) for i, t in enumerate(s.archived_results)]
+            tables.append((f"current table ({counted(len(s.result_rows), 'row')})", None))
+        tables += [(f"archived table {i + 1} ({counted(len(t), 'row')})", i) for i, t in enumerate(s.archived_results)]
         if s.selected_data is not None and s.selected_subset is not None:
             where = f"{s.selected_subset} on {s.selected_data}"
             profiles = [(f"radial profile of {where}", "profile"), (f"curve of growth of {where}", "growth")]

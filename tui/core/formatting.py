@@ -66,6 +66,11 @@ def unit_text(unit) -> str:
     return unit.to_string().replace(" / ", "/")
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 row', '2 rows', '1,200 rows': a count and its noun, in the plural unless it is one."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def number(value: float, fmt: str = ".4e") -> str:
     return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
 

@@ -18,7 +18,7 @@ from astropy.table import QTable
 from tui.core import images, metadata, notices, photometry, profiles
 from tui.core.errors import PhotometryError
 from tui.core.export import write_table
-from tui.core.formatting import unit_text
+from tui.core.formatting import counted, unit_text
 from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.journal import Journal, Replay, read_journal
@@ -302,7 +302,7 @@ class Session:
             rows = len(self.archived_results[-1])
             self._notify(notices.about_row(
                 f"its columns or units differ from the results table's, so a new table was started; the previous "
-                f"table ({rows} row{'s' if rows != 1 else ''}) is kept and can still be exported",
+                f"table ({counted(rows, 'row')}) is kept and can still be exported",
                 notices.NewTableWarning, first["subset_label"], first["data_label"]))
 
     # -- judging the aperture -------------------------------------------------------------------------

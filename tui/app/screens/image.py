@@ -9,8 +9,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from tui.app.widgets.footer import KeyFooter
 from tui.app.widgets.thumbnail import Thumbnail
 
 
@@ -26,7 +27,7 @@ class ImageScreen(Screen):
         yield Thumbnail(ascii_mode=self.source.ascii, id="thumbnail")
         yield Static(Text(""), id="readout")
         yield Static(Text(""), id="viewinfo")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(Thumbnail).take_view(self.source)

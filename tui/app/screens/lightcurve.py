@@ -19,8 +19,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from tui.app.widgets.footer import KeyFooter
 from tui.app.safe import safe, safe_rich
 from tui.app.widgets.plot import Figure, Marker, PlotView, Series
 
@@ -66,14 +67,15 @@ class StarList(Widget):
 
 class LightCurveScreen(Screen):
     BINDINGS = [
+        # most wanted first: the footer shows those that fit at 80 columns (F1 lists them all)
         Binding("escape", "back", "Back"),
+        Binding("f", "fit", "Fit"),
         Binding("space", "toggle", "In/out"),
         Binding("x", "exclude", "Exclude"),
-        Binding("f", "fit", "Fit"),
         Binding("d", "detrend", "Detrend"),
+        Binding("s", "stop", "Stop/go"),
         Binding("b", "bin", "Bin"),
         Binding("v", "panel", "Panel"),
-        Binding("s", "stop", "Stop/go"),
         Binding("up", "star(-1)", "Star", show=False),
         Binding("down", "star(1)", "Star", show=False),
         Binding("left", "step(-1)", "Frame", show=False),
@@ -114,7 +116,7 @@ class LightCurveScreen(Screen):
                 yield PlotView(id="lc-panel")
         yield Static("", id="lc-readout")
         yield Static("", id="lc-fit")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#lc-title", Static).update(safe_rich(f"Light curve of {self.target}", style="bold"))
@@ -250,7 +252,7 @@ class LightCurveScreen(Screen):
         curve = self.curve
         if curve is None:
             return
-        from tui.core.lightcurve import BIN_SIZES, PANELS
+        from tui.core.lightcurve import BIN_SIZES
 
         view = curve.curve()
         self._view = view

@@ -11,27 +11,32 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.app.safe import safe_rich
+from tui.app.widgets.footer import KeyFooter
 from tui.app.widgets.plot import Figure, Marker, PlotView, Series
 
 
 class ProfileScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("f6", "back", "Back", show=False),
         Binding("r", "recenter", "Recentre"),
-        Binding("n", "subset(1)", "Next subset"),
-        Binding("p", "subset(-1)", "Prev subset"),
-        Binding("d", "data(1)", "Next data"),
+        Binding("n", "subset(1)", "Subset"),
+        Binding("p", "subset(-1)", "Previous subset", show=False),
+        Binding("d", "data(1)", "Data"),
     ]
+    # The app keys that act here (app.check_action): the main screen's others would push the footer past 80
+    # columns and hide ctrl+s, which exports this view's profile and curve of growth.
+    APP_KEYS = frozenset({"export", "copy_row", "copy_table", "recenter", "help", "quit", "command_palette"})
 
     def compose(self) -> ComposeResult:
         yield Static("", id="profile-title")
         yield Static("computing…", id="profile-summary")
         yield PlotView(id="profile-plot")
         yield PlotView(id="growth-plot")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.update_view()

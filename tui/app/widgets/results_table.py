@@ -269,7 +269,9 @@ class ResultsTable(DataTable):
         name = name or self._sort_cycle()
         reverse = self._sorted == (name, False)
         self.sort_all(name, reverse)
-        self.app.notify(f"Sorted {len(self._rows):,} rows by {name}{' (descending)' if reverse else ''}", timeout=2)
+        from tui.core.formatting import counted
+
+        self.app.notify(f"Sorted {counted(len(self._rows), 'row')} by {name}{' (descending)' if reverse else ''}", timeout=2)
 
     def sort_all(self, name: str, reverse: bool = False) -> None:
         """Order every row (not only those on screen) by a column; the cursor stays on its row."""

@@ -1,0 +1,69 @@
+"""The key footer at 80x24: on every screen and whatever is focused, the keys shown fit on the line (none runs
+under the palette key), F1 is among them, and the keys of what is in front come before the app's."""
+
+import pytest
+
+from tests.app.conftest import light_curve_measured, ready, screen_text
+from tui.app.widgets.footer import KeyFooter
+
+
+def footer_line(app) -> list[str]:
+    """The footer's keys as (key, description) texts, after checking that they all lie left of the palette key."""
+    footer = app.screen.query_one(KeyFooter)
+    keys = [k for k in footer.children if not k.has_class("-command-palette")]
+    palette = footer.query_one(".-command-palette")
+    assert all(k.region.right < palette.region.x for k in keys), [(k.key, k.region) for k in keys]
+    line = screen_text(app).splitlines()[-1]
+    assert line.rstrip().endswith("^p palette")
+    return [f"{k.key_display} {k.description}" for k in keys]
+
+
+@pytest.mark.parametrize("focus, first", [("#data", "f5 Calculate"), ("#thumbnail", "+/- Zoom"),
+                                          ("#results", "s Sort by column")])
+async def test_main_screen(make_app, focus, first):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f5")
+        app.screen.query_one(focus).focus()
+        await pilot.pause()
+        shown = footer_line(app)
+        assert first in shown and "f1 Help" in shown
+        if focus != "#data":
+            assert shown.index(first) < shown.index("f1 Help")  # the focused widget's keys first
+
+
+async def test_full_screens(make_app, sequence):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f8")
+        await pilot.pause()
+        assert {"esc Back", "+/- Zoom", "c/e/r Draw", "f1 Help"} <= set(footer_line(app))
+        await pilot.press("escape", "f6")
+        await pilot.pause()
+        assert {"esc Back", "r Recentre", "^s Export", "f1 Help"} <= set(footer_line(app))
+        await pilot.press("f6")  # F6 again returns, as F9 does from the light curve
+        await pilot.pause()
+        assert app.screen.query_one("#data")
+    paths, regions, _ = sequence
+    app = make_app(images=paths[:12], regions=[regions])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        assert {"esc Back", "f Fit", "space In/out", "s Stop/go", "f1 Help"} <= set(footer_line(app))
+
+
+async def test_a_wider_terminal_shows_more_keys_and_a_narrower_one_fewer(make_app):
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await ready(app, pilot)
+        app.screen.query_one("#thumbnail").focus()
+        await pilot.pause()
+        assert {"^o Open", "^s Export", "f5 Calculate"} <= set(footer_line(app))
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        shown = footer_line(app)
+        assert "f1 Help" in shown and "^o Open" not in shown
