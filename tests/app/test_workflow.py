@@ -222,6 +222,44 @@ async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path
         assert app.session.result_rows[-1]["subset_label"] == "Star A"
 
 
+def test_path_completion_stops_where_the_names_part(tmp_path):
+    from tui.app.screens.open import candidates, completion
+
+    for name in ("frame_0000.fits", "frame_0001.fits", "frame_0010.fits", "notes.txt", ".hidden.fits"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "stars").mkdir()
+    here = f"{tmp_path}/"
+    assert completion(here + "fr") == here + "frame_00"  # the part all three share, as a shell completes
+    assert completion(here + "frame_001") == here + "frame_0010.fits"  # one name left: all of it
+    assert completion(here + "st") == here + "stars/"
+    assert completion(here + "no") is None  # a file the tree does not show either
+    assert candidates(here + "frame_00") == ("frame_00", ["frame_0000.fits", "frame_0001.fits", "frame_0010.fits"])
+    assert candidates(here)[1] == ["frame_0000.fits", "frame_0001.fits", "frame_0010.fits", "stars/"]
+    assert candidates(here + ".h")[1] == [".hidden.fits"]  # hidden names once a dot is typed
+
+
+async def test_open_dialog_lists_the_names_a_path_could_complete_to(make_app, sequence):
+    paths, _, _ = sequence
+    folder = paths[0].rsplit("/", 1)[0]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await type_text(pilot, f"{folder}/frame_")
+        await pilot.pause()
+        hint = str(app.screen.query_one("#open-hint").render())
+        assert hint.startswith("60 match: frame_0000.fits  frame_0001.fits")
+        await pilot.press("right")  # takes the completion: the part all sixty share
+        await pilot.pause()
+        assert app.screen.query_one("#open-path").value == f"{folder}/frame_00"
+        await type_text(pilot, "07")
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.screen.query_one("#open-path").value == f"{folder}/frame_0007.fits"
+        assert str(app.screen.query_one("#open-hint").render()).startswith("Enter opens")
+
+
 async def test_draw_region_with_keys_and_with_the_form(make_app):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

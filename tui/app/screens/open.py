@@ -16,6 +16,31 @@ from textual.widgets import DirectoryTree, Input, Label, Static
 from tui.app.safe import safe
 
 SHOWN = (".fits", ".fit", ".fts", ".fz", ".gz", ".reg", ".crtf")
+HINT = "Enter opens · Tab to the tree below · Esc cancels"
+
+
+def candidates(value: str) -> tuple[str, list[str]]:
+    """(the last path component typed, the names in its folder that it begins: folders with a trailing /, and
+    the files the tree shows), sorted. Hidden names only once a dot is typed; names holding control characters
+    never (they are never put into the field raw; the tree shows them escaped)."""
+    if not value:
+        return "", []
+    path = Path(os.path.expanduser(value))
+    folder, stem = (path, "") if value.endswith("/") else (path.parent, path.name)
+    try:
+        found = [p.name + "/" if p.is_dir() else p.name for p in folder.iterdir()
+                 if p.name.startswith(stem) and (stem.startswith(".") or not p.name.startswith("."))
+                 and (p.is_dir() or p.suffix.lower() in SHOWN)]
+    except OSError:
+        return stem, []
+    return stem, sorted(n for n in found if safe(n) == n)
+
+
+def completion(value: str) -> str | None:
+    """What → completes `value` to: the one name it begins, or the part all its names share (as a shell does)."""
+    stem, names = candidates(value)
+    shared = os.path.commonprefix(names)
+    return value + shared[len(stem):] if len(shared) > len(stem) else None
 
 
 class PathSuggester(Suggester):
@@ -25,18 +50,7 @@ class PathSuggester(Suggester):
         super().__init__(use_cache=False, case_sensitive=True)
 
     async def get_suggestion(self, value: str) -> str | None:
-        if not value:
-            return None
-        path = Path(os.path.expanduser(value))
-        folder, stem = (path, "") if value.endswith("/") else (path.parent, path.name)
-        try:
-            names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
-                           if p.name.startswith(stem) and not p.name.startswith("."))
-        except OSError:
-            return None
-        # A name holding control characters is never put into the field raw; the tree shows it escaped.
-        names = [n for n in names if safe(n) == n]
-        return value + names[0][len(stem):] if names else None
+        return completion(value)
 
 
 class FitsTree(DirectoryTree):
@@ -61,11 +75,19 @@ class OpenScreen(ModalScreen[str | None]):
             field = Input(placeholder="path… (→ completes)", id="open-path", suggester=PathSuggester())
             field.cursor_blink = False
             yield field
-            yield Static(Text("Enter opens · Tab to the tree below · Esc cancels"), classes="hint")
+            yield Static(Text(HINT), classes="hint", id="open-hint")
             yield FitsTree(self.start, id="tree")
 
     def on_mount(self) -> None:
         self.query_one("#open-path", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Several names to choose from: they are listed under the field (the completion stops where they part)."""
+        _, names = candidates(event.value)
+        text = HINT
+        if len(names) > 1:
+            text = f"{len(names)} match: " + "  ".join(names[:8]) + ("  …" if len(names) > 8 else "")
+        self.query_one("#open-hint", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():
