@@ -1,5 +1,6 @@
 """Synthetic time series with a known transit: ground-based frames (one FITS file each) and a JWST-like cube of
-integrations with INT_TIMES. Deterministic; used by the tests, the benchmark and `aperphot-tui series --demo`.
+integrations with INT_TIMES. Deterministic; used by the tests, the benchmark and
+`python -m tui.demo_series FOLDER` (README).
 
 Ground frames have what observatory software writes: DATE-OBS (the start) and EXPTIME, SITELAT/SITELONG/SITEELEV,
 RA/DEC, AIRMASS, GAIN, RDNOISE, a TAN WCS. The stars drift, jump once (a guiding glitch), breathe with the seeing,

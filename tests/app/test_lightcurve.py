@@ -86,6 +86,8 @@ async def test_exclude_fit_export_and_copy(make_app, sequence, tmp_path):
         fit_text = str(screen.query_one("#lc-fit").render())
         assert f"t0 {first.t0:.5f}±{first.t0_err:.5f} BJD_TDB" in fit_text and "detrend" in fit_text
         assert "residuals" in screen_text(app)  # the lower panel shows them once fitted
+        told = [n for n in app._notifications if n.title == "Fitted"]
+        assert len(told) == 1 and "ctrl+y copies the fit's summary" in told[0].message
 
         await pilot.press("home", *["right"] * 5, "x")  # frame 6 excluded: the fit runs again without it
         await light_curve_fitted(app, pilot)
@@ -93,6 +95,7 @@ async def test_exclude_fit_export_and_copy(make_app, sequence, tmp_path):
         expected = fit_table(series.table(comparisons=[1, 2, 3]), "auto", use=~curve.excluded)
         assert curve.fitted is not first and curve.fitted.t0 == expected.t0 and curve.fitted.bic == expected.bic
         assert "1 excluded" in screen_text(app) and "EXCLUDED" in str(screen.query_one("#lc-readout").render())
+        assert len([n for n in app._notifications if n.title == "Fitted"]) == 1  # the refit does not say it again
 
         await pilot.press("ctrl+y")
         await pilot.pause()

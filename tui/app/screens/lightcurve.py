@@ -101,6 +101,7 @@ class LightCurveScreen(Screen):
         self.measuring = False
         self._stop = False
         self._fitting = False
+        self._fit_keys_told = False
         self._generation = 0  # counts fits asked for: only the newest is shown
         self._progress = ""
         self._view = None  # the Curve drawn last
@@ -245,6 +246,10 @@ class LightCurveScreen(Screen):
         self.curve.fitted = result
         if message:
             self.app.notify(message, title="Not fitted", severity="error", timeout=10)
+        elif not self._fit_keys_told:  # once: refits (d, x) replace the summary in place
+            self._fit_keys_told = True
+            self.app.notify("ctrl+y copies the fit's summary; ctrl+s exports the curve with the fit in its meta.",
+                            title="Fitted", timeout=6)
         self.redraw()
 
     # -- drawing ---------------------------------------------------------------------------------------------------
@@ -337,7 +342,7 @@ class LightCurveScreen(Screen):
         if self._fitting:
             return Text(f"fitting a transit (detrend: {detrend})…", style="bold")
         if curve.fitted is None:
-            return Text(f"f fit a transit · d detrend: {detrend} · ctrl+s export · ctrl+y copy the fit",
+            return Text(f"f fit a transit · d detrend: {detrend} · ctrl+s export",  # ctrl+y once fitted
                         style="dim")
         return safe_rich("\n".join(curve.fitted.lines()), style="bold", keep_newlines=True)
 

@@ -9,20 +9,21 @@ order, each while it fits; what is left out still works and is listed by F1 and 
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 # The app's own keys, most wanted first.
 APP_PRIORITY = ("calculate", "export", "open", "quit", "profile", "new_region")
 ALWAYS = "help"
 
 
-def key_width(key: FooterKey) -> int:
+def key_width(key: Widget) -> int:
     """Cells a compact footer key takes: "key description" and the one-cell gap after it."""
-    return len(key.key_display) + (1 + len(key.description) if key.description else 0) + 1
+    return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0) + 1
 
 
-def chosen(keys: list[FooterKey], screen_keys: set[str], room: int) -> list[FooterKey]:
+def chosen(keys: list[Widget], screen_keys: set[str], room: int) -> list[Widget]:
     """The keys to show in `room` cells, in the order given: F1, the screen's own keys (`screen_keys`: Esc back
     before the image's), the focused widget's, then the app's by priority, each while it fits."""
     own = [k for k in keys if k.action != ALWAYS and k.action not in APP_PRIORITY]
@@ -39,7 +40,9 @@ def chosen(keys: list[FooterKey], screen_keys: set[str], room: int) -> list[Foot
 class KeyFooter(Footer):
     def compose(self):
         widgets = list(super().compose())
-        if not all(isinstance(w, FooterKey) for w in widgets):  # binding groups: left as Textual lays them out
+        # Textual's FooterKey is not public: a key is known by its attributes. Binding groups (which this app
+        # does not use) are left as Textual lays them out.
+        if not all(hasattr(w, "key_display") and hasattr(w, "action") for w in widgets):
             yield from widgets
             return
         palette = [w for w in widgets if w.has_class("-command-palette")]
@@ -51,5 +54,5 @@ class KeyFooter(Footer):
         yield from palette
 
     def on_resize(self) -> None:
-        if self._bindings_ready:
-            self.call_after_refresh(self.recompose)
+        # Textual recomposes the footer when the bindings change; a new width changes what fits too
+        self.call_after_refresh(self.recompose)
