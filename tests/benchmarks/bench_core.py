@@ -5,7 +5,8 @@ median of the centre pixels) on 4096^2 float32, with a check that the numbers ar
 error array and a DQ array add to calculate (issue 7); profile, curve of growth and fit (issue 6); opening an
 8192^2 FITS and measuring one r=50 aperture (wall time, peak RSS, in a fresh process); 1000 r=10 apertures one by
 one, together, and with photutils' ApertureStats (issue 8); what the current Imviz plugin's ten extra columns add
-to calculate and to many apertures, timed in the same run with their computation left out (issue 20).
+to calculate and to many apertures, timed in the same run with their computation left out, and what one NumPy
+pass, a dot and the MAD's selection cost at r=200, the floor those columns stand on (issue 20).
 
 The process keeps freed memory for reuse as aperphot-tui does (tui.cli.keep_freed_memory); the 1000 apertures are
 also timed in a fresh process without it.
@@ -266,6 +267,15 @@ def imviz5_cost():
         t = timed(lambda: s.calculate(subset=label), repeat)
         print(f"  calculate r={radius:<4} with {t['with'] * 1e3:7.3f}  without {t['without'] * 1e3:7.3f}  "
               f"+{(t['with'] / t['without'] - 1) * 100:.0f}%")
+    # What NumPy's floor is at r=200: the ten need one exact selection (the MAD) and some twenty passes
+    values = rng.normal(0.0, 1.0, 125_669)
+    out = np.empty_like(values)
+    deviations = np.abs(values)
+    one_pass = best(lambda: np.multiply(values, 0.5, out=out), 300)
+    dot = best(lambda: np.vecdot(values, out), 300)
+    selection = best(lambda: robust.middle(deviations.copy()), 300) - best(lambda: deviations.copy(), 300)
+    print(f"  at r=200 (125,669 values) one NumPy pass takes {one_pass * 1e3:.3f} ms, a dot {dot * 1e3:.3f} ms, "
+          f"the MAD's selection {selection * 1e3:.3f} ms")
     rng = np.random.default_rng(3)
     data = rng.normal(10.0, 1.0, (2048, 2048)).astype(np.float32)
     regions = [CirclePixelRegion(PixCoord(x, y), 10) for x, y in rng.uniform(20, 2028, (1000, 2))]
