@@ -156,7 +156,7 @@ def measure(argv: list[str]) -> int:
     apertures = [s for s in subsets if not session.subsets[s].is_annulus and s != args.background_region]
     done = frozenset(stream.done) if stream is not None else frozenset()
     if done:
-        _say("note", f"--resume: {args.output} holds {len(done)} measurement(s) already; they are skipped")
+        _say("note", f"--resume: {args.output} holds {counted(len(done), 'measurement')} already; they are skipped")
     images = [str(Path(p).resolve()) if Path(p).exists() else p for p in args.images]
     import contextlib
 

@@ -111,7 +111,9 @@ def run(argv: list[str]) -> int:
         _say("skipped", problem)
     done = stream.done if stream is not None else set()
     if done:
-        _say("note", f"--resume: {args.output} holds {len(done)} frame(s) already; they are skipped")
+        from tui.core.formatting import counted
+
+        _say("note", f"--resume: {args.output} holds {counted(len(done), 'frame')} already; they are skipped")
         series.load(stream.previous)  # where the next frame starts; and the fit sees every frame
     cleanup = contextlib.ExitStack()
     try:

@@ -82,7 +82,7 @@ async def test_a_full_disk_shows_a_lasting_warning_and_loses_nothing(make_app, t
         assert len(read_journal(live).rows) == 3  # the two missed rows were written too
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert "were not exported" in screen_text(app)  # quitting still asks
+        assert "3 results were not exported. They stay in the journal" in screen_text(app)  # quitting still asks
 
 
 async def test_resume_from_a_damaged_journal_restores_the_good_rows(make_app, tmp_path):
@@ -95,7 +95,7 @@ async def test_resume_from_a_damaged_journal_restores_the_good_rows(make_app, tm
         await ready(app, pilot)
         assert len(app.session.result_rows) == 4
         messages = " ".join(n.message for n in app._notifications)
-        assert "restored 4 result(s), skipped 12 damaged line(s)" in messages
+        assert "restored 4 results, skipped 12 damaged lines" in messages
         assert list(state.glob("*.damaged"))
     app = make_app(state_dir=str(state))  # the next start: nothing to offer, nothing to skip
     async with app.run_test(size=(80, 24)) as pilot:

@@ -138,7 +138,7 @@ async def test_measured_frames_and_choices_come_back_without_measuring(make_app,
         for name, values in first.items():  # positions pass through ImageJ's convention: within an ulp
             np.testing.assert_allclose(curve.series.data[name], values, rtol=2e-16 if name in "xy" else 0, atol=0)
         assert curve.comparisons == [2, 3] and np.flatnonzero(curve.excluded).tolist() == [2]
-        assert "60 frame(s) taken back from the state folder" in notices(again)
+        assert "60 frames taken back from the state folder" in notices(again)
 
 
 async def test_a_target_without_comparisons_is_told_so(make_app, sequence, tmp_path):
@@ -172,7 +172,7 @@ async def test_frames_without_times_are_named_and_left_out(make_app, sequence, t
         await pilot.press("f9")
         await light_curve_measured(app, pilot)
         assert len(app.screen.curve.series.frames) == 6
-        assert "2 frame(s) without a time left out (frame_0002.fits, frame_0005.fits)" in notices(app)
+        assert "2 frames without a time left out (frame_0002.fits, frame_0005.fits)" in notices(app)
 
 
 async def test_a_star_lost_on_some_frames_leaves_those_points_missing(make_app, sequence, tmp_path):

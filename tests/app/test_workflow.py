@@ -367,7 +367,7 @@ async def test_restore_after_crash_and_resume(make_app, tmp_path, demo):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
-        assert "Restore them?" in screen_text(app)
+        assert "left 2 results in its journal." in screen_text(app) and "Restore them?" in screen_text(app)
         await pilot.press("y")
         await ready(app, pilot)  # the journal is read in a worker
         assert [r["subset_label"] for r in app.session.result_rows] == ["Star A", "Galaxy"]
@@ -399,7 +399,7 @@ async def test_help_palette_and_quit_confirmation(make_app):
         await pilot.press("f5")
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert "were not exported" in screen_text(app)
+        assert "1 result was not exported. It stays in the journal" in screen_text(app)
         await pilot.press("n")
         await pilot.pause()
         assert app.is_running

@@ -57,7 +57,7 @@ def test_resume_skips_what_out_holds_and_continues_the_ids(tmp_path):
     assert again.returncode == 2 and "file exists (use --overwrite to replace it, or --resume)" in again.stderr
     resumed = measure(*paths, "--regions", reg, "-o", out, "--resume")
     assert resumed.returncode == 0, resumed.stderr
-    assert f"--resume: {out} holds 2 measurement(s) already; they are skipped" in resumed.stderr
+    assert f"--resume: {out} holds 2 measurements already; they are skipped" in resumed.stderr
     table = read_results(out)
     assert list(table["id"]) == [1, 2, 3, 4, 5, 6]
     assert [(str(d), str(s)) for d, s in zip(table["data_label"], table["subset_label"])] == [

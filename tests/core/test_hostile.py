@@ -223,7 +223,7 @@ def test_restore_keeps_the_damaged_file_and_journals_the_good_rows(tmp_path):
     assert replay.damaged == path.with_name(path.name + ".damaged")
     assert replay.damaged.read_bytes() == original  # kept as it was
     notice = " ".join(s.pop_notices())
-    assert f"Journal {path.name}: restored 4 result(s), skipped 12 damaged line(s)" in notice
+    assert f"Journal {path.name}: restored 4 results, skipped 12 damaged lines" in notice
     assert "line 2: not a JSON object" in notice and str(replay.damaged) in notice
     again = read_journal(path)  # the new journal holds the good rows only: the next start skips nothing
     assert again.count == 4 and not again.skipped

@@ -246,7 +246,9 @@ class AperPhotApp(ViewActions, DialogFlows, App):
             if error is not None:
                 raise PhotometryError(error)
             session.restore_journal(live, replay)
-            self.notify(f"Restored {replay.count:,} result(s).", title="Journal")
+            from tui.core.formatting import counted
+
+            self.notify(f"Restored {counted(replay.count, 'result')}.", title="Journal")
         except (PhotometryError, OSError) as exc:
             self._journal_warning(str(exc))
         else:
@@ -316,9 +318,12 @@ class AperPhotApp(ViewActions, DialogFlows, App):
                 else:
                     self._start_fresh_journal(orphans)
 
+            from tui.core.formatting import counted
+
             self.push_screen(ConfirmScreen(
                 f"An earlier session ended without quitting (a crash or a dropped connection) and left "
-                f"{count:,} result(s) in its journal.\n\nRestore them?", yes="Restore", no="Start fresh"), answer)
+                f"{counted(count, 'result')} in its journal.\n\nRestore {'it' if count == 1 else 'them'}?",
+                yes="Restore", no="Start fresh"), answer)
         else:
             self._start_fresh_journal([])
         self._refresh_choices()

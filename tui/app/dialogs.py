@@ -101,7 +101,9 @@ class DialogFlows:
             self._journal_warning(None)  # the results are safe in the export: the user has acted
         if request.archived != "lightcurve":  # the results table keeps its own default name
             self._last_export = request.path
-        self.notify(f"Saved {rows} row(s) to {written.resolve()}", title="Exported", timeout=8)
+        from tui.core.formatting import counted
+
+        self.notify(f"Saved {counted(rows, 'row')} to {written.resolve()}", title="Exported", timeout=8)
 
     def action_open(self) -> None:
         if self.session is None:
@@ -118,7 +120,9 @@ class DialogFlows:
         try:
             if Path(path).suffix.lower() in REGION_SUFFIXES:
                 labels = s.load_regions(path)
-                message = f"Added {len(labels)} region(s): {', '.join(labels)}"
+                from tui.core.formatting import counted
+
+                message = f"Added {counted(len(labels), 'region')}: {', '.join(labels)}"
             else:
                 label = s.load_data(path)
                 s.select_data(label)
@@ -137,8 +141,12 @@ class DialogFlows:
                 if yes:
                     self.exit()
 
+            from tui.core.formatting import counted
+
+            one = self._unsaved == 1
             self.push_screen(ConfirmScreen(
-                f"{self._unsaved} result(s) were not exported. They stay in the journal "
-                f"(aperphot-tui --resume brings them back). Quit?", yes="Quit", no="Stay"), answer)
+                f"{counted(self._unsaved, 'result')} {'was' if one else 'were'} not exported. "
+                f"{'It stays' if one else 'They stay'} in the journal (aperphot-tui --resume brings "
+                f"{'it' if one else 'them'} back). Quit?", yes="Quit", no="Stay"), answer)
             return
         self.exit()

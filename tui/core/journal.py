@@ -14,6 +14,7 @@ from pathlib import Path
 from astropy.table import QTable
 
 from tui.core.errors import PhotometryError
+from tui.core.formatting import counted
 from tui.core.journal_lines import Reader, build, row_line, table_lines
 
 
@@ -44,8 +45,8 @@ class Replay:
         shown = "; ".join(f"line {n}: {reason}" for n, reason in self.skipped[:5])
         more = f"; and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
         kept = f" The original is kept as {self.damaged}." if self.damaged else ""
-        return (f"Journal {Path(path).name}: restored {self.count} result(s), skipped {len(self.skipped)} "
-                f"damaged line(s) ({shown}{more}).{kept}")
+        return (f"Journal {Path(path).name}: restored {counted(self.count, 'result')}, skipped "
+                f"{counted(len(self.skipped), 'damaged line')} ({shown}{more}).{kept}")
 
 
 def read_journal(path: str | os.PathLike) -> Replay:

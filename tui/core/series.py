@@ -24,6 +24,7 @@ from astropy.table import Column, QTable
 
 from tui.core import frametimes, profiles, starphot
 from tui.core.errors import PhotometryError
+from tui.core.formatting import counted
 from tui.core.frames import Frame, FrameReader, list_frames
 from tui.core.images import Image
 from tui.core.photometry import region_center
@@ -144,7 +145,7 @@ class Series:
         timeless = [f for f in self.frames if not math.isfinite(f.time.jd_utc)]
         if timeless:
             names = ", ".join(f.label for f in timeless[:3]) + (" ..." if len(timeless) > 3 else "")
-            self.notes.append(f"{len(timeless)} frame(s) without a time left out ({names}): "
+            self.notes.append(f"{counted(len(timeless), 'frame')} without a time left out ({names}): "
                               f"looked for {frametimes.LOOKED_FOR}")
             self.frames = [f for f in self.frames if math.isfinite(f.time.jd_utc)]
         if not self.frames and timeless:

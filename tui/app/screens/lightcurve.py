@@ -159,7 +159,9 @@ class LightCurveScreen(Screen):
         self.query_one("#lc-title", Static).update(safe_rich(title, style="bold"))
         notes = list(series.notes) + list(series.skipped) + ([store.note] if store is not None and store.note else [])
         if taken:
-            notes.insert(0, f"{taken} frame(s) taken back from the state folder, not measured again")
+            from tui.core.formatting import counted
+
+            notes.insert(0, f"{counted(taken, 'frame')} taken back from the state folder, not measured again")
         for note in notes:
             self.app.notify(note, title="Light curve", timeout=10)
         self.frame = max(int(series.done.sum()) - 1, 0)
