@@ -27,7 +27,8 @@ async def test_profile_view_shows_the_sessions_numbers_and_returns(make_app):
         text = screen_text(app)
         assert "Profile of Star A on jwst_nircam_demo[SCI,1]" in text
         summary = str(app.screen.query_one("#profile-summary").render())
-        assert f"FWHM {expected['fit']['fwhm'].value:.2f} pix" in summary
+        assert f"Gaussian FWHM {expected['fit']['fwhm'].value:.2f} pix" in summary
+        assert f"moments FWHM {expected['moment_fwhm'].value:.2f} pix" in summary  # photutils' ApertureStats
         assert expected["text"] in summary and f"the aperture holds {expected['aperture_fraction']:.1%}" in summary
         assert "radial profile [MJy/sr]" in text and "curve of growth" in text and "|aperture" in text
         dx, dy = expected["centroid_offset"]

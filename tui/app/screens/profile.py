@@ -70,13 +70,13 @@ class ProfileScreen(Screen):
         fit, profile, growth = result["fit"], result["profile"], result["growth"]
         aperture = float(result["aperture_radius"].value)
         lines = []
-        moments = f"moments FWHM {result['moment_fwhm'].value:.2f} pix"
+        rest = f"moments FWHM {result['moment_fwhm'].value:.2f} pix · background {result['background']:.4g}"
         if fit["success"] or fit["fwhm"] is not None:
             arcsec = f' ({fit["fwhm_arcsec"].value:.3f}")' if "fwhm_arcsec" in fit else ""
-            lines.append(f"FWHM {fit['fwhm'].value:.2f} pix{arcsec}, Gaussian fit: {fit['message']}; {moments}; "
-                         f"background {result['background']:.4g}")
+            caveat = "" if fit["success"] else f" ({fit['message']})"  # a fit with problems says which
+            lines.append(f"Gaussian FWHM {fit['fwhm'].value:.2f} pix{arcsec}{caveat} · {rest}")
         else:
-            lines.append(f"Gaussian fit failed: {fit['message']}; {moments}; background {result['background']:.4g}")
+            lines.append(f"Gaussian fit failed: {fit['message']} · {rest}")
         lines.append(result["text"])
         if result["centroid_offset"] is not None:
             dx, dy = result["centroid_offset"]
