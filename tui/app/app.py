@@ -483,10 +483,12 @@ class AperPhotApp(ViewActions, DialogFlows, App):
                 thumb.set_overlays(overlays)
 
     def on_thumbnail_cursor_moved(self, event: Thumbnail.CursorMoved) -> None:
-        self._readout(event.x, event.y)
+        if self.screen_stack:  # not a message still on its way while the app closes
+            self._readout(event.x, event.y)
 
     def on_thumbnail_view_changed(self, event: Thumbnail.ViewChanged) -> None:
-        self._here("#viewinfo").update(Text(event.description))
+        if self.screen_stack:
+            self._here("#viewinfo").update(Text(event.description))
 
     def _readout(self, x: float, y: float) -> None:
         from tui.core.formatting import sky_text
