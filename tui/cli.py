@@ -12,16 +12,19 @@ from pathlib import Path
 # which --resume measures again, and a shared file system is not asked to sync after every small image.
 FLUSH_SECONDS = 1.0
 SHOWN_WITH_OUT = 50
-EPILOG = ("Batch mode: aperphot-tui measure IMAGE... --regions FILE [options]  (see aperphot-tui measure -h)\n"
-          "Light curves: aperphot-tui series FRAME... --regions FILE --target LABEL --comparisons LABEL,... "
-          "(see aperphot-tui series -h)")
+EPILOG = """commands:
+  aperphot-tui measure IMAGE... -r FILE [options]
+      every region on every image, in batch (aperphot-tui measure -h)
+  aperphot-tui series FRAME... -r FILE --target LABEL --comparisons LABEL,...
+      a light curve from frames or cubes (aperphot-tui series -h)"""
 
 
 def app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="aperphot-tui",
-        description="Simple aperture photometry in the terminal. With no arguments, opens the demo data.",
+        description="Simple aperture photometry in the terminal.\nWith no arguments, opens the demo data.",
         epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the lines of the description and epilog
     )
     p.add_argument("images", nargs="*", metavar="IMAGE", help="FITS images to load")
     p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE",
@@ -42,8 +45,9 @@ def measure_parser() -> argparse.ArgumentParser:
         prog="aperphot-tui measure",
         description="Measure every region on every image, print the table, and optionally write it.",
     )
-    p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("-r", "--regions", action="append", required=True, metavar="FILE")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="FITS images to measure")
+    p.add_argument("-r", "--regions", action="append", required=True, metavar="FILE",
+                   help="DS9 or CRTF region file (repeatable)")
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--background", type=float, metavar="V", help="background value in the data unit")
     bg.add_argument("--background-region", metavar="LABEL", help="background = median of this region")

@@ -47,9 +47,10 @@ def parser() -> argparse.ArgumentParser:
                     "fit. Columns use AstroImageJ's names (T1 = the target, C2, C3, ... the comparisons).")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="FITS frames and/or cubes (one frame per plane)")
     p.add_argument("-r", "--regions", required=True, metavar="FILE", help="DS9 or CRTF file naming the stars")
-    p.add_argument("--target", required=True, metavar="LABEL")
+    p.add_argument("--target", required=True, metavar="LABEL", help="the target star's region label")
     p.add_argument("--comparisons", required=True, metavar="LABEL[,LABEL...]",
-                   type=lambda t: [s.strip() for s in t.split(",") if s.strip()])
+                   type=lambda t: [s.strip() for s in t.split(",") if s.strip()],
+                   help="the comparison stars' region labels, comma-separated")
     p.add_argument("-o", "--output", metavar="OUT", help="write the light curve (.ecsv .csv .fits .vot .html .txt)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--resume", action="store_true", help="skip the frames OUT (ECSV or CSV) holds and append the rest")

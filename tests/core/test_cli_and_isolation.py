@@ -62,3 +62,13 @@ def test_app_refuses_dumb_terminal():
     done = subprocess.run([sys.executable, "-m", "tui"], capture_output=True, text=True, cwd=ROOT,
                           env={"TERM": "dumb", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 2 and "measure" in done.stderr
+
+
+def test_help_lists_each_command_on_its_own_lines_within_80_columns():
+    done = subprocess.run([sys.executable, "-m", "tui", "--help"], capture_output=True, text=True, cwd=ROOT,
+                          env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    commands = [line.strip() for line in lines if line.strip().startswith("aperphot-tui ")]
+    assert [c.split()[1] for c in commands] == ["measure", "series"]
+    assert max(map(len, lines)) <= 80
