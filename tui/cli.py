@@ -17,6 +17,7 @@ EPILOG = """commands:
       every region on every image, in batch (aperphot-tui measure -h)
   aperphot-tui series FRAME... -r FILE --target LABEL --comparisons LABEL,...
       a light curve from frames or cubes (aperphot-tui series -h)"""
+REGIONS_HELP = "DS9 or CRTF region file (repeatable)"
 
 
 def app_parser() -> argparse.ArgumentParser:
@@ -27,8 +28,7 @@ def app_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the lines of the description and epilog
     )
     p.add_argument("images", nargs="*", metavar="IMAGE", help="FITS images to load")
-    p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE",
-                   help="DS9 or CRTF region file (repeatable)")
+    p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE", help=REGIONS_HELP)
     p.add_argument("--resume", action="store_true", help="restore the results of an interrupted session")
     p.add_argument("--colors", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
                    help="colour system (default: from the terminal); 'none' draws the image in ASCII")
@@ -46,8 +46,7 @@ def measure_parser() -> argparse.ArgumentParser:
         description="Measure every region on every image, print the table, and optionally write it.",
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="FITS images to measure")
-    p.add_argument("-r", "--regions", action="append", required=True, metavar="FILE",
-                   help="DS9 or CRTF region file (repeatable)")
+    p.add_argument("-r", "--regions", action="append", required=True, metavar="FILE", help=REGIONS_HELP)
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--background", type=float, metavar="V", help="background value in the data unit")
     bg.add_argument("--background-region", metavar="LABEL", help="background = median of this region")
