@@ -111,6 +111,29 @@ async def test_data_change_keeps_background_and_resets_or_refills(make_app):
         assert row["data_label"] == PLAIN and row["background"] == 0.1
 
 
+async def test_fields_show_their_first_digits_once_left_or_refilled(make_app):
+    """An Input keeps its view scrolled to where its cursor was: 1.60751e+11 in an 11-column field read
+    ".60751e+11" after Tab passed through it, or after new data refilled it."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        shown = [line for line in screen_text(app).splitlines() if line.startswith(("Counts factor", "Flux scal"))]
+        assert [line.split()[2] for line in shown] == ["0.000264845", "1.60751e+11"]
+        app.screen.query_one("#background").focus()
+        for _ in range(5):
+            await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused.id == "calculate"
+        assert "Counts factor 0.000264845 " in screen_text(app)
+        assert "Flux scaling  1.60751e+11 " in screen_text(app)
+        app.screen.query_one("#flux_scaling").focus()
+        await type_text(pilot, "160751000000.0")  # the cursor far right: new data's value refills the field
+        await choose(pilot, "data", HST)
+        await choose(pilot, "data", JW)
+        assert "Counts factor 0.000264845 " in screen_text(app)
+        assert "Flux scaling  1.60751e+11 " in screen_text(app)
+
+
 async def test_bad_field_is_marked_and_calculate_refuses(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -235,26 +236,38 @@ def many_apertures(compare: bool = True):
           f"measure_many, which gives them all, is {t_all / t_core:.1f}x faster")
 
 
+@contextmanager
+def imviz5_columns(computed: bool):
+    """Within it, the ten Imviz 5 columns are computed (True) or left out, NaN (False): what a row cost before."""
+    import math
+
+    from tui.core import photometry, robust
+
+    real = (photometry.extras, robust.robust, robust.shape)
+    if not computed:
+        photometry.extras = lambda sample, stats: dict.fromkeys(EXTRA, math.nan)
+        robust.robust = lambda shifted, median, *rest: {n: np.full(median.size, math.nan) for n in robust.ROBUST}
+        robust.shape = lambda shifted, *rest: {n: np.full(shifted.shape[0], math.nan) for n in robust.SHAPE}
+    try:
+        yield
+    finally:
+        photometry.extras, robust.robust, robust.shape = real
+
+
 def imviz5_cost():
     """calculate (r=50, r=200 on 4096^2) and 1000 r=10 apertures together, with the ten columns of the current
     Imviz plugin and with their computation left out (what the row cost before them), alternated, best of each."""
     import math
 
-    from tui.core import photometry, robust
+    from tui.core import robust
     from tui.core.many import measure_many
-
-    real = (photometry.extras, robust.robust, robust.shape)
-    skipped = (lambda sample, stats: dict.fromkeys(EXTRA, math.nan),
-               lambda shifted, median, *rest: {n: np.full(median.size, math.nan) for n in robust.ROBUST},
-               lambda shifted, *rest: {n: np.full(shifted.shape[0], math.nan) for n in robust.SHAPE})
 
     def timed(fn, repeat):
         out = {}
         for _ in range(3):
-            for name, (extras, stats, shape) in (("with", real), ("without", skipped)):
-                photometry.extras, robust.robust, robust.shape = extras, stats, shape
-                out[name] = min(out.get(name, math.inf), best(fn, repeat))
-        photometry.extras, robust.robust, robust.shape = real
+            for name, ten in (("with", True), ("without", False)):
+                with imviz5_columns(ten):
+                    out[name] = min(out.get(name, math.inf), best(fn, repeat))
         return out
 
     rng = np.random.default_rng(1)

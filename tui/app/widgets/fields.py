@@ -15,8 +15,23 @@ FIELDS = (("pixel_area", "Pixel area", "arcsec² per pixel"),
           ("flux_scaling", "Flux scaling", "in the data unit: an AB zero point"))
 
 
+class NumberField(Input):
+    """An input that shows a number from its first digit whenever it is not being edited. Input keeps its view
+    scrolled to where its cursor last was (the end, after Tab passed through or a new value was set), and in an
+    11-column field a scrolled 1.60751e+11 reads ".60751e+11": a different number."""
+
+    def on_blur(self) -> None:
+        self.scroll_to(x=0, animate=False, immediate=True)
+
+    def show(self, text: str) -> None:
+        with self.prevent(Input.Changed):
+            self.value = text
+        if not self.has_focus:
+            self.scroll_to(x=0, animate=False, immediate=True)
+
+
 def _input(name: str, tooltip: str) -> Input:
-    field = Input(id=name, compact=True, select_on_focus=True, tooltip=tooltip)
+    field = NumberField(id=name, compact=True, select_on_focus=True, tooltip=tooltip)
     field.cursor_blink = False  # a blinking cursor costs bytes every half second over SSH
     return field
 
@@ -64,9 +79,8 @@ class FieldsPanel(Vertical):
             select.value = (stat, region) if region in labels else TYPED
 
     def show_value(self, name: str, value, hint: str | None = None) -> None:
-        field = self.query_one(f"#{name}", Input)
-        with field.prevent(Input.Changed):
-            field.value = _number_text(value)
+        field = self.query_one(f"#{name}", NumberField)
+        field.show(_number_text(value))
         field.remove_class("-invalid")
         if hint is not None and name != "background":
             self.show_hint(name, hint)
