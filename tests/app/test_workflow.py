@@ -345,6 +345,29 @@ async def test_damaged_aperture_is_warned_next_to_the_result(make_app):
         assert any(n.title == "Damaged aperture" for n in app._notifications)
 
 
+async def test_aperture_over_the_edge_is_warned_next_to_the_result_and_counted_by_measure_all(make_app, demo,
+                                                                                             tmp_path):
+    edge = tmp_path / "edge.reg"
+    edge.write_text("image\ncircle(1.5,128,6) # text={Edge}\n")  # 0-based x = 0.5: 39% of it left of the image
+    app = make_app(regions=[*demo[1], str(edge)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await choose(pilot, "data", "jwst_nircam_demo_cal[SCI,1]")
+        await choose(pilot, "subset", "Edge")
+        await pilot.press("f5")
+        await pilot.pause()
+        assert "! 39% of the aperture lies off" in screen_text(app)
+        assert any(n.title == "Aperture partly off the image" for n in app._notifications)
+        app.clear_notifications()
+        await pilot.press("shift+f5")
+        await pilot.pause()
+        told = [n.message for n in app._notifications if n.title == "Measure all regions"]
+        assert len(told) == 1 and told[0].startswith("Measured 7 of 7 regions")
+        assert "1 has NaN or flagged pixels inside (see npix_bad). 1 lies partly off the image." in told[0]
+        assert app.session.result_rows[-1]["subset_label"] == "Edge"
+        assert "! 39% of the aperture lies off" in screen_text(app)  # the last row measured is Edge's
+
+
 async def open_palette_command(pilot, words):
     await pilot.press("ctrl+p")
     await pilot.pause()

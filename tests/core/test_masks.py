@@ -55,6 +55,7 @@ def test_an_aperture_larger_than_the_image_measures_the_whole_image(radius):
     assert row["npix"].value == SHAPE[0] * SHAPE[1] and row["npix_bad"] == 1
     assert row["aperture_sum"] == pytest.approx(np.nansum(data), rel=1e-12)
     assert peak < 40e6  # a few copies of the image, not the 29 TiB mask of the whole circle
+    assert s.pop_notices()[-1].startswith("huge on img: more than 99% of the aperture lies off the image")
 
 
 def test_far_off_the_image_is_still_outside():

@@ -14,7 +14,9 @@ from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, EllipsePixelRe
                      RectanglePixelRegion)
 
 from tui.core import PhotometryError, Session, read_results
-from tui.core.notices import DamagedApertureWarning
+from tui.core.footprint import share_off_image, sum_mode
+from tui.core.masks import on_image_mask
+from tui.core.notices import DamagedApertureWarning, OffImageWarning
 from tui.core.photometry import ARCSEC_TO_RAD, COLUMNS, EXTENDED
 from tui.core.quality import HST_BAD_FLAGS, parse_dq_flags
 from tui.demo import demo_files
@@ -348,3 +350,58 @@ def test_extended_table_round_trips_in_every_format(tmp_path, ext):
         want = orig[name].value if hasattr(orig[name], "unit") else np.asarray(orig[name])
         np.testing.assert_allclose(np.asarray(got, float), np.asarray(want, float), rtol=1e-9 if ext != "txt" else 1e-6)
     assert set(COLUMNS) - {"sky_center"} <= set(back.colnames)
+
+
+# -- apertures partly off the image ------------------------------------------------------------------------------
+def test_share_off_image_from_the_whole_apertures_weights():
+    shape = (100, 120)
+    whole = lambda region: region.to_mask(*sum_mode(region)).data.sum()  # the aperture as if the image went on
+    on = lambda region: on_image_mask(region, shape, *sum_mode(region)).data.sum()
+    half = CirclePixelRegion(PixCoord(-0.5, 50.0), 10)  # centred on the image's left edge: exactly half on it
+    assert share_off_image(half, shape, on(half)) == pytest.approx(0.5, abs=1e-12)
+    corner = CirclePixelRegion(PixCoord(2.3, 96.1), 7)
+    assert share_off_image(corner, shape, on(corner)) == pytest.approx(1 - on(corner) / whole(corner), rel=1e-12)
+    box = RectanglePixelRegion(PixCoord(0.5, 10.5), width=4, height=6)  # columns -1..2: 1 of 4 off
+    assert share_off_image(box, shape, on(box)) == 0.25
+    for inside in (CirclePixelRegion(PixCoord(9.5, 50.0), 10),  # touches the edge, does not cross it
+                   RectanglePixelRegion(PixCoord(20.17, 30.0), width=3.3, height=2.9, angle=17 * u.deg),
+                   RectanglePixelRegion(PixCoord(4.4, 50.0), width=9.0, height=3.0)):  # to x = -0.1: on pixel 0
+        assert share_off_image(inside, shape, on(inside)) == 0.0
+    huge = CirclePixelRegion(PixCoord(50.0, 50.0), 1e4)  # its mask would be 20000^2: its area stands in
+    assert share_off_image(huge, shape, on(huge)) == pytest.approx(1 - 12000 / (math.pi * 1e8), rel=1e-12)
+
+
+def test_an_aperture_over_the_edge_is_noticed_by_calculate_and_calculate_many():
+    data = np.ones((40, 40))
+    for quiet in (False, True):
+        s = Session(warn=not quiet)
+        s.load_data(data, label="img")
+        s.add_subset(CirclePixelRegion(PixCoord(-0.5, 20.0), 4), label="edge")  # half of it off
+        s.add_subset(CirclePixelRegion(PixCoord(20.0, 20.0), 4), label="in")
+        s.add_subset(CirclePixelRegion(PixCoord(20.0, 35.6), 4), label="rim")  # 0.1 pixel (0.2%) beyond the top
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            row = s.calculate(subset="edge")
+            s.calculate_many()
+        assert row["npix"].value == pytest.approx(8 * math.pi)  # SPEC: the part on the image, as before
+        half = "edge on img: 50% of the aperture lies off the image; the sum and npix cover only the part on it."
+        sliver = "rim on img: less than 1% of the aperture lies off the image; the sum and npix cover only the " \
+                 "part on it."
+        notices = s.pop_notices()
+        assert notices == [half, half, sliver] and {n.category for n in notices} == {OffImageWarning}
+        assert [str(w.message) for w in caught] == ([] if quiet else [half, half, sliver])
+    assert issubclass(OffImageWarning, AstropyUserWarning)
+
+
+def test_measure_warns_of_an_aperture_over_the_edge(tmp_path):
+    image, regions = tmp_path / "flat.fits", tmp_path / "edge.reg"
+    fits.PrimaryHDU(np.ones((40, 50), dtype=np.float32)).writeto(image)
+    regions.write_text("image\ncircle(1.5,20,6) # text={Edge}\ncircle(25,20,6) # text={Middle}\n")
+    # 0-based centre x = 0.5, the image's edge at x = -0.5: a segment of the circle 5 pixels deep is off it
+    segment = 36 * math.acos(1 / 6) - math.sqrt(35)
+    done = subprocess.run([sys.executable, "-m", "tui", "measure", str(image), "-r", str(regions)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    warned = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert warned == [f"warning: Edge on flat[PRIMARY,1]: {segment / (36 * math.pi):.0%} of the aperture lies off "
+                      f"the image; the sum and npix cover only the part on it."]

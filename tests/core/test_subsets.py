@@ -56,10 +56,13 @@ def test_empty_or_corrupt_region_file(tmp_path, text, message):
 
 def test_unsupported_shapes_are_skipped_with_a_note_or_refused(tmp_path):
     path = tmp_path / "p.reg"
-    path.write_text("image\npoint(5,5)\ncircle(9,9,2)\n")
+    path.write_text("image\npoint(5,5)\ncircle(9,9,2)\nline(1,1,4,4) # text={Cut}\n")
     s = Session()
     assert s.load_regions(path) == ["Subset 1"]
-    assert any("point regions are not supported" in n for n in s.pop_notices())
+    notes = s.pop_notices()
+    assert "p.reg: skipped region 1 (point): point regions are not supported; use a circle, ellipse, rectangle, " \
+           "polygon or annulus" in notes
+    assert any(n.startswith("p.reg: skipped region 3 (line 'Cut'): line regions are not supported") for n in notes)
     only = tmp_path / "only.reg"
     only.write_text("image\npoint(5,5)\n")
     with pytest.raises(PhotometryError, match="no usable regions"):

@@ -148,7 +148,7 @@ class ViewActions:
         together (the numbers calculate gives one by one)."""
         from tui.core import PhotometryError
         from tui.core.formatting import result_lines
-        from tui.core.notices import DamagedApertureWarning
+        from tui.core.notices import INCOMPLETE_SUM, DamagedApertureWarning, OffImageWarning
 
         if not self.ready_to_measure():
             return
@@ -166,8 +166,11 @@ class ViewActions:
             return
         # A toast per damaged aperture would bury the screen: they are counted, and each row has its npix_bad.
         notices = s.pop_notices()
-        damage = {n.subset: n for n in notices if n.category is DamagedApertureWarning}
-        self._show_notices([n for n in notices if n.category is not DamagedApertureWarning])
+        self._show_notices([n for n in notices if n.category not in INCOMPLETE_SUM])
+        about = {}  # per subset, what its sum misses: shown next to the last row, counted for the others
+        for n in notices:
+            if n.category in INCOMPLETE_SUM:
+                about.setdefault(n.subset, []).append(n)
         count = 0 if table is None else len(table)
         if count:
             self._unsaved += count
@@ -176,11 +179,15 @@ class ViewActions:
             last = rows[-1]
             self.main("#result", ResultPanel).show(
                 f"#{last['id']}  {last['subset_label']} on {last['data_label']}", result_lines(last),
-                damage[last["subset_label"]].detail if last["subset_label"] in damage else None)
+                " ".join(n.detail for n in about.get(last["subset_label"], ())) or None)
             self._journal_warning(s.journal_error)
         text = f"Measured {count} of {len(labels)} regions on {s.selected_data}."
-        if damage:
-            text += f" {len(damage)} {'has' if len(damage) == 1 else 'have'} NaN or flagged pixels inside (see npix_bad)."
+        damaged, off = (sum(any(n.category is kind for n in said) for said in about.values())
+                        for kind in (DamagedApertureWarning, OffImageWarning))
+        if damaged:
+            text += f" {damaged} {'has' if damaged == 1 else 'have'} NaN or flagged pixels inside (see npix_bad)."
+        if off:
+            text += f" {off} {'lies' if off == 1 else 'lie'} partly off the image."
         if skipped:
             text += f" Skipped {len(skipped)}: {skipped[0][1]}" + (" ..." if len(skipped) > 1 else "")
         self.notify(text, title="Measure all regions", severity="warning" if skipped else "information",

@@ -534,7 +534,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
             return
         from tui.core import PhotometryError
         from tui.core.formatting import result_lines
-        from tui.core.notices import DamagedApertureWarning
+        from tui.core.notices import INCOMPLETE_SUM
 
         s = self.session
         archived = len(s.archived_results)
@@ -545,11 +545,11 @@ class AperPhotApp(ViewActions, DialogFlows, App):
             self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
             return
         notices = s.pop_notices()
-        damage = [n for n in notices if n.category is DamagedApertureWarning]
+        damage = [n for n in notices if n.category in INCOMPLETE_SUM]
         self._unsaved += 1
         self.main("#result", ResultPanel).show(
             f"#{row['id']}  {row['subset_label']} on {row['data_label']}", result_lines(row),
-            damage[0].detail if damage else None)
+            " ".join(n.detail for n in damage) or None)
         table = self.main("#results", ResultsTable)
         if len(s.archived_results) > archived:
             table.reset(s.result_rows)
@@ -563,6 +563,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         from tui.core import notices as kinds
 
         titles = {kinds.DamagedApertureWarning: ("Damaged aperture", 10),
+                  kinds.OffImageWarning: ("Aperture partly off the image", 10),
                   kinds.NewTableWarning: ("New results table: ctrl+s exports the previous one too", 12)}
         for notice in self.session.pop_notices() if notices is None else notices:
             title, timeout = titles.get(notice.category, ("", 8))

@@ -240,7 +240,7 @@ class ImageResult:
 def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), advance=None) -> ImageResult:
     """Every region of the settings on one image, in a Session of its own: the same code in one process and on a
     dask.distributed worker, which opens the image from its path (pixels are never shipped)."""
-    from tui.core.notices import DamagedApertureWarning
+    from tui.core.notices import INCOMPLETE_SUM
     from tui.core.session import Session
 
     result = ImageResult(str(path))
@@ -273,7 +273,7 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
     for subset, why in skipped:
         said[subset].append(("skipped", why))
     for notice in s.pop_notices():
-        kind = "warning" if notice.category is DamagedApertureWarning else "note"
+        kind = "warning" if notice.category in INCOMPLETE_SUM else "note"
         said.get(notice.subset, result.messages).append((kind, str(notice)))
     result.failures += len(skipped)
     if table is not None:

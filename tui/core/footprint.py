@@ -17,7 +17,7 @@ import numpy as np
 import regions as rg
 from regions._geometry import circle_overlap_grid
 
-from tui.core.masks import on_image_mask
+from tui.core.masks import fraction, on_image_mask
 
 # Below this many bounding-box pixels (a circle of radius 120) a region's two masks are built whole: cheaper than
 # finding its edge (bench_core: r=50 takes 0.36 ms whole, 0.6 ms from the edge; r=150 1.6 ms and 1.4 ms).
@@ -94,6 +94,33 @@ def footprint(region: rg.PixelRegion, shape, weights: bool = True) -> Footprint 
         edge_weight = np.empty(0)
     return Footprint(large, int(np.count_nonzero(inside)), inside, None, None, edge_y, edge_x, edge_weight,
                      inside[edge_y, edge_x])
+
+
+# Above this many bounding-box pixels the whole aperture's weight is taken as its area (the weights' sum differs
+# from it only along the edge, by far less than the share anyone reads at that size) rather than made as a mask.
+WHOLE_MASK = 1 << 22
+
+
+def share_off_image(region: rg.PixelRegion, shape, npix: float) -> float:
+    """The share (0 to 1) of a region's sum weight that lies off an image of `shape`, given the weight on it (the
+    row's npix); 0 when all of it is on the image. Exact weights sum to the region's area, so an aperture whose
+    npix reaches its area is known to be whole without building anything; others (a rectangle's subpixel weights,
+    an aperture over the edge) are judged by their bounding box, and by the whole aperture's own weights."""
+    mode, subpixels = sum_mode(region)
+    try:
+        area = float(region.area)
+    except OverflowError:  # a radius of 1e300: its square is beyond floats
+        area = math.inf
+    if mode == "exact" and npix >= area * (1 - 1e-9):
+        return 0.0
+    bbox = region.bounding_box
+    ny, nx = shape
+    if bbox.ixmin >= 0 and bbox.iymin >= 0 and bbox.ixmax <= nx and bbox.iymax <= ny:
+        return 0.0
+    whole = (area if bbox.shape[0] * bbox.shape[1] > WHOLE_MASK
+             else float(fraction(region, bbox, mode, subpixels).sum()))
+    share = 1.0 - npix / whole if whole > 0 else 0.0
+    return share if share > 1e-9 else 0.0  # the same weights summed in another order differ in the last bits
 
 
 def sum_mode(region) -> tuple[str, int]:

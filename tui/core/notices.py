@@ -18,6 +18,14 @@ class DamagedApertureWarning(PhotometryWarning):
     """NaN or DQ-flagged pixels inside an aperture: the sum misses their flux (npix_bad counts them)."""
 
 
+class OffImageWarning(PhotometryWarning):
+    """Part of an aperture lies off the image: the sum and npix cover only the part on it (SPEC's rule)."""
+
+
+# What a front end shows next to the row itself: the sum misses flux the aperture covers.
+INCOMPLETE_SUM = (DamagedApertureWarning, OffImageWarning)
+
+
 class NewTableWarning(PhotometryWarning):
     """A result whose columns or units differ from the table's started a new table; the old one is archived."""
 
@@ -54,3 +62,12 @@ def damaged_aperture(npix_bad: int, subset: str, data: str) -> Notice | None:
     pixels, verb = ("1 pixel", "is") if npix_bad == 1 else (f"{npix_bad} pixels", "are")
     return about_row(f"{pixels} inside the aperture {verb} NaN or flagged (saturated core?); the sum misses their "
                      f"flux.", DamagedApertureWarning, subset, data)
+
+
+def off_image(share: float, subset: str, data: str) -> Notice | None:
+    """What the user must be told when part of the aperture (`share` of its weight, 0 to 1) lies off the image."""
+    if not share:
+        return None
+    part = "less than 1%" if share < 0.01 else "more than 99%" if share > 0.99 else f"{share * 100:.0f}%"
+    return about_row(f"{part} of the aperture lies off the image; the sum and npix cover only the part on it.",
+                     OffImageWarning, subset, data)

@@ -18,6 +18,7 @@ from astropy.table import QTable
 from tui.core import images, metadata, notices, photometry, profiles
 from tui.core.errors import PhotometryError
 from tui.core.export import write_table
+from tui.core.footprint import share_off_image
 from tui.core.formatting import counted, unit_text
 from tui.core.images import Image
 from tui.core.inputs import Inputs
@@ -249,12 +250,14 @@ class Session:
         data, subset, image, chosen, base, inputs, estimate = self._prepare(
             data, subset, background, pixel_area=pixel_area, counts_factor=counts_factor, flux_scaling=flux_scaling)
         self._pixel_notice(subset, chosen, data)
-        row = photometry.measure(image, pixel_region(chosen, image), inputs, subset, estimate, self.dq_flags)
+        region = pixel_region(chosen, image)
+        row = photometry.measure(image, region, inputs, subset, estimate, self.dq_flags)
         stored, started_new = self._results.add(row)
         self._new_table_notice(started_new, stored)
         if self._journal is not None:
             self._journal.append(stored)
         self._notify(notices.damaged_aperture(stored["npix_bad"], subset, data))
+        self._notify(notices.off_image(share_off_image(region, image.shape, stored["npix"].value), subset, data))
         self.inputs, self.selected_data, self.selected_subset = base, data, subset
         return stored
 
@@ -291,9 +294,11 @@ class Session:
         skipped.sort(key=lambda item: order[item[0]])
         stored = None if table is None else self.add_table(table)
         if stored is not None:
-            bad = stored["npix_bad"]
-            for k in np.flatnonzero(np.asarray(bad) > 0).tolist():
-                self._notify(notices.damaged_aperture(int(bad[k]), str(stored["subset_label"][k]), data))
+            measured = dict(zip(labels, regions))
+            for subset, bad, npix in zip(stored["subset_label"].tolist(), stored["npix_bad"].tolist(),
+                                         stored["npix"].value.tolist()):
+                self._notify(notices.damaged_aperture(bad, subset, data))
+                self._notify(notices.off_image(share_off_image(measured[subset], image.shape, npix), subset, data))
         self.inputs, self.selected_data = base, data
         return stored, skipped
 

@@ -83,9 +83,8 @@ def check_shape(region, name: str | None = None) -> None:
     if not isinstance(region, rg.Region):
         raise PhotometryError(f"not a region: {type(region).__name__}")
     if not isinstance(region, APERTURE_SHAPES + ANNULUS_SHAPES):
-        raise PhotometryError(
-            f"{shape_name(region)} regions are not supported; use a circle, ellipse, rectangle, polygon or annulus"
-        )
+        raise PhotometryError(f"{f'{name}: ' if name else ''}{shape_name(region)} regions are not supported; use a "
+                              f"circle, ellipse, rectangle, polygon or annulus")
     for what, value in _numbers(region):
         if not np.isfinite(value):
             raise PhotometryError(f"{name or shape_name(region)}: its {what} is {value}, not a finite number")

@@ -85,7 +85,8 @@ SECTIONS: list[tuple[str, list]] = [
     ("Uncertainties", [
         "aperture_sum_err comes from the ERR (or VAR_*) extension beside SCI; NaN and DQ-flagged pixels are "
         "left out of the sum (npix_bad counts them, and a warning names the aperture). DQ flags: ctrl+p, "
-        "\"DQ flags\" (JWST: DO_NOT_USE; HST: all but 16 and 64).",
+        "\"DQ flags\" (JWST: DO_NOT_USE; HST: all but 16 and 64). An aperture over the image's edge counts "
+        "only the pixels on it; a warning says what share lies off.",
     ]),
     ("Nothing is lost", [
         "Each result is journaled as it is computed; after a crash or a dropped connection the next start "
