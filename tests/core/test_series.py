@@ -16,7 +16,9 @@ import astropy.units as u
 from tui.core import PhotometryError
 from tui.core import frametimes
 from tui.core.series import Series, relative_fluxes
-from tui.core.starphot import Detector, ccd_variance, clipped_median
+from tui.core import starphot
+from tui.core.images import from_array
+from tui.core.starphot import Apertures, Detector, ccd_variance, clipped_median
 from tui.demo_series import SITE, TARGET, make_cube, make_sequence
 
 COMPS = ["Comp1", "Comp2", "Comp3"]
@@ -299,6 +301,19 @@ def test_a_star_off_some_frames_is_missing_there(tmp_path):
     assert list(missing) == [False] * 6 + [True] * 6
     assert list(np.isnan(table["rel_flux_T1"])) == list(missing)  # the ensemble needs every comparison
     assert np.isfinite(table["Source-Sky_T1"]).all() and np.isfinite(table["Source-Sky_C2"]).all()
+
+
+def test_a_star_partly_off_the_frame_is_missing_with_the_share():
+    yy, xx = np.mgrid[:64, :64]
+    frame = from_array(100.0 + 5000.0 * np.exp(-((xx - 2.0) ** 2 + (yy - 30.0) ** 2) / 4.5), "f1")
+    apertures = Apertures(4.0, 8.0, 14.0)
+    edge = starphot.measure(frame, 2.0, 30.0, apertures, Detector(), None, "Star (T1) on f1", moves=False)
+    # the circle's centre 2.5 pixels from the frame's edge (x = -0.5): a segment 1.5 pixels deep is off it
+    segment = 16 * math.acos(2.5 / 4) - 2.5 * math.sqrt(16 - 2.5**2)
+    assert edge.problem == f"Star (T1) on f1: {segment / (16 * math.pi):.0%} of the aperture lies off the frame"
+    assert math.isnan(edge.source_sky)  # not a flux 13% short, which the light curve would draw as a dip
+    inside = starphot.measure(frame, 3.5, 30.0, apertures, Detector(), None, "Star (T1) on f1", moves=False)
+    assert inside.problem is None and inside.n_src == pytest.approx(16 * math.pi)  # touches the edge: whole
 
 
 def test_the_readme_example_runs(tmp_path):

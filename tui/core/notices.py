@@ -64,10 +64,14 @@ def damaged_aperture(npix_bad: int, subset: str, data: str) -> Notice | None:
                      f"flux.", DamagedApertureWarning, subset, data)
 
 
+def share_text(share: float) -> str:
+    """A share between 0 and 1 (both excluded) as a percentage that never reads 0% or 100%."""
+    return "less than 1%" if share < 0.01 else "more than 99%" if share > 0.99 else f"{share * 100:.0f}%"
+
+
 def off_image(share: float, subset: str, data: str) -> Notice | None:
     """What the user must be told when part of the aperture (`share` of its weight, 0 to 1) lies off the image."""
     if not share:
         return None
-    part = "less than 1%" if share < 0.01 else "more than 99%" if share > 0.99 else f"{share * 100:.0f}%"
-    return about_row(f"{part} of the aperture lies off the image; the sum and npix cover only the part on it.",
-                     OffImageWarning, subset, data)
+    return about_row(f"{share_text(share)} of the aperture lies off the image; the sum and npix cover only the part "
+                     f"on it.", OffImageWarning, subset, data)

@@ -14,8 +14,9 @@ import regions as rg
 
 from tui.core import photometry, profiles
 from tui.core.errors import PhotometryError
-from tui.core.footprint import footprint
+from tui.core.footprint import footprint, share_off_image
 from tui.core.images import Image
+from tui.core.notices import share_text
 
 DIGITISATION = 0.289**2  # (1/sqrt(12) ADU)^2, Merline & Howell's digitisation noise
 
@@ -100,7 +101,7 @@ def recentre(image: Image, x: float, y: float, radius: float, bg: float, dq_flag
 def measure(image: Image, x: float, y: float, apertures: Apertures, detector: Detector, dq_flags, what: str,
             moves: bool = True) -> Star:
     """The star near (x, y): recentred there first unless `moves` is False. Never raises: a star that cannot be
-    measured (off the frame, no signal) comes back with NaN values and the reason."""
+    measured (off the frame or partly off it, no signal) comes back with NaN values and the reason."""
     try:
         box = _Box.around(image, x, y, apertures.outer, dq_flags, what)
         level = sky(box, apertures, what)
@@ -124,6 +125,9 @@ def _measure_at(image, x, y, apertures, detector, dq_flags, what, box, level, le
         raise PhotometryError(f"{what} is outside the frame")
     sample = photometry.read(image, fp, level, dq_flags)
     rawsum, npix, npix_bad = photometry.sums(sample, level)
+    off = share_off_image(region, image.shape, npix)
+    if off:  # its flux would drop with the share, a dip in the light curve that is not the star's
+        raise PhotometryError(f"{what}: {share_text(off)} of the aperture lies off the frame")
     if image.uncertainty is not None:
         variance = photometry.raw_variance(image, sample, rawsum, image.unit, 0.0, photometry.Background(level))
         variance += (npix * level_error) ** 2  # the sky's own uncertainty, over the aperture's pixels
