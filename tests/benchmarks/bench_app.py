@@ -249,10 +249,10 @@ async def keypress_to_result(folder: Path):
         for label in ("r50", "r200"):
             app.session.select_subset(label)
             painted, piloted, before = [], [], []
-            for _ in range(15):
-                painted.append(await until_painted(app, app.action_calculate))
-                with imviz5_columns(False):
-                    before.append(await until_painted(app, app.action_calculate))
+            for i in range(16):
+                for ten in (True, False) if i % 2 else (False, True):  # either first in turn: the frame clock
+                    with imviz5_columns(ten):                           # favours one place in a pair
+                        (painted if ten else before).append(await until_painted(app, app.action_calculate))
                 t0 = time.perf_counter()
                 await pilot.press("f5")
                 await pilot.pause()
