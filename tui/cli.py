@@ -17,7 +17,19 @@ EPILOG = """commands:
       every region on every image, in batch (aperphot-tui measure -h)
   aperphot-tui series FRAME... -r FILE --target LABEL --comparisons LABEL,...
       a light curve from frames or cubes (aperphot-tui series -h)"""
-REGIONS_HELP = "DS9 or CRTF region file (repeatable)"
+REGIONS_HELP = "DS9 or CRTF region file (repeatable; .reg and .crtf files named with the images count too)"
+REGION_SUFFIXES = (".reg", ".crtf")
+
+
+def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Images and region files in any order: `-r a.reg b.reg` (what `-r *.reg` becomes in the shell) and
+    `*.fits *.reg` both work, as do images after the options. A file named among the images whose name ends in
+    .reg or .crtf is a region file."""
+    args = parser.parse_intermixed_args(argv)
+    named, args.images = args.images, []
+    for name in named:
+        (args.regions if name.lower().endswith(REGION_SUFFIXES) else args.images).append(name)
+    return args
 
 
 def app_parser() -> argparse.ArgumentParser:
@@ -27,7 +39,7 @@ def app_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the lines of the description and epilog
     )
-    p.add_argument("images", nargs="*", metavar="IMAGE", help="FITS images to load")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="FITS images to load (and region files)")
     p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE", help=REGIONS_HELP)
     p.add_argument("--resume", action="store_true", help="restore the results of an interrupted session")
     p.add_argument("--colors", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
@@ -45,8 +57,8 @@ def measure_parser() -> argparse.ArgumentParser:
         prog="aperphot-tui measure",
         description="Measure every region on every image, print the table, and optionally write it.",
     )
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="FITS images to measure")
-    p.add_argument("-r", "--regions", action="append", required=True, metavar="FILE", help=REGIONS_HELP)
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="FITS images to measure (and region files)")
+    p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE", help=REGIONS_HELP)
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--background", type=float, metavar="V", help="background value in the data unit")
     bg.add_argument("--background-region", metavar="LABEL", help="background = median of this region")
@@ -131,7 +143,12 @@ def _glue_negative_numbers(argv: list[str], options=NUMBER_OPTIONS) -> list[str]
 
 
 def measure(argv: list[str]) -> int:
-    args = measure_parser().parse_args(_glue_negative_numbers(argv))
+    parser = measure_parser()
+    args = parse_files(parser, _glue_negative_numbers(argv))
+    if not args.regions:
+        parser.error("no region file: give one with -r FILE (or name a .reg or .crtf file)")
+    if not args.images:
+        parser.error("no image: name one or more FITS images")
     from tui.core import PhotometryError, Session
     from tui.core.batch import Settings, TableStream, measure_image
     from tui.core.formatting import counted, summary
@@ -269,7 +286,7 @@ def _progress(total: int):
 
 
 def run_app(argv: list[str]) -> int:
-    args = app_parser().parse_args(argv)
+    args = parse_files(app_parser(), argv)
     if os.environ.get("TERM", "") in ("dumb", "unknown") or not sys.stdout.isatty():
         return _fail("this terminal cannot show the app (TERM=dumb or no terminal); "
                      "use 'aperphot-tui measure IMAGE... --regions FILE' instead")

@@ -58,6 +58,33 @@ def test_measure_errors_are_one_line_exit_2(tmp_path, args, message):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_images_and_region_files_in_any_order():
+    from tui.cli import app_parser, parse_files
+
+    args = parse_files(app_parser(), ["a.fits", "-r", "one.reg", "two.reg", "Three.CRTF", "b.fits[SCI,2]"])
+    assert args.images == ["a.fits", "b.fits[SCI,2]"]  # what `-r *.reg` gives the shell, images after it
+    assert args.regions == ["one.reg", "two.reg", "Three.CRTF"]
+    args = parse_files(app_parser(), ["a.fits", "stars.reg", "--resume"])
+    assert (args.images, args.regions, args.resume) == (["a.fits"], ["stars.reg"], True)
+
+
+def test_measure_takes_region_files_as_a_shell_glob_gives_them(tmp_path):
+    images, (demo_reg, plain_reg) = demo_files()
+    plain = str(images[2])
+    for args in ([plain, "-r", str(demo_reg), str(plain_reg)], [plain, str(plain_reg), "-r", str(demo_reg)]):
+        out = tmp_path / "res.ecsv"
+        done = run("measure", *args, "-o", str(out), "--overwrite")
+        assert done.returncode == 1, done.stderr  # demo.reg's sky regions: skipped on this image without WCS
+        assert "skipped: Star A is in sky coordinates" in done.stderr
+        assert list(read_results(out)["subset_label"]) == ["Bright", "Medium"]
+    done = run("measure", plain)
+    assert done.returncode == 2 and done.stderr.splitlines()[-1] == (
+        "aperphot-tui measure: error: no region file: give one with -r FILE (or name a .reg or .crtf file)")
+    done = run("measure", str(plain_reg))
+    assert done.returncode == 2 and done.stderr.splitlines()[-1].endswith("error: no image: name one or more "
+                                                                          "FITS images")
+
+
 def test_app_refuses_dumb_terminal():
     done = subprocess.run([sys.executable, "-m", "tui"], capture_output=True, text=True, cwd=ROOT,
                           env={"TERM": "dumb", "PATH": "/usr/bin:/bin"})

@@ -3,6 +3,7 @@
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -240,6 +241,15 @@ def test_series_writes_a_light_curve_and_a_fit(sequence, tmp_path):
             "coefficients", "detrend"} <= set(fit)
     assert abs(fit["t0"] - truth["t0"]) < 3 * fit["t0_err"]
     assert {"rel_flux_T1_detrended", "transit_model"} <= set(table.colnames) and len(table) == 120
+
+
+def test_frames_may_come_before_and_after_the_options(sequence, tmp_path):
+    paths, regions, _ = sequence
+    out = tmp_path / "lc.csv"
+    done = series_cli(paths[0], "-r", regions, paths[1], "--target", "Target", "--comparisons", "Comp1", paths[2],
+                      "--aperture", "5", "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert list(Table.read(out)["Label"]) == [Path(p).name for p in paths[:3]]
 
 
 def test_resume_appends_what_is_missing(sequence, tmp_path):
