@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from tui.filekinds import is_region_file
+
 # Rows reach OUT (appended and synced to disk) at most this often: a killed run loses at most this much work,
 # which --resume measures again, and a shared file system is not asked to sync after every small image.
 FLUSH_SECONDS = 1.0
@@ -18,7 +20,6 @@ EPILOG = """commands:
   aperphot-tui series FRAME... -r FILE --target LABEL --comparisons LABEL,...
       a light curve from frames or cubes (aperphot-tui series -h)"""
 REGIONS_HELP = "DS9 or CRTF region file (repeatable; .reg and .crtf files named with the images count too)"
-REGION_SUFFIXES = (".reg", ".crtf")
 
 
 def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
@@ -28,7 +29,7 @@ def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
     args = parser.parse_intermixed_args(argv)
     named, args.images = args.images, []
     for name in named:
-        (args.regions if name.lower().endswith(REGION_SUFFIXES) else args.images).append(name)
+        (args.regions if is_region_file(name) else args.images).append(name)
     return args
 
 

@@ -545,11 +545,11 @@ class AperPhotApp(ViewActions, DialogFlows, App):
             self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
             return
         notices = s.pop_notices()
-        damage = [n for n in notices if n.category in INCOMPLETE_SUM]
+        incomplete = [n for n in notices if n.category in INCOMPLETE_SUM]  # said next to the numbers
         self._unsaved += 1
         self.main("#result", ResultPanel).show(
             f"#{row['id']}  {row['subset_label']} on {row['data_label']}", result_lines(row),
-            " ".join(n.detail for n in damage) or None)
+            " ".join(n.detail for n in incomplete) or None)
         table = self.main("#results", ResultsTable)
         if len(s.archived_results) > archived:
             table.reset(s.result_rows)

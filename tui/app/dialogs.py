@@ -12,8 +12,7 @@ from tui.app.screens.export import ExportRequest, ExportScreen
 from tui.app.screens.open import OpenScreen
 from tui.app.screens.region_form import RegionForm, RegionFormScreen
 from tui.app.widgets.thumbnail import Thumbnail
-
-REGION_SUFFIXES = (".reg", ".crtf")
+from tui.filekinds import is_region_file
 
 
 class DialogFlows:
@@ -118,7 +117,7 @@ class DialogFlows:
 
         s = self.session
         try:
-            if Path(path).suffix.lower() in REGION_SUFFIXES:
+            if is_region_file(path):
                 labels = s.load_regions(path)
                 from tui.core.formatting import counted
 

@@ -14,8 +14,9 @@ from textual.suggester import Suggester
 from textual.widgets import DirectoryTree, Input, Label, Static
 
 from tui.app.safe import safe
+from tui.filekinds import FITS_SUFFIXES, REGION_SUFFIXES
 
-SHOWN = (".fits", ".fit", ".fts", ".fz", ".gz", ".reg", ".crtf")
+SHOWN = FITS_SUFFIXES + REGION_SUFFIXES
 HINT = "Enter opens · Tab to the tree below · Esc cancels"
 
 
