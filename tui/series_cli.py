@@ -91,7 +91,7 @@ NUMBERS = ("--gain", "--read-noise", "--dark", "--saturation", "--period")
 def run(argv: list[str]) -> int:
     args = parser().parse_intermixed_args(_glue_negative_numbers(argv, NUMBERS))  # frames after options too
     from tui.core import PhotometryError
-    from tui.core.batch import LineStream
+    from tui.core.batch import Alike, LineStream
     from tui.core.series import Series
 
     try:
@@ -123,14 +123,15 @@ def run(argv: list[str]) -> int:
         return _fail(str(exc))
     todo = [k for k, f in enumerate(series.frames) if f.label not in done]
     index = {f.label: k for k, f in enumerate(series.frames)}
-    problems = 0
+    problems, alike = 0, Alike()
     next_flush, pending = time.monotonic(), []
     with _progress(len(todo)) as advance:
         results = series.run(progress=advance) if client is None else _on_cluster(client, series, todo, advance)
         try:
             for result in results:
                 for message in result.messages:
-                    _say("skipped", message)
+                    if alike.first("skipped", message, result.frame.label):
+                        _say("skipped", message)
                 problems += bool(result.messages)
                 pending.append(index[result.frame.label])
                 if stream is not None and time.monotonic() >= next_flush:
@@ -147,6 +148,8 @@ def run(argv: list[str]) -> int:
             raise
         finally:
             cleanup.close()
+            for kind, text in alike.counted("frames"):
+                _say(kind, text)
     if not series.done.any():
         return _fail("no frame could be measured")
     table = series.table()

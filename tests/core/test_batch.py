@@ -11,7 +11,7 @@ from astropy.io import fits
 from regions import CirclePixelRegion, PixCoord
 
 from tui.core import Session, read_results
-from tui.core.batch import TableStream
+from tui.core.batch import Alike, TableStream
 from tui.demo import demo_files
 
 
@@ -133,3 +133,38 @@ def test_streamed_lines_are_astropys_own(fmt):
     table = s.get_aperture_photometry_results(extended=True)
     table["npix"][3] = np.nan
     assert _text(table, fmt) == _text(table, fmt, fast=False)
+
+
+def test_many_alike_messages_on_an_image_are_counted_on_one_line(tmp_path):
+    """A catalogue wider than the image: three "outside the image" lines, then one counting and naming the rest."""
+    image, regions = tmp_path / "chip.fits", tmp_path / "mosaic.reg"
+    fits.PrimaryHDU(np.ones((40, 40), dtype=np.float32)).writeto(image)
+    far = "".join(f"circle({100 + 10 * k},20,3) # text={{Far{k}}}\n" for k in range(12))
+    edge = "".join(f"circle(1.5,{8 + 6 * k},{2 + k}) # text={{Edge{k}}}\n" for k in range(5))  # all over the edge
+    regions.write_text("image\ncircle(20,20,3) # text={Inside}\n" + far + edge)
+    done = measure(image, "-r", regions)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    skipped = [line for line in lines if line.startswith("skipped:")]
+    assert skipped == [f"skipped: Far{k} on chip[PRIMARY,1] is outside the image" for k in range(3)] + [
+        'skipped: 9 more regions like "Far2 on chip[PRIMARY,1] is outside the image": Far3, Far4, Far5, Far6, Far7, '
+        'Far8, Far9, Far10, ...']
+    warned = [line for line in lines if line.startswith("warning:")]
+    # the shares differ (the numbers), the words do not: alike
+    assert [line.split(": ")[1] for line in warned[:3]] == [f"Edge{k} on chip[PRIMARY,1]" for k in range(3)]
+    assert warned[3:] == [f'warning: 2 more regions like "{warned[2].removeprefix("warning: ")}": Edge3, Edge4']
+    assert "Inside" in done.stdout and "Edge4" in done.stdout  # the warned rows are in the table
+
+
+def test_alike_messages_differ_in_a_name_and_numbers_only():
+    alike = Alike()
+    said = [(f"{star} on f{k}.fits: {10 + k}% of the aperture lies off the frame", f"f{k}.fits")
+            for star in ("Comp1 (C2)", "Comp2 (C3)") for k in range(5)]
+    assert [alike.first("skipped", text, name) for text, name in said] == [True] * 3 + [False] * 2 + [True] * 3 + [
+        False] * 2  # Comp1 and Comp2 are told apart: the digits in names are words
+    assert alike.first("skipped", "Comp1 (C2) on f9.fits: less than 1% of the aperture lies off the frame", "f9.fits")
+    assert alike.counted("frames") == [
+        ("skipped", '2 more frames like "Comp1 (C2) on f2.fits: 12% of the aperture lies off the frame": f3.fits, '
+                    'f4.fits'),
+        ("skipped", '2 more frames like "Comp2 (C3) on f2.fits: 12% of the aperture lies off the frame": f3.fits, '
+                    'f4.fits')]

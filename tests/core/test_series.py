@@ -304,7 +304,9 @@ def test_a_star_off_some_frames_is_missing_there(tmp_path):
                       "--aperture", "4", "-o", out)
     assert done.returncode == 1
     skipped = [line for line in done.stderr.splitlines() if line.startswith("skipped:")]
-    assert len(skipped) == 6 and all("Comp2 (C3) on frame_00" in line for line in skipped)
+    assert len(skipped) == 4 and all("Comp2 (C3) on frame_00" in line for line in skipped)
+    assert skipped[3].startswith("skipped: 3 more frames like ")  # three alike in full, then counted
+    assert skipped[3].endswith(": frame_0009.fits, frame_0010.fits, frame_0011.fits")
     table = Table.read(out)
     assert len(table) == 12
     missing = np.isnan(table["Source-Sky_C3"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,11 +286,47 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
             except PhotometryError as exc:
                 result.failures += 1
                 said[subset].append(("skipped", f"profiles of {subset} on {data}: {exc}"))
-    for subset in apertures:
-        result.messages += said[subset]
-        if advance is not None:
+    alike = Alike()
+    for subset, messages in said.items():
+        result.messages += [(kind, text) for kind, text in messages if alike.first(kind, text, subset)]
+    result.messages += alike.counted("regions")
+    if advance is not None:
+        for _ in apertures:
             advance()
     return result
+
+
+ALIKE_NAMED = 3  # alike messages said in full before the rest are counted
+
+
+class Alike:
+    """Messages that say the same of different things (the same words but for a name and the numbers): the first
+    ALIKE_NAMED of each kind are said in full, the rest counted and named on one line at the end. A catalogue
+    covering a mosaic, measured on one chip, or a star off 10,000 frames would otherwise bury the few messages that
+    matter under thousands alike."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], list] = {}  # key -> [times said in full, the last said, the names after]
+
+    def first(self, kind: str, text: str, name: str) -> bool:
+        """Note a message about `name`: whether it is among the first of its kind, to be said in full."""
+        # numbers standing alone (42%, 8 pixels), not those in names (Comp2, C3): stars stay apart
+        words = re.sub(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)", "#", text.replace(name, "\0", 1))
+        seen = self.seen.setdefault((kind, words), [0, "", []])
+        if seen[0] < ALIKE_NAMED:
+            seen[0], seen[1] = seen[0] + 1, text
+            return True
+        seen[2].append(name)
+        return False
+
+    def counted(self, what: str) -> list[tuple[str, str]]:
+        """A line for each kind with more than ALIKE_NAMED; `what` the rest are ("regions", "frames")."""
+        out = []
+        for (kind, _), (_, last, rest) in self.seen.items():
+            if rest:
+                named = ", ".join(rest[:8]) + (", ..." if len(rest) > 8 else "")
+                out.append((kind, f'{len(rest)} more {what} like "{last}": {named}'))
+        return out
 
 
 def file_label(text: str) -> str:
