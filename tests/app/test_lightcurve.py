@@ -10,7 +10,7 @@ from astropy.io import fits
 
 from tests.app.conftest import light_curve_fitted, light_curve_measured, ready, screen_text, type_text
 from tests.app.test_workflow import open_palette_command
-from tui.app.screens.lightcurve import LightCurveScreen
+from tui.app.screens.lightcurve import LightCurveScreen, percent5
 from tui.core import read_results
 from tui.core.lightcurve import fit_table
 
@@ -254,3 +254,25 @@ async def test_hostile_labels_stay_inert_on_the_light_curve(make_app, sequence, 
         assert hostile in [s.label for s in app.screen.curve.series.stars]
         shown = screen_text(app)
         assert "\x1b" not in shown and "\x07" not in shown and "\\x1b" in shown
+
+
+async def test_a_comparison_on_empty_sky_keeps_its_scatter_on_its_line(make_app, sequence, tmp_path):
+    """Its relative flux scatters by hundreds of percent: the rms% must fit its five cells, not wrap the list."""
+    paths, regions, truth = sequence
+    grid = [(x, y) for x in range(20, 108, 4) for y in range(20, 108, 4)]
+    far = max(grid, key=lambda p: min(np.hypot(p[0] - x, p[1] - y) for x, y in truth["positions"]))
+    blank = tmp_path / "blank.reg"
+    blank.write_text(f"image\ncircle({far[0] + 1},{far[1] + 1},4) # text={{Blank}}\n")
+    app = make_app(images=paths, regions=[regions, str(blank)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        curve = app.screen.curve
+        blank_index = len(truth["positions"])  # after the target and the three comparisons
+        scatter = curve.scatter()[blank_index] * 100
+        assert scatter >= 100  # the case this test is about: six characters at two decimals
+        lines = screen_text(app).splitlines()
+        row = next(line for line in lines if "Blank" in line)
+        assert row.split("▕")[0].split()[-2:] == ["comp", percent5(scatter).strip()]
+        assert lines[lines.index(row) + 1].startswith("space: in/out")  # nothing wrapped onto the next line

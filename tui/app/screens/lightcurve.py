@@ -30,6 +30,15 @@ SAVE_SECONDS = 1.0  # measured frames reach the state folder this often
 BAR = 16  # cells of the progress bar
 
 
+def percent5(value: float) -> str:
+    """A percentage in five cells, as precise as they allow: 0.15, 12.34, 950.9, 12345, 1e+07. A comparison on
+    empty sky scatters by hundreds of percent, and a sixth cell would wrap the star list's line."""
+    for digits, limit in ((2, 99.995), (1, 999.95), (0, 99999.5)):
+        if abs(value) < limit:
+            return f"{value:5.{digits}f}"
+    return f"{value:5.0e}" if abs(value) < 9.5e99 else ">1e99"
+
+
 class StarList(Widget):
     """The stars with their role and scatter; the screen moves the cursor (up/down) and toggles (space)."""
 
@@ -52,7 +61,7 @@ class StarList(Widget):
         for j, (role, label, state, scatter) in enumerate(self.rows):
             label = safe(label)  # escaped first, so the width counts what is shown
             shown = label if len(label) <= label_w else label[: label_w - 1] + "…"
-            rms = f"{scatter * 100:5.2f}" if math.isfinite(scatter) else "    -"
+            rms = percent5(scatter * 100) if math.isfinite(scatter) else "    -"
             line = Text(f"{'>' if j == self.cursor else ' '}{role:<3} ")
             line.append(f"{shown:<{label_w}} ")
             line.append(f"{state:<6}{rms}",
