@@ -91,7 +91,8 @@ NUMBERS = ("--gain", "--read-noise", "--dark", "--saturation", "--period")
 def run(argv: list[str]) -> int:
     args = parser().parse_intermixed_args(_glue_negative_numbers(argv, NUMBERS))  # frames after options too
     from tui.core import PhotometryError
-    from tui.core.batch import Alike, LineStream
+    from tui.core.batch import LineStream
+    from tui.core.notices import Alike
     from tui.core.series import Series
 
     try:

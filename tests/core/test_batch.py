@@ -11,7 +11,8 @@ from astropy.io import fits
 from regions import CirclePixelRegion, PixCoord
 
 from tui.core import Session, read_results
-from tui.core.batch import Alike, TableStream
+from tui.core.batch import TableStream
+from tui.core.notices import Alike
 from tui.demo import demo_files
 
 

@@ -167,10 +167,7 @@ class ViewActions:
         # A toast per damaged aperture would bury the screen: they are counted, and each row has its npix_bad.
         notices = s.pop_notices()
         self._show_notices([n for n in notices if n.category not in INCOMPLETE_SUM])
-        about = {}  # per subset, what its sum misses: shown next to the last row, counted for the others
-        for n in notices:
-            if n.category in INCOMPLETE_SUM:
-                about.setdefault(n.subset, []).append(n)
+        incomplete = [n for n in notices if n.category in INCOMPLETE_SUM]  # one of each kind per row at most
         count = 0 if table is None else len(table)
         if count:
             self._unsaved += count
@@ -179,10 +176,10 @@ class ViewActions:
             last = rows[-1]
             self.main("#result", ResultPanel).show(
                 f"#{last['id']}  {last['subset_label']} on {last['data_label']}", result_lines(last),
-                " ".join(n.detail for n in about.get(last["subset_label"], ())) or None)
+                " ".join(n.detail for n in incomplete if n.subset == last["subset_label"]) or None)
             self._journal_warning(s.journal_error)
         text = f"Measured {count} of {len(labels)} regions on {s.selected_data}."
-        damaged, off = (sum(any(n.category is kind for n in said) for said in about.values())
+        damaged, off = (sum(n.category is kind for n in incomplete)
                         for kind in (DamagedApertureWarning, OffImageWarning))
         if damaged:
             text += f" {damaged} {'has' if damaged == 1 else 'have'} NaN or flagged pixels inside (see npix_bad)."

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,7 +240,7 @@ class ImageResult:
 def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), advance=None) -> ImageResult:
     """Every region of the settings on one image, in a Session of its own: the same code in one process and on a
     dask.distributed worker, which opens the image from its path (pixels are never shipped)."""
-    from tui.core.notices import INCOMPLETE_SUM
+    from tui.core.notices import INCOMPLETE_SUM, Alike
     from tui.core.session import Session
 
     result = ImageResult(str(path))
@@ -294,39 +293,6 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
         for _ in apertures:
             advance()
     return result
-
-
-ALIKE_NAMED = 3  # alike messages said in full before the rest are counted
-
-
-class Alike:
-    """Messages that say the same of different things (the same words but for a name and the numbers): the first
-    ALIKE_NAMED of each kind are said in full, the rest counted and named on one line at the end. A catalogue
-    covering a mosaic, measured on one chip, or a star off 10,000 frames would otherwise bury the few messages that
-    matter under thousands alike."""
-
-    def __init__(self) -> None:
-        self.seen: dict[tuple[str, str], list] = {}  # key -> [times said in full, the last said, the names after]
-
-    def first(self, kind: str, text: str, name: str) -> bool:
-        """Note a message about `name`: whether it is among the first of its kind, to be said in full."""
-        # numbers standing alone (42%, 8 pixels), not those in names (Comp2, C3): stars stay apart
-        words = re.sub(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)", "#", text.replace(name, "\0", 1))
-        seen = self.seen.setdefault((kind, words), [0, "", []])
-        if seen[0] < ALIKE_NAMED:
-            seen[0], seen[1] = seen[0] + 1, text
-            return True
-        seen[2].append(name)
-        return False
-
-    def counted(self, what: str) -> list[tuple[str, str]]:
-        """A line for each kind with more than ALIKE_NAMED; `what` the rest are ("regions", "frames")."""
-        out = []
-        for (kind, _), (_, last, rest) in self.seen.items():
-            if rest:
-                named = ", ".join(rest[:8]) + (", ..." if len(rest) > 8 else "")
-                out.append((kind, f'{len(rest)} more {what} like "{last}": {named}'))
-        return out
 
 
 def file_label(text: str) -> str:

@@ -2,10 +2,13 @@
 
 A Notice is the message itself (a str), plus what it concerns: its warning category, and the subset and data of
 the row it is about. The Session keeps notices for a UI to show (`pop_notices()`) and, for scripts and notebooks,
-also issues each per-row notice as a Python warning of its category.
+also issues each per-row notice as a Python warning of its category. Alike counts the many messages a batch
+says alike (a catalogue wider than the image, a star off thousands of frames) on one line.
 """
 
 from __future__ import annotations
+
+import re
 
 from astropy.utils.exceptions import AstropyUserWarning
 
@@ -75,3 +78,36 @@ def off_image(share: float, subset: str, data: str) -> Notice | None:
         return None
     return about_row(f"{share_text(share)} of the aperture lies off the image; the sum and npix cover only the part "
                      f"on it.", OffImageWarning, subset, data)
+
+
+ALIKE_NAMED = 3  # alike messages said in full before the rest are counted
+
+
+class Alike:
+    """Messages that say the same of different things (the same words but for a name and the numbers): the first
+    ALIKE_NAMED of each kind are said in full, the rest counted and named on one line at the end. A catalogue
+    covering a mosaic, measured on one chip, or a star off 10,000 frames would otherwise bury the few messages that
+    matter under thousands alike."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], list] = {}  # key -> [times said in full, the last said, the names after]
+
+    def first(self, kind: str, text: str, name: str) -> bool:
+        """Note a message about `name`: whether it is among the first of its kind, to be said in full."""
+        # numbers standing alone (42%, 8 pixels), not those in names (Comp2, C3): stars stay apart
+        words = re.sub(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)", "#", text.replace(name, "\0", 1))
+        seen = self.seen.setdefault((kind, words), [0, "", []])
+        if seen[0] < ALIKE_NAMED:
+            seen[0], seen[1] = seen[0] + 1, text
+            return True
+        seen[2].append(name)
+        return False
+
+    def counted(self, what: str) -> list[tuple[str, str]]:
+        """A line for each kind with more than ALIKE_NAMED; `what` the rest are ("regions", "frames")."""
+        out = []
+        for (kind, _), (_, last, rest) in self.seen.items():
+            if rest:
+                named = ", ".join(rest[:8]) + (", ..." if len(rest) > 8 else "")
+                out.append((kind, f'{len(rest)} more {what} like "{last}": {named}'))
+        return out
