@@ -193,19 +193,23 @@ def test_the_scatter_matches_the_stated_errors(measured):
         assert 0.75 < point_to_point / np.median(err) < 1.35, role
 
 
-def test_the_transit_is_recovered_within_its_errors(measured):
-    from tui.core.transit import fit
+@pytest.mark.parametrize("period", ["truth", "default"])
+def test_the_transit_is_recovered_within_its_errors(measured, period):
+    """With the injected period and with the default one that F9's fit starts from (a/R* takes up the difference).
+    The fit once searched t0 in BJD itself: least_squares' slope steps (1.5e-8 of 2.46e6 days, 53 minutes) were
+    longer than the transit, and it stopped 15 minutes off, with twice the scatter the errors allow."""
+    from tui.core.transit import DEFAULT_PERIOD, fit
 
     _, table, truth = measured
     columns = {c: np.asarray(table[c], float) for c in table.colnames if c not in ("Label", "time_source")}
     result = fit(table["BJD_TDB"], table["rel_flux_T1"], table["rel_flux_err_T1"], columns, "auto",
-                 truth["period"], truth["limb_darkening"])
+                 truth["period"] if period == "truth" else DEFAULT_PERIOD, truth["limb_darkening"])
     depth = 1 - truth["transit"].min()
-    assert abs(result.depth - depth) < 3 * result.depth_err and result.depth_err < depth / 2
-    assert abs(result.t0 - truth["t0"]) < 3 * result.t0_err and result.t0_err * 86400 < 900
+    assert abs(result.depth - depth) < 3 * result.depth_err and result.depth_err < depth / 10
+    assert abs(result.t0 - truth["t0"]) < 3 * result.t0_err and result.t0_err * 86400 < 60
     assert abs(result.rp_rs - truth["rp"]) < 3 * result.rp_rs_err
-    assert result.detrend and result.bic < result.bic_none  # the seeing trend is worth its regressors
-    assert 0.7 < result.rms / result.expected_rms < 1.6
+    # the comparisons share the target's seeing and airmass: nothing is left for a detrend set to take up
+    assert result.bic == min(result.tried.values()) and 0.8 < result.rms / result.expected_rms < 1.25
 
 
 def test_a_jwst_cube_with_int_times(tmp_path):

@@ -152,6 +152,11 @@ def _fit_one(t, y, e, good, regressors, period, ld, order, start=None) -> Transi
     from scipy.optimize import least_squares
 
     design, names = _design(t, good, regressors, order)
+    # Times from an origin near the data: least_squares steps each parameter by 1.5e-8 of its size to find the
+    # slope, which for a t0 of 2.46e6 days is 53 minutes, longer than many transits: the slopes were wrong and the
+    # search stopped in wrong minima (t0 off by 15 minutes, the depth by half).
+    origin = float(np.floor(np.min(t[good])))
+    t = t - origin
     tg, yg, eg, dg = t[good], y[good], e[good], design[good]
     scale = float(np.median(yg))
     yn, en = yg / scale, eg / scale
@@ -174,7 +179,7 @@ def _fit_one(t, y, e, good, regressors, period, ld, order, start=None) -> Transi
     # a/R* sets the duration: a few starts keep the search out of wrong minima
     starts = [[guess[0], guess[1], a0, 0.3] for a0 in (8.0, 15.0, 30.0)]
     if start is not None:
-        starts.insert(0, list(np.clip(start, lower, upper)))
+        starts.insert(0, list(np.clip([start[0] - origin, *start[1:]], lower, upper)))
     best = None
     for p0 in starts:
         try:
@@ -198,7 +203,7 @@ def _fit_one(t, y, e, good, regressors, period, ld, order, start=None) -> Transi
     depth, depth_err = _depth(p, cov, period, ld)
     residual = (y / baseline - shape_all)[good]
     return TransitFit(
-        t0=float(p[0]), t0_err=float(errors[0]), depth=depth, depth_err=depth_err, rp_rs=float(p[1]),
+        t0=origin + float(p[0]), t0_err=float(errors[0]), depth=depth, depth_err=depth_err, rp_rs=float(p[1]),
         rp_rs_err=float(errors[1]), a_rs=float(p[2]), b=float(p[3]), duration=duration(p[1], p[2], p[3], period),
         rms=float(np.std(residual)), expected_rms=float(np.median(e[good] / baseline[good])), bic=chi2 + k * math.log(n),
         chi2=chi2, detrend=tuple(regressors), coefficients=dict(zip(names, (float(v) for v in c))), model=shape_all,
