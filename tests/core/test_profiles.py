@@ -65,6 +65,20 @@ def test_fwhm_of_a_sigma_2_gaussian_and_its_arcsec_width():
     assert s.profile_fit()["fwhm_arcsec"].value == pytest.approx(fit["fwhm"].value * 0.2, rel=1e-9)
 
 
+@pytest.mark.parametrize("scale", [1e-18, 1e12])  # erg/s/cm^2/A-like and counts-like images
+def test_the_fit_does_not_depend_on_the_data_unit_scale(scale):
+    """The fitter's tolerances are absolute: a 1e-18 profile once came back as its first guess, 'converged'."""
+    rng = np.random.default_rng(4)
+    data = gaussian() + rng.normal(0.0, 2.0, (80, 90))
+    plain = session(data, CirclePixelRegion(PixCoord(X0, Y0), 8)).profile_fit()
+    scaled = session(data * scale, CirclePixelRegion(PixCoord(X0, Y0), 8)).profile_fit()
+    assert scaled["success"], scaled["message"]
+    assert scaled["fwhm"].value == pytest.approx(plain["fwhm"].value, rel=1e-6)
+    assert scaled["amplitude"] == pytest.approx(plain["amplitude"] * scale, rel=1e-6)
+    assert scaled["model"](0.0) == pytest.approx(scaled["amplitude"], rel=1e-12)  # what the plot draws
+    assert plain["fwhm"].value == pytest.approx(2 * math.sqrt(2 * math.log(2)) * SIGMA, rel=0.02)
+
+
 def test_a_fit_that_cannot_work_says_why():
     flat = session(np.zeros((40, 40)), CirclePixelRegion(PixCoord(20, 20), 5))
     fit = flat.profile_fit()

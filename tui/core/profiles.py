@@ -135,15 +135,18 @@ def gaussian_fit(profile: QTable, pixel_area: float = 0.0) -> dict:
         return out
     below = np.nonzero(p < peak / 2)[0]
     guess = float(r[below[0]]) / 1.1774 if below.size else float(r.max()) / 2
-    model = models.Gaussian1D(amplitude=peak, mean=0.0, stddev=max(guess, 0.3), fixed={"mean": True})
+    # Fitted in units of the peak: the fitter's tolerances are absolute, so a profile in erg/s/cm^2/A (1e-18) had
+    # a gradient below them from the start and came back as its first guess, "converged".
+    model = models.Gaussian1D(amplitude=1.0, mean=0.0, stddev=max(guess, 0.3), fixed={"mean": True})
     fitter = fitting.TRFLSQFitter()  # handles the bound on stddev that Gaussian1D carries
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fitted = fitter(model, r, p, maxiter=200)
+            fitted = fitter(model, r, p / peak, maxiter=200)
         except Exception as exc:  # a fit that cannot run is reported, not raised
             out["message"] = f"the fit failed: {exc}"
             return out
+    fitted.amplitude = fitted.amplitude.value * peak
     sigma, amplitude = abs(float(fitted.stddev.value)), float(fitted.amplitude.value)
     problems = [str(w.message).split(".")[0] for w in caught]
     if not (math.isfinite(sigma) and sigma > 0 and amplitude > 0):
