@@ -71,24 +71,38 @@ async def test_autofill_calculate_by_f5_and_ctrl_j(make_app, demo):
         assert f"{expected['aperture_sum'].value:.4e}" in text  # result panel and table
 
 
-async def test_the_prompt_picked_from_a_list_puts_the_selection_back(make_app):
-    """The blank prompt ("(no data: ctrl+o)") heads each list; picked by mistake it must not leave the selector
-    saying there is no data while F5 still measures the selected image and region."""
+async def test_a_list_with_choices_does_not_offer_its_blank_prompt(make_app):
+    """The blank prompt ("(no regions: ctrl+o, ctrl+n)") heads an empty list; beside real choices it read as one,
+    and picked it left the selector saying there was nothing while F5 still measured the selection."""
+    from textual.widgets._select import SelectOverlay
+
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
-        for select_id, selected in (("data", JW), ("subset", "Star A")):
+        for select_id, selected, count in (("data", JW, len(app.session.images)),
+                                           ("subset", "Star A", sum(not sub.is_annulus for sub in app.session.subsets.values()))):
             select = app.screen.query_one(f"#{select_id}")
             select.focus()
             await pilot.press("enter")
             await pilot.pause()
+            overlay = select.query_one(SelectOverlay)
+            prompts = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+            assert len(prompts) == count and not any(p.startswith("(no ") for p in prompts), prompts
+            assert "(no data" not in screen_text(app) and "(no regions" not in screen_text(app)
             await pilot.press("home", "enter")
             await pilot.pause()
-            assert select.value == selected and not select.is_blank()
-        assert "(no data" not in screen_text(app) and "(no regions" not in screen_text(app)
+            assert select.value == prompts[0] and not select.is_blank()
+            select.value = selected
         await pilot.press("f5")
         await pilot.pause()
         assert app.session.result_rows[-1]["subset_label"] == "Star A"
+
+
+async def test_an_empty_list_shows_how_to_fill_it(make_app, demo):
+    app = make_app(images=demo[0][:1], regions=[])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        assert "(no regions: ctrl+o, ctrl+n)" in screen_text(app)
 
 
 async def test_data_change_keeps_background_and_resets_or_refills(make_app):

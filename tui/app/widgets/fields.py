@@ -61,6 +61,10 @@ class FieldsPanel(Vertical):
 
     def set_choices(self, select_id: str, labels, value, blank_prompt: str) -> None:
         select = self.query_one(f"#{select_id}", Select)
+        # The blank prompt ("no regions: ctrl+o") is an entry of the open list too: offered beside real choices it
+        # reads as one. Textual fixes allow_blank at construction; should its attribute be renamed, this line does
+        # nothing and the prompt is listed again (the app puts the selection back when it is picked).
+        select._allow_blank = not labels or value not in labels
         with select.prevent(Select.Changed):
             select.set_options([(safe_rich(label), label) for label in labels])
             select.prompt = blank_prompt
