@@ -169,3 +169,11 @@ def test_alike_messages_differ_in_a_name_and_numbers_only():
                     'f4.fits'),
         ("skipped", '2 more frames like "Comp2 (C3) on f2.fits: 12% of the aperture lies off the frame": f3.fits, '
                     'f4.fits')]
+
+
+def test_one_message_beyond_the_three_is_said_in_full():
+    """"1 more regions like ...": a line counting one is no shorter than the line itself."""
+    alike = Alike()
+    said = [f"Star{k} is in sky coordinates but chip has no celestial WCS" for k in range(4)]
+    assert [alike.first("skipped", text, f"Star{k}") for k, text in enumerate(said)] == [True] * 3 + [False]
+    assert alike.counted("regions") == [("skipped", said[3])]

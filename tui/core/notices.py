@@ -90,7 +90,7 @@ class Alike:
     matter under thousands alike."""
 
     def __init__(self) -> None:
-        self.seen: dict[tuple[str, str], list] = {}  # key -> [times said in full, the last said, the names after]
+        self.seen: dict[tuple[str, str], list] = {}  # key -> [times said in full, the last said, (name, text) after]
 
     def first(self, kind: str, text: str, name: str) -> bool:
         """Note a message about `name`: whether it is among the first of its kind, to be said in full."""
@@ -100,14 +100,18 @@ class Alike:
         if seen[0] < ALIKE_NAMED:
             seen[0], seen[1] = seen[0] + 1, text
             return True
-        seen[2].append(name)
+        seen[2].append((name, text))
         return False
 
     def counted(self, what: str) -> list[tuple[str, str]]:
-        """A line for each kind with more than ALIKE_NAMED; `what` the rest are ("regions", "frames")."""
+        """A line for each kind with more than ALIKE_NAMED; `what` the rest are ("regions", "frames"). One more
+        alone is said in full: a line counting it would be no shorter."""
         out = []
         for (kind, _), (_, last, rest) in self.seen.items():
-            if rest:
-                named = ", ".join(rest[:8]) + (", ..." if len(rest) > 8 else "")
+            if len(rest) == 1:
+                out.append((kind, rest[0][1]))
+            elif rest:
+                names = [name for name, _ in rest]
+                named = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
                 out.append((kind, f'{len(rest)} more {what} like "{last}": {named}'))
         return out
