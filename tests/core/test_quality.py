@@ -405,3 +405,11 @@ def test_measure_warns_of_an_aperture_over_the_edge(tmp_path):
     warned = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
     assert warned == [f"warning: Edge on flat[PRIMARY,1]: {segment / (36 * math.pi):.0%} of the aperture lies off "
                       f"the image; the sum and npix cover only the part on it."]
+
+
+def test_one_bad_pixel_is_told_in_the_singular():
+    from tui.core.notices import damaged_aperture
+
+    assert damaged_aperture(1, "Galaxy", "img").endswith(
+        "1 pixel inside the aperture is NaN or flagged (saturated core?); the sum misses its flux.")
+    assert damaged_aperture(0, "Galaxy", "img") is None

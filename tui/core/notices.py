@@ -62,8 +62,8 @@ def damaged_aperture(npix_bad: int, subset: str, data: str) -> Notice | None:
     """What the user must be told when bad pixels inside the aperture left their flux out of the sum."""
     if not npix_bad:
         return None
-    pixels, verb = ("1 pixel", "is") if npix_bad == 1 else (f"{npix_bad} pixels", "are")
-    return about_row(f"{pixels} inside the aperture {verb} NaN or flagged (saturated core?); the sum misses their "
+    pixels, verb, whose = ("1 pixel", "is", "its") if npix_bad == 1 else (f"{npix_bad} pixels", "are", "their")
+    return about_row(f"{pixels} inside the aperture {verb} NaN or flagged (saturated core?); the sum misses {whose} "
                      f"flux.", DamagedApertureWarning, subset, data)
 
 
