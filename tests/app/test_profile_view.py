@@ -157,3 +157,22 @@ def test_render_figure_places_points_lines_and_markers():
     column = plot[1].index("|")
     assert all(row[column] in "|-o" for row in plot) and plot[0][column + 1: column + 4] == "mid"
     assert lines[1].startswith("      10 |") and lines[9].startswith("       0 |")
+
+
+def test_an_axis_label_that_hides_ticks_goes_to_the_top_line():
+    """A time axis in the light curve's 55-column plot kept two of its five ticks beside "BJD_TDB-2460999"."""
+    import numpy as np
+
+    t = np.linspace(0.6675, 0.755, 120)
+    figure = Figure([Series(t, 1 - 0.01 * np.exp(-((t - 0.71) / 0.01) ** 2), "points", "o")],
+                    xlabel="BJD_TDB-2460999", ylabel="relative flux", legend="o flux  - transit", x_from_zero=False)
+    lines = [str(line) for line in render_figure(figure, 55, 10)]
+    assert lines[0].startswith("relative flux vs BJD_TDB-2460999") and lines[0].rstrip().endswith("- transit")
+    ticks = lines[-1].split()
+    assert len(ticks) == 5 and [float(v) for v in ticks] == sorted(float(v) for v in ticks)
+    assert all(len(line) <= 55 for line in lines)
+    # with no room on top beside a long legend, and three ticks left, the label stays under the axis
+    busy = Figure(figure.series, xlabel="BJD_TDB-2460999", ylabel="detrended flux", x_from_zero=False,
+                  legend="o flux  - transit  x excluded  O bin 5")
+    lines = [str(line) for line in render_figure(busy, 55, 10)]
+    assert "vs" not in lines[0] and lines[-1].rstrip().endswith("  BJD_TDB-2460999") and len(lines[-1].split()) == 4

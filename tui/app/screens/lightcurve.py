@@ -326,7 +326,7 @@ class LightCurveScreen(Screen):
             legend.insert(1, "- transit")
         cursor = Marker(float(view.time[self.frame]), "", ":", "green")
         what = "detrended flux" if fitted else "relative flux"
-        return Figure(series, [cursor], xlabel=f"{view.time_name}-{view.offset:.0f} [d]", ylabel=what,
+        return Figure(series, [cursor], xlabel=f"{view.time_name}-{view.offset:.0f}", ylabel=what,
                       legend="  ".join(x for x in legend if x), ylim=ylim, x_from_zero=False, yfixed=True)
 
     def _panel_name(self, view) -> str:
@@ -344,7 +344,7 @@ class LightCurveScreen(Screen):
             series.append(Series(view.time, values, "points", char, styles[k % len(styles)]))
             legend.append(f"{char} {label}" if name in ("comparisons", "drift") else "")
         cursor = Marker(float(view.time[self.frame]), "", ":", "green")
-        return Figure(series, [cursor], xlabel=f"{view.time_name}-{view.offset:.0f} [d]", ylabel=ylabel,
+        return Figure(series, [cursor], xlabel=f"{view.time_name}-{view.offset:.0f}", ylabel=ylabel,
                       legend="  ".join(x for x in legend if x), x_from_zero=False, yfixed=True)
 
     def _fit_text(self) -> Text:

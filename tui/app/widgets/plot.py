@@ -121,7 +121,8 @@ def render_figure(figure: Figure, width: int, height: int) -> list[Text]:
         for i, ch in enumerate(marker.label[: max(plot_w - c - 1, 0)]):
             put(c + 1 + i, 0, ch, marker.style)
 
-    top = figure.ylabel
+    ticks, tail = _x_ticks(figure, x0, x1, plot_w, width, col)
+    top = figure.ylabel if tail else f"{figure.ylabel} vs {figure.xlabel}"
     entries = figure.legend.split("  ") if figure.legend else []
     while entries and len(top) + len("  ".join(entries)) + 2 > width:
         entries.pop()  # the entries that fit, first ones first
@@ -144,16 +145,33 @@ def render_figure(figure: Figure, width: int, height: int) -> list[Text]:
         line.append("".join(run), style=run_style or None)
         lines.append(line)
     lines.append(Text(" " * Y_LABEL_WIDTH + "+" + "-" * plot_w, style="dim"))
-    ticks = [" "] * (plot_w + 1)
-    tail = f"  {figure.xlabel}"
-    room = plot_w - len(tail)  # ticks stop short of the axis label
-    for value in np.linspace(x0 if x0 >= 0 or not figure.x_from_zero else 0.0, x1, 5):
-        text = _tick(value)
-        start = min(max(col(value) - len(text) // 2, 0), plot_w + 1 - len(text))
-        if start + len(text) <= room and all(ch == " " for ch in ticks[max(start - 1, 0): start + len(text) + 1]):
-            ticks[start: start + len(text)] = list(text)
-    lines.append(Text(" " * (Y_LABEL_WIDTH + 1) + "".join(ticks).rstrip()[: max(room, 0)] + tail, style="dim"))
+    lines.append(Text(" " * (Y_LABEL_WIDTH + 1) + ticks + tail, style="dim"))
     return [line[:width] if len(line) > width else line for line in lines][:height]
+
+
+def _x_ticks(figure: Figure, x0: float, x1: float, plot_w: int, width: int, col) -> tuple[str, str]:
+    """The x tick labels and the axis label after them (or "" when the label goes to the top line). A label that
+    hides ticks moves up beside the y label when it fits there with the whole legend, or whenever fewer than three
+    ticks would be left: a time axis ("BJD_TDB-2460999") in a 44-column plot kept two of five, and the ticks are
+    what tells where on the axis a dip lies."""
+    values = np.linspace(x0 if x0 >= 0 or not figure.x_from_zero else 0.0, x1, 5)
+
+    def place(room: int) -> tuple[str, int]:
+        ticks, placed = [" "] * plot_w, 0
+        for value in values:
+            text = _tick(value)
+            start = min(max(col(value) - len(text) // 2, 0), plot_w - len(text))
+            if start + len(text) <= room and all(ch == " " for ch in ticks[max(start - 1, 0): start + len(text) + 1]):
+                ticks[start: start + len(text)] = list(text)
+                placed += 1
+        return "".join(ticks).rstrip()[: max(room, 0)], placed
+
+    tail = f"  {figure.xlabel}"
+    (ticks, placed), (all_ticks, most) = place(plot_w - len(tail)), place(plot_w)
+    on_top = len(figure.ylabel) + len(" vs ") + len(figure.xlabel) + 2 + len(figure.legend) <= width
+    if not figure.xlabel or placed == most or (placed >= 3 and not on_top):
+        return ticks, tail
+    return all_ticks, ""
 
 
 class PlotView(Widget):
