@@ -169,18 +169,20 @@ class LightCurve:
         return "", []
 
     def readout(self, curve: Curve, i: int) -> str:
-        """One line about the i-th measured frame: which, when, its flux."""
+        """One line about the i-th measured frame: when, its flux, which. The frame's name comes last: a JWST
+        cube's ("jw01234001001_01101_00001-seg001_nrcb1_calints[199]") filled an 80-column line before its time."""
         k = int(curve.index[i])
-        frame = self.series.frames[k]
+        label = self.series.frames[k].label
         when = curve.time[i] + curve.offset
-        text = f"frame {k + 1}/{len(self.series.frames)} {frame.label}  {curve.time_name} {when:.5f}  "
+        text = f"frame {k + 1}/{len(self.series.frames)}  {curve.time_name} {when:.5f}  "
         if curve.missing[i]:
             result = self.series.results[k]
             why = result.messages[0] if result is not None and result.messages else "not measured on this frame"
             text += f"missing: {why}"
         else:
             text += f"rel flux {curve.flux[i]:.5f} ± {curve.error[i]:.5f}"
-        return text + ("  EXCLUDED (x)" if curve.excluded[i] else "")
+        text += "  EXCLUDED (x)" if curve.excluded[i] else ""
+        return text if label in text else f"{text}  {label}"
 
     # -- the fit and the table -----------------------------------------------------------------------------------
     def transit(self, period: float | None = None, limb_darkening=None) -> transit.TransitFit:

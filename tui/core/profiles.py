@@ -47,7 +47,7 @@ def pixels_within(image: Image, x: float, y: float, radius: float, bg: float, dq
     bad = quality.bad_pixels(image, slices, cutout, dq_flags)
     good = within & ~bad
     if not good.any():
-        raise PhotometryError(f"{what} holds no valid pixels within r={radius:g} on {image.label}")
+        raise PhotometryError(f"{what} holds no valid pixels within r={radius:g}")  # what: "Star on image"
     return dist[good], cutout[good] - bg, int(np.count_nonzero(within & bad))
 
 
