@@ -237,6 +237,17 @@ async def test_export_dialog_default_name_typing_overwrite_and_errors(make_app, 
         await pilot.pause()
         assert any("no such directory" in n.message for n in app._notifications)
         assert len(app.session.result_rows) == 3  # nothing lost
+        # the dialog is back with the path as typed, to put right rather than type anew
+        path_input = app.screen.query_one("#path")
+        assert path_input.has_focus and path_input.value == "nodir/x.ecsv"
+        (tmp_path / "nodir").mkdir()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(read_results(tmp_path / "nodir" / "x.ecsv")) == 3
+        await pilot.press("ctrl+s")  # after a success, the last name again, not the failed one
+        await pilot.pause()
+        assert app.screen.query_one("#path").value == "nodir/x.ecsv"
+        await pilot.press("escape")
 
 
 async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path):

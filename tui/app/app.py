@@ -74,6 +74,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         self._previews: dict = {}
         self._unsaved = 0
         self._last_export: str | None = None
+        self._retry_export: str | None = None  # a path whose export failed: the dialog opens on it once
         self._journal_started = False  # calculating waits for it: no result may miss the journal
         self.frames: dict = {}  # the inputs as frames of a sequence, by label (tui.core.frames.Frame)
         self._sequence = False  # many files or a cube: frames are read when shown, not at start

@@ -17,7 +17,7 @@ from tui.filekinds import is_region_file
 
 class DialogFlows:
     """Needs from the App: session, notify, push_screen, exit, main(), _add_region, _refresh_choices,
-    _data_selected, _show_notices, and the counters _unsaved and _last_export."""
+    _data_selected, _show_notices, the counter _unsaved, and _last_export and _retry_export (paths)."""
 
     def action_new_region(self) -> None:
         if self.session is None or self.session.selected_data is None:
@@ -46,12 +46,13 @@ class DialogFlows:
     def action_export(self) -> None:
         """The results tables; in the profile view, the profile and the curve of growth come first."""
         s = self.session
+        retry, self._retry_export = self._retry_export, None
         if hasattr(self.screen, "export_table"):  # the light-curve view
             if self.screen.export_table() is None:
                 self.notify("No frame measured yet.", severity="warning")
                 return
             name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in self.screen.target)
-            self.push_screen(ExportScreen([("light curve", "lightcurve")], f"lightcurve_{name}.ecsv",
+            self.push_screen(ExportScreen([("light curve", "lightcurve")], retry or f"lightcurve_{name}.ecsv",
                                           "Export the light curve to"), self._export)
             return
         in_profile = hasattr(self.screen, "update_view")
@@ -69,7 +70,7 @@ class DialogFlows:
             where = f"{s.selected_subset} on {s.selected_data}"
             profiles = [(f"radial profile of {where}", "profile"), (f"curve of growth of {where}", "growth")]
             tables = profiles + tables if in_profile else tables + profiles
-        self.push_screen(ExportScreen(tables, self._last_export), self._export)
+        self.push_screen(ExportScreen(tables, retry or self._last_export), self._export)
 
     def _export(self, request: ExportRequest | None, overwrite: bool = False) -> None:
         if request is None:
@@ -94,6 +95,9 @@ class DialogFlows:
                 rows = len(s.result_rows if request.archived is None else s.archived_results[request.archived])
         except PhotometryError as exc:
             self.notify(f"{exc}. Your results are kept.", title="Not exported", severity="error", timeout=10)
+            # the dialog again, holding the path as typed: a mistyped folder is put right, not typed anew
+            self._retry_export = request.path
+            self.call_later(self.action_export)
             return
         if request.archived is None:
             self._unsaved = 0
