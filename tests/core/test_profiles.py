@@ -197,6 +197,16 @@ def test_summary_for_the_user():
     assert 3.5 < result["r90"].value < 4.5
 
 
+def test_an_aperture_below_the_background_says_so_rather_than_a_negative_share():
+    """Empty sky once read 'the aperture holds -75.6% of the flux within r=16'."""
+    data = np.full((60, 60), 10.0)
+    data[25:35, 25:35] = 9.5  # a dip under the aperture; the flux within r=10 is still above the background
+    s = session(data, CirclePixelRegion(PixCoord(30, 30), 5))
+    result = s.profile_summary(background=9.8)
+    assert result["aperture_fraction"] < 0
+    assert "holds" not in result["text"] and "the aperture's sum is below the background" in result["text"]
+
+
 def test_measure_writes_profiles(tmp_path):
     from astropy.io import fits
 

@@ -217,7 +217,9 @@ def summary(fit: dict, growth: QTable, aperture_sum: float) -> dict:
     parts = [f"HWHM {hwhm.value:.2f} pix" if hwhm is not None else "no Gaussian fit"]
     if r90 is not None:
         parts.append(f"90% of the flux within r={outer:g} lies inside r={r90:.1f}")
-    if math.isfinite(held):
+    if math.isfinite(held) and held >= 0:
         parts.append(f"the aperture holds {held:.1%} of the flux within r={outer:g}")
+    elif math.isfinite(held):  # on empty sky the sums are noise about zero: a share of them means nothing
+        parts.append("the aperture's sum is below the background: no source here?")
     return {"hwhm": hwhm, "r90": None if r90 is None else r90 * u.pix, "outer_radius": outer * u.pix,
             "aperture_fraction": held, "text": "; ".join(parts)}
