@@ -278,3 +278,32 @@ async def test_a_comparison_on_empty_sky_keeps_its_scatter_on_its_line(make_app,
         row = next(line for line in lines if "Blank" in line)
         assert row.split("▕")[0].split()[-2:] == ["comp", percent5(scatter).strip()]
         assert lines[lines.index(row) + 1].startswith("space: in/out")  # nothing wrapped onto the next line
+
+
+async def test_a_fit_comes_back_with_the_curve(make_app, sequence):
+    """Esc to look at the image, F9 again (or the app started again): the transit fitted before is shown again,
+    made anew from the frames and choices kept, without f pressed."""
+    paths, regions, _ = sequence
+    app = make_app(images=paths, regions=[regions])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        await pilot.press("f")
+        await light_curve_fitted(app, pilot)
+        first = app.screen.curve.fitted
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        await light_curve_fitted(app, pilot)
+        back = app.screen.curve.fitted
+        assert back is not None and back is not first and (back.t0, back.bic) == (first.t0, first.bic)
+        assert f"t0 {first.t0:.5f}±{first.t0_err:.5f}" in str(app.screen.query_one("#lc-fit").render())
+    again = make_app(images=paths, regions=[regions], resume=True)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await ready(again, pilot)
+        await pilot.press("f9")
+        await light_curve_measured(again, pilot)
+        await light_curve_fitted(again, pilot)
+        assert again.screen.curve.fitted is not None and again.screen.curve.fitted.t0 == first.t0

@@ -57,6 +57,7 @@ class LightCurve:
         self.on[0] = False  # the target
         self.excluded = np.zeros(len(series.frames), dtype=bool)
         self.fitted: transit.TransitFit | None = None
+        self.wants_fit = False  # a fit was asked for: it is made again when the curve is taken back
         self.detrend: str | tuple[str, ...] = "auto"
 
     @classmethod
@@ -205,7 +206,7 @@ class LightCurve:
     def choices(self) -> dict:
         return {"off": [s.label for j, s in enumerate(self.series.stars) if j and not self.on[j]],
                 "excluded": [self.series.frames[k].label for k in np.flatnonzero(self.excluded)],
-                "detrend": self.detrend if self.detrend == "auto" else list(self.detrend)}
+                "detrend": self.detrend if self.detrend == "auto" else list(self.detrend), "fit": self.wants_fit}
 
     def apply(self, choices: dict) -> None:
         off = set(choices.get("off", ()))
@@ -216,6 +217,7 @@ class LightCurve:
         self.excluded[:] = [f.label in excluded for f in self.series.frames]
         detrend = choices.get("detrend", "auto")
         self.detrend = "auto" if detrend == "auto" else tuple(detrend)
+        self.wants_fit = choices.get("fit") is True
 
 
 def fit_table(table, detrend="auto", period: float | None = None, limb_darkening=None,
@@ -261,7 +263,8 @@ def _has_centre(region) -> bool:
 # -- kept in the state folder ----------------------------------------------------------------------------------------
 class CurveStore:
     """The frames measured for one light curve (the same frames, stars and apertures), as `series` streams them,
-    and the choices made on them (ensemble, exclusions, detrending), in the app's state folder."""
+    and the choices made on them (ensemble, exclusions, detrending, whether a transit was fitted), in the app's
+    state folder."""
 
     def __init__(self, folder, series: Series) -> None:
         self.folder = Path(folder)

@@ -177,6 +177,8 @@ class LightCurveScreen(Screen):
         self.redraw()
         if not series.done.all():
             self.measure()
+        elif curve.wants_fit:  # fitted when last seen: the fit comes back with the curve
+            self.action_fit()
 
     @work(thread=True, exclusive=True, group="lightcurve")
     def measure(self) -> None:
@@ -237,6 +239,9 @@ class LightCurveScreen(Screen):
         elif count < todo:
             self.app.notify(f"Stopped after {count} of {todo} frames: s measures the rest.", title="Light curve",
                             timeout=6)
+        if self.curve.wants_fit and self.curve.series.done.all() and self.curve.fitted is None:
+            self.action_fit()
+            return
         self.redraw()
 
     @work(thread=True, exclusive=True, group="fit")
@@ -400,13 +405,7 @@ class LightCurveScreen(Screen):
     def _choices_changed(self, refit: bool = False) -> None:
         """Keep the choice, and fit again when a fit was shown (the ensemble, the frames or the detrending changed:
         the old fit no longer describes the curve)."""
-        from tui.core import PhotometryError
-
-        if self.store is not None:
-            try:
-                self.store.save_choices(self.curve)
-            except PhotometryError as exc:
-                self.app.notify(str(exc), severity="warning", timeout=6)
+        self._keep_choices()
         if refit and not self.measuring:
             self.action_fit()
         else:
@@ -414,12 +413,24 @@ class LightCurveScreen(Screen):
             self._fitting = False
             self.redraw()
 
+    def _keep_choices(self) -> None:
+        from tui.core import PhotometryError
+
+        if self.store is not None:
+            try:
+                self.store.save_choices(self.curve)
+            except PhotometryError as exc:
+                self.app.notify(str(exc), severity="warning", timeout=6)
+
     def action_fit(self) -> None:
         if not self._ready():
             return
         if self.measuring:
             self.app.notify("Still measuring: the fit waits for every frame (s stops measuring).", timeout=5)
             return
+        if not self.curve.wants_fit:
+            self.curve.wants_fit = True
+            self._keep_choices()
         self._fitting = True
         self._generation += 1
         self.redraw()
