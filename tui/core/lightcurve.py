@@ -176,14 +176,16 @@ class LightCurve:
         label = self.series.frames[k].label
         when = curve.time[i] + curve.offset
         text = f"frame {k + 1}/{len(self.series.frames)}  {curve.time_name} {when:.5f}  "
+        named = False
         if curve.missing[i]:
             result = self.series.results[k]
             why = result.messages[0] if result is not None and result.messages else "not measured on this frame"
             text += f"missing: {why}"
+            named = label in why  # "Comp1 (C2) on frame_0010.fits is outside the frame"
         else:
             text += f"rel flux {curve.flux[i]:.5f} ± {curve.error[i]:.5f}"
         text += "  EXCLUDED (x)" if curve.excluded[i] else ""
-        return text if label in text else f"{text}  {label}"
+        return text if named else f"{text}  {label}"
 
     # -- the fit and the table -----------------------------------------------------------------------------------
     def transit(self, period: float | None = None, limb_darkening=None) -> transit.TransitFit:

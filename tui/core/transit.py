@@ -154,7 +154,7 @@ def _fit_one(t, y, e, good, regressors, period, ld, order, start=None) -> Transi
     design, names = _design(t, good, regressors, order)
     # Times from an origin near the data: least_squares steps each parameter by 1.5e-8 of its size to find the
     # slope, which for a t0 of 2.46e6 days is 53 minutes, longer than many transits: the slopes were wrong and the
-    # search stopped in wrong minima (t0 off by 15 minutes, the depth by half).
+    # search stopped in wrong minima (t0 off by 15 minutes, the depth by up to a third).
     origin = float(np.floor(np.min(t[good])))
     t = t - origin
     tg, yg, eg, dg = t[good], y[good], e[good], design[good]
