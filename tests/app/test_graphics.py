@@ -347,3 +347,33 @@ async def test_fallback_says_why_under_the_image(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         assert not app.query_one("#images-status").display
+
+
+async def test_sixel_draws_in_a_16_colour_terminal_and_ascii_says_how_to_get_greys(make_app, monkeypatch):
+    """xterm with sixel says TERM=xterm: 16 colours to Textual. Sixel draws its own greys, so it is used there;
+    without it the image is ASCII, and the line under it says that --colors 256 gives greys."""
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    out = []
+    app = make_app(graphics=Graphics("sixel", (10, 21)), graphics_write=out.append)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.console.color_system == "standard"
+        assert app.graphics is not None and "\x1bP" in "".join(out)  # a sixel image was sent
+        assert not app.query_one("#images-status").display
+    app = make_app(graphics=Graphics("none"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.graphics is None and app.query_one("#thumbnail").ascii
+        status = app.query_one("#images-status")
+        assert status.display and str(status.render()) == \
+            "ASCII image: TERM=xterm means 16 colours; --colors 256 for greys"
+        assert "--colors 256 for greys" in screen_text(app)  # whole on its two lines under the image
+    monkeypatch.setenv("TEXTUAL_COLOR_SYSTEM", "standard")  # --colors 16: asked for, nothing to say
+    app = make_app(graphics=Graphics("none"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        assert not app.query_one("#images-status").display

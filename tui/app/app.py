@@ -6,6 +6,7 @@ Textual is imported first and astropy/regions only in the loading worker, so the
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 
 from rich.text import Text
@@ -114,18 +115,25 @@ class AperPhotApp(ViewActions, DialogFlows, App):
 
     # -- loading -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        # Half-block greys need 256 colours or more: 16 colours leave 4 greys, and NO_COLOR none at all.
-        if self.no_color or self.console.color_system not in ("256", "truecolor"):
+        # Half-block greys need 256 colours or more: 16 colours leave 4 greys, and NO_COLOR none at all. Sixel draws
+        # its own greys, whatever the colours: xterm with sixel says TERM=xterm, 16 colours.
+        mode = self._graphics_mode
+        few_colours = self.console.color_system not in ("256", "truecolor")
+        if self.no_color or (few_colours and (mode is None or mode.kind != "sixel")):
             self.main("#thumbnail", Thumbnail).use_ascii()
         elif not self._ascii:
             self.graphics = self._graphics_layer()
-        mode = self._graphics_mode
         if mode is not None and mode.note:
             self.notify(mode.note, title="Images", timeout=10)
-        if mode is not None and mode.status and self.graphics is None:
-            status = self.main("#images-status", Static)
-            status.update(Text(mode.status))
-            status.display = True
+        status = mode.status if mode is not None and mode.status and self.graphics is None else ""
+        if few_colours and self.graphics is None and not self.no_color and not self._ascii \
+                and os.environ.get("TEXTUAL_COLOR_SYSTEM", "auto") == "auto":
+            # most terminals have 256 colours whatever TERM says; the ASCII image would be all they ever saw
+            status = f"ASCII image: TERM={os.environ.get('TERM', '')} means 16 colours; --colors 256 for greys"
+        if status:
+            widget = self.main("#images-status", Static)
+            widget.update(Text(status))
+            widget.display = True
         self.load_files()
 
     def post_display_hook(self) -> None:
