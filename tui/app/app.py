@@ -131,8 +131,10 @@ class AperPhotApp(ViewActions, DialogFlows, App):
             # most terminals have 256 colours whatever TERM says; the ASCII image would be all they ever saw
             status = f"ASCII image: TERM={os.environ.get('TERM', '')} means 16 colours; --colors 256 for greys"
         if status:
+            from tui.app.safe import safe
+
             widget = self.main("#images-status", Static)
-            widget.update(Text(status))
+            widget.update(Text(safe(status)))  # TERM is the environment's: inert, like text from files
             widget.display = True
         self.load_files()
 
