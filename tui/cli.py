@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tui.filekinds import is_region_file
+from tui.filekinds import expand_folders, is_region_file
 
 # Rows reach OUT (appended and synced to disk) at most this often: a killed run loses at most this much work,
 # which --resume measures again, and a shared file system is not asked to sync after every small image.
@@ -25,9 +25,9 @@ REGIONS_HELP = "DS9 or CRTF region file (repeatable; .reg and .crtf files named 
 def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """Images and region files in any order: `-r a.reg b.reg` (what `-r *.reg` becomes in the shell) and
     `*.fits *.reg` both work, as do images after the options. A file named among the images whose name ends in
-    .reg or .crtf is a region file."""
+    .reg or .crtf is a region file; a folder stands for the FITS files in it."""
     args = parser.parse_intermixed_args(argv)
-    named, args.images = args.images, []
+    named, args.images = expand_folders(args.images), []
     for name in named:
         (args.regions if is_region_file(name) else args.images).append(name)
     return args
@@ -40,7 +40,7 @@ def app_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the lines of the description and epilog
     )
-    p.add_argument("images", nargs="*", metavar="IMAGE", help="FITS images to load (and region files)")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="FITS images to load (and region files; a folder: its FITS files)")
     p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE", help=REGIONS_HELP)
     p.add_argument("--resume", action="store_true", help="restore the results of an interrupted session")
     p.add_argument("--colors", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
@@ -58,7 +58,7 @@ def measure_parser() -> argparse.ArgumentParser:
         prog="aperphot-tui measure",
         description="Measure every region on every image, print the table, and optionally write it.",
     )
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="FITS images to measure (and region files)")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="FITS images to measure (and region files; a folder: its FITS files)")
     p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE", help=REGIONS_HELP)
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--background", type=float, metavar="V", help="background value in the data unit")

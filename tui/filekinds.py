@@ -1,9 +1,35 @@
 """Which files are which, by their names: shared by the command line and the app's open dialog, and light to import
 (the app's first frame waits on whatever the command line imports)."""
 
+import os
+
 REGION_SUFFIXES = (".reg", ".crtf")  # DS9 and CASA region files
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fz", ".gz")
+# In a folder, only names that say FITS: a .gz there may be anything
+FOLDER_FITS = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fits.fz")
 
 
 def is_region_file(name: str) -> bool:
     return name.lower().endswith(REGION_SUFFIXES)
+
+
+def expand_folders(names) -> list[str]:
+    """The names, with each folder replaced by the FITS files in it, by name (AstroImageJ opens a folder as a
+    sequence: `aperphot-tui series night1/ ...`). A folder with none stays, for the reader to say what it is."""
+    out = []
+    for name in names:
+        name = str(name)
+        if os.path.isdir(name):
+            found = sorted(entry.path for entry in os.scandir(name)
+                           if entry.name.lower().endswith(FOLDER_FITS) and entry.is_file())
+            out += found or [name]
+        else:
+            out.append(name)
+    return out
+
+
+def not_a_file(path) -> str:
+    """Why a folder given as an image cannot be read: one sentence, after its name."""
+    if any(name.lower().endswith(FOLDER_FITS) for name in os.listdir(path)):
+        return "is a folder, not a FITS file: name the files in it"
+    return "is a folder with no FITS file in it (.fits, .fit or .fts)"

@@ -85,6 +85,36 @@ def test_measure_takes_region_files_as_a_shell_glob_gives_them(tmp_path):
                                                                           "FITS images")
 
 
+def test_a_folder_stands_for_the_fits_files_in_it(tmp_path):
+    """As AstroImageJ opens a folder as a sequence: `aperphot-tui night1/`, `measure night1/ -r stars.reg`."""
+    import shutil
+
+    from tui.cli import app_parser, parse_files
+
+    images, (demo_reg, plain_reg) = demo_files()
+    night = tmp_path / "night"
+    night.mkdir()
+    for name in ("b.fits", "a.FITS", "c.fits.gz"):
+        (night / name).write_bytes(b"")
+    (night / "notes.txt").write_text("not an image")
+    (night / "sub.fits").mkdir()  # a folder named like a file is not one
+    args = parse_files(app_parser(), [str(night), "-r", "s.reg"])
+    assert args.images == [str(night / n) for n in ("a.FITS", "b.fits", "c.fits.gz")] and args.regions == ["s.reg"]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    shutil.copy(images[2], plain / "one.fits")
+    shutil.copy(images[2], plain / "two.fits")
+    out = tmp_path / "res.ecsv"
+    done = run("measure", str(plain), "-r", str(plain_reg), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert sorted(set(read_results(out)["data_label"])) == ["one[PRIMARY,1]", "two[PRIMARY,1]"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = run("measure", str(empty), "-r", str(plain_reg))
+    assert done.returncode == 2 and done.stderr.strip() == (
+        f"aperphot-tui: error: {empty}: is a folder with no FITS file in it (.fits, .fit or .fts)")
+
+
 def test_app_refuses_dumb_terminal():
     done = subprocess.run([sys.executable, "-m", "tui"], capture_output=True, text=True, cwd=ROOT,
                           env={"TERM": "dumb", "PATH": "/usr/bin:/bin"})

@@ -256,6 +256,15 @@ def test_frames_may_come_before_and_after_the_options(sequence, tmp_path):
     assert list(Table.read(out)["Label"]) == [Path(p).name for p in paths[:3]]
 
 
+def test_a_folder_of_frames_is_the_sequence(sequence, tmp_path):
+    paths, regions, _ = sequence
+    out = tmp_path / "lc.csv"
+    done = series_cli(Path(paths[0]).parent, "-r", regions, "--target", "Target", "--comparisons", "Comp1",
+                      "--aperture", "5", "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert list(Table.read(out)["Label"]) == [Path(p).name for p in paths]  # stars.reg beside them is no frame
+
+
 def test_resume_appends_what_is_missing(sequence, tmp_path):
     paths, regions, _ = sequence
     common = ["--regions", regions, "--target", "Target", "--comparisons", ",".join(COMPS), "--aperture", "5"]

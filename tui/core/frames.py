@@ -62,6 +62,10 @@ def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
 
     if not path.exists():
         raise _Unreadable(f"{path}: no such file")
+    if path.is_dir():
+        from tui.filekinds import not_a_file
+
+        raise _Unreadable(f"{path}: {not_a_file(path)}")
     try:
         with fits.open(path, memmap=True, lazy_load_hdus=False) as hdul:
             try:

@@ -176,7 +176,9 @@ def load_fits(path: str | Path) -> Image:
     if not path.exists():
         raise PhotometryError(f"{path}: no such file")
     if path.is_dir():
-        raise PhotometryError(f"{path}: is a directory, not a FITS file")
+        from tui.filekinds import not_a_file
+
+        raise PhotometryError(f"{path}: {not_a_file(path)}")
     try:
         return _read_image(path, ext, plane, memmap=True)
     except _Unmappable:

@@ -344,13 +344,16 @@ class Series:
 
 # -- building a series ---------------------------------------------------------------------------------------------
 def _expand(inputs) -> list[str]:
-    """Paths, with shell patterns expanded for callers that did not go through a shell (Python)."""
+    """Paths, with shell patterns expanded for callers that did not go through a shell (Python), and each folder
+    standing for the FITS files in it."""
+    from tui.filekinds import expand_folders
+
     out = []
     for item in [inputs] if isinstance(inputs, (str, Path)) else inputs:
         text = str(item)
         matches = sorted(glob.glob(text)) if any(ch in text for ch in "*?[") and not Path(text).exists() else []
         out += matches or [text]
-    return out
+    return expand_folders(out)
 
 
 def _stars(regions, target: str, comparisons: list[str]) -> list[SeriesStar]:
