@@ -559,15 +559,51 @@ async def test_cube_and_off_image_region_keep_everything(make_app, tmp_path):
         await type_text(pilot, str(cube))
         await pilot.press("enter")
         await pilot.pause()
-        assert any("3-D cube of shape (3, 10, 10)" in n.message for n in app._notifications)
+        # its planes join the Data list as frames, as when the cube is named at start; the first is shown
+        assert any("Opened the 3 planes of cube.fits as frames" in n.message for n in app._notifications)
+        data = app.screen.query_one("#data")
+        labels = [value for _, value in data._options]
+        assert labels[:3] == ["cube[0]", "cube[1]", "cube[2]"] and JW in labels and data.value == "cube[0]"
         await pilot.press("ctrl+n")
         await pilot.pause()
         await fill_form(pilot, {"f-x": "5000", "f-y": "5000", "f-label": "far"})
         await pilot.pause()
         await pilot.press("f5")
         await pilot.pause()
-        assert any("far on jwst_nircam_demo[SCI,1] is outside the image" in n.message for n in app._notifications)
+        assert any("far on cube[0] is outside the image" in n.message for n in app._notifications)
         assert len(app.session.result_rows) == 1 and app.is_running
+        await choose(pilot, "data", JW)
+        app.session.select_subset("Star A")
+        await pilot.press("f5")
+        await pilot.pause()
+        assert [r["data_label"] for r in app.session.result_rows] == [JW, JW]
+
+
+async def test_an_image_of_the_other_side_of_the_sky_opens_and_says_why_regions_are_not_on_it(make_app, tmp_path):
+    """The demo's sky regions on an image centred at their antipode: its WCS has no pixel for them. The image panel
+    crashed on their NaN coordinates (a ValueError from regions' bounding box)."""
+    import numpy as np
+    from astropy.io import fits
+
+    from tests.conftest import tan_wcs
+
+    far = tmp_path / "far.fits"
+    fits.PrimaryHDU(np.ones((40, 40), dtype=np.float32), tan_wcs((40, 40), crval=(330.0, -2.2)).to_header()) \
+        .writeto(far)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await type_text(pilot, str(far))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.is_running and app.session.selected_data == "far[PRIMARY,1]"
+        await pilot.press("f5")
+        await pilot.pause()
+        assert any("Star A: cannot place it on far[PRIMARY,1] (its sky position lies beyond the image's projection)"
+                   in n.message for n in app._notifications)
+        assert app.is_running and not app.session.result_rows
 
 
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "xterm", "COLORTERM": None}])

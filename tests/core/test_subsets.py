@@ -173,3 +173,33 @@ def test_sky_circles_on_an_image_without_wcs_are_refused_one_by_one():
     subsets = [Subset(f"s{k}", CircleSkyRegion(SkyCoord(150, 2, unit="deg"), 1 * u.arcsec)) for k in range(3)]
     out = pixel_regions(subsets, Image(np.zeros((10, 10)), label="plain"))
     assert [str(e) for e in out] == [f"s{k} is in sky coordinates but plain has no celestial WCS" for k in range(3)]
+
+
+def test_a_sky_region_on_the_far_side_of_a_projection_is_refused_by_name():
+    """A TAN image's WCS has no pixel for the sky opposite its centre: the region came back with NaN coordinates,
+    and drawing or measuring it raised ValueError (the app's image panel crashed on a catalogue of the other side
+    of the sky)."""
+    import warnings
+
+    from regions import CircleAnnulusSkyRegion, EllipseSkyRegion
+
+    s = Session()
+    s.load_data(np.ones((50, 60)), label="img", wcs=tan_wcs((50, 60), crval=(150.0, 2.0)))
+    far = SkyCoord(330.0, -2.0, unit="deg")  # the antipode of the image's centre
+    near = SkyCoord(150.0, 2.0, unit="deg")
+    for label, region in (("c1", CircleSkyRegion(far, 1 * u.arcsec)), ("c2", CircleSkyRegion(far, 2 * u.arcsec)),
+                          ("near", CircleSkyRegion(near, 1 * u.arcsec)),
+                          ("ell", EllipseSkyRegion(far, 2 * u.arcsec, 1 * u.arcsec)),
+                          ("box", RectangleSkyRegion(far, 2 * u.arcsec, 1 * u.arcsec)),
+                          ("ann", CircleAnnulusSkyRegion(far, 1 * u.arcsec, 2 * u.arcsec))):
+        s.add_subset(region, label=label)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy warning on the way either
+        placed = s.pixel_regions(list(s.subsets), "img")
+    said = {label: str(p) for label, p in zip(s.subsets, placed) if isinstance(p, PhotometryError)}
+    assert set(said) == {"c1", "c2", "ell", "box", "ann"}
+    assert all(text == f"{label}: cannot place it on img (its sky position lies beyond the image's projection)"
+               for label, text in said.items())
+    with pytest.raises(PhotometryError, match="beyond the image's projection"):
+        s.calculate(subset="c1")
+    assert s.calculate(subset="near")["npix"].value > 0

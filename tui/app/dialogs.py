@@ -17,7 +17,8 @@ from tui.filekinds import is_region_file
 
 class DialogFlows:
     """Needs from the App: session, notify, push_screen, exit, main(), _add_region, _refresh_choices,
-    _data_selected, _show_notices, the counter _unsaved, and _last_export and _retry_export (paths)."""
+    _data_selected, _show_notices, frame_image, frames and _sequence (a sequence's frames), the counter _unsaved,
+    and _last_export and _retry_export (paths)."""
 
     def action_new_region(self) -> None:
         if self.session is None or self.session.selected_data is None:
@@ -127,9 +128,19 @@ class DialogFlows:
 
                 message = f"Added {counted(len(labels), 'region')}: {', '.join(labels)}"
             else:
-                label = s.load_data(path)
+                try:
+                    label = s.load_data(path)
+                    message = f"Loaded {label}"
+                except PhotometryError:
+                    planes = self._cube_frames(path)
+                    if not planes:
+                        raise
+                    label = self.frame_image(planes[0])
+                    from tui.core.formatting import counted
+
+                    message = (f"Opened the {counted(len(planes), 'plane')} of {Path(path).name} as frames "
+                               f"(F9: a light curve)")
                 s.select_data(label)
-                message = f"Loaded {label}"
         except PhotometryError as exc:
             self.notify(str(exc), title="Not loaded", severity="error", timeout=10)
             return
@@ -137,6 +148,24 @@ class DialogFlows:
         self._refresh_choices()
         self._data_selected(s.selected_data)
         self.notify(message, timeout=4)
+
+    def _cube_frames(self, path: str) -> list[str]:
+        """A cube opened with ctrl+o: its planes become the sequence's frames, as when it is named at start (the
+        images opened before stay in the Data list). Their labels, or [] when `path` is no cube."""
+        from tui.core import PhotometryError
+        from tui.core.frames import list_frames
+
+        try:
+            frames = list_frames([path], require_time=False) if Path(path).is_file() else []
+        except PhotometryError:
+            return []
+        if not any(frame.plane is not None for frame in frames):
+            return []
+        if not self._sequence:  # frames listed at start stood for images already loaded under their own labels
+            self.frames = {}
+        self.frames.update((frame.label, frame) for frame in frames)
+        self._sequence = True
+        return [frame.label for frame in frames]
 
     async def action_quit(self) -> None:
         if self._unsaved and self.session is not None:

@@ -95,10 +95,9 @@ def as_2d(data: np.ndarray, what: str, plane: int | None = None) -> np.ndarray:
     if data.ndim > 2:
         squeezed = np.squeeze(data)
         if squeezed.ndim != 2:
-            raise PhotometryError(
-                f"{what} is a {data.ndim}-D cube of shape {data.shape}; only 2-D images are supported "
-                f"(choose a plane of a 3-D cube with file.fits[EXT][N])"
-            )
+            how = ("name one of its planes (file.fits[EXT][N]), or follow stars over all of them with "
+                   "'aperphot-tui series'") if data.ndim == 3 else "only 2-D images and 3-D cubes are read"
+            raise PhotometryError(f"{what} is a {data.ndim}-D cube of shape {data.shape}: {how}")
         data = squeezed
     if data.ndim != 2:
         raise PhotometryError(f"{what} has shape {data.shape}; a 2-D image is needed")
@@ -203,8 +202,9 @@ def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) ->
         image = from_hdu(hdu, file_stem(path), hdul[0].header, plane)
         quality.attach(image, path, hdu, plane)
         return image
-    except PhotometryError as exc:
-        raise PhotometryError(f"{path.name}: {exc}") from None
+    except PhotometryError as exc:  # named already when it starts with the image's label (file[SCI,1])
+        named = str(exc).startswith(file_stem(path))
+        raise PhotometryError(str(exc) if named else f"{path.name}: {exc}") from None
     except (OSError, ValueError, TypeError) as exc:
         if memmap and "memory-mapped" in str(exc):
             raise _Unmappable() from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -150,11 +151,34 @@ def pixel_region(subset: Subset, image: Image) -> rg.PixelRegion:
             raise PhotometryError(
                 f"{subset.label} is in sky coordinates but {image.label} has no celestial WCS"
             )
+        beyond = PhotometryError(f"{subset.label}: cannot place it on {image.label} (its sky position lies beyond "
+                                 f"the image's projection)")
         try:
-            return subset.region.to_pixel(image.wcs)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):  # NaN arithmetic, said below instead
+                warnings.simplefilter("ignore", RuntimeWarning)
+                region = subset.region.to_pixel(image.wcs)
         except Exception as exc:
+            if not _on_projection(subset.region, image.wcs):
+                raise beyond from None
             raise PhotometryError(f"{subset.label}: cannot place it on {image.label} ({exc})") from None
+        try:
+            region.bounding_box  # NaN where the WCS has no pixel for the sky position: regions then raises
+        except (ValueError, OverflowError):
+            raise beyond from None
+        return region
     return subset.region
+
+
+def _on_projection(region: rg.SkyRegion, wcs) -> bool:
+    """Whether the WCS gives a pixel for the region's centre (or first vertex): one on the far side of the sky from
+    a TAN projection has none."""
+    where = region.vertices[0] if isinstance(region, rg.PolygonSkyRegion) else getattr(region, "center", None)
+    if where is None:
+        return True
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        x, y = wcs.world_to_pixel(where)
+    return bool(np.isfinite(x) and np.isfinite(y))
 
 
 
@@ -187,7 +211,8 @@ def pixel_regions(subsets: list[Subset], image: Image) -> list:
         except Exception:  # noqa: BLE001 - whatever the batch trips on, one by one says it per region
             continue
         for k, circle in zip(batch, circles):
-            out[k] = circle
+            if math.isfinite(circle.center.x + circle.center.y + circle.radius):
+                out[k] = circle  # else one by one below, which says why
     for k, subset in enumerate(subsets):
         if out[k] is None:
             try:
