@@ -40,6 +40,32 @@ def test_every_other_aperture_is_a_comparison(night):
     assert [s.label for s in skipped.series.stars] == ["Target", "Comp1", "Comp2"]
 
 
+def test_regions_not_on_the_first_frame_start_out_of_the_ensemble(night, tmp_path):
+    """F9 takes every aperture region as a comparison. A catalogue of another field (sky regions on the far side
+    of the frames' projection, or pixel regions beyond their edge) was missing on every frame, and with it every
+    relative flux."""
+    import astropy.units as u
+    import regions as rg
+    from astropy.coordinates import SkyCoord
+
+    from tui.core.subsets import Subset
+
+    frames, subsets, _ = night
+    others = dict(subsets)
+    far = SkyCoord(210.0, -45.0, unit="deg")  # the antipode of the frames' centre (30, 45)
+    others["Far"] = Subset("Far", rg.CircleSkyRegion(far, 3 * u.arcsec))
+    others["Beyond"] = Subset("Beyond", rg.CirclePixelRegion(rg.PixCoord(500.0, 60.0), 4))
+    curve = LightCurve.from_subsets(frames[:5], others, "Target")
+    labels = [s.label for s in curve.series.stars]
+    assert [curve.role(j) for j in range(len(labels))] == \
+        ["target", "comparison", "comparison", "comparison", "off", "off"] and labels[-2:] == ["Far", "Beyond"]
+    assert "Far, Beyond not on the first frame: left out of the ensemble" in " ".join(curve.series.notes)
+    curve.series.run_all()
+    assert np.isfinite(curve.curve().flux).all()
+    curve.apply({"off": []})  # choices kept from before cannot put them back in
+    assert curve.comparisons == [1, 2, 3]
+
+
 def test_no_comparison_is_said():
     from tui.core import PhotometryError
     from tui.core.subsets import Subset

@@ -53,8 +53,14 @@ class Curve:
 class LightCurve:
     def __init__(self, series: Series) -> None:
         self.series = series
-        self.on = np.ones(len(series.stars), dtype=bool)  # in the ensemble
+        # In the ensemble: every comparison on the first frame. One that is not (a region of another field, of
+        # the other side of the sky) would be missing on every frame, and so would every relative flux.
+        self.on = np.array(series.on_first, dtype=bool)
         self.on[0] = False  # the target
+        away = [star.label for star, on in zip(series.stars[1:], series.on_first[1:]) if not on]
+        if away:
+            series.notes.append(f"{', '.join(away[:4])}{' ...' if len(away) > 4 else ''} not on the first frame: "
+                                f"left out of the ensemble (space puts one back in)")
         self.excluded = np.zeros(len(series.frames), dtype=bool)
         self.fitted: transit.TransitFit | None = None
         self.wants_fit = False  # a fit was asked for: it is made again when the curve is taken back
@@ -214,7 +220,7 @@ class LightCurve:
         off = set(choices.get("off", ()))
         for j, star in enumerate(self.series.stars):
             if j:
-                self.on[j] = star.label not in off
+                self.on[j] = star.label not in off and self.series.on_first[j]
         excluded = set(choices.get("excluded", ()))
         self.excluded[:] = [f.label in excluded for f in self.series.frames]
         detrend = choices.get("detrend", "auto")

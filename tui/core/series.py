@@ -50,9 +50,22 @@ class SeriesStar:
         if isinstance(self.region, rg.SkyRegion):
             if image.wcs is None:
                 raise PhotometryError(f"{self.label} is in sky coordinates but {image.label} has no celestial WCS")
-            x, y = image.wcs.world_to_pixel(self.region.center)
-            return float(x), float(y)
+            with np.errstate(invalid="ignore"):
+                x, y = (float(v) for v in image.wcs.world_to_pixel(self.region.center))
+            if not (math.isfinite(x) and math.isfinite(y)):  # the far side of a TAN projection has no pixel
+                raise PhotometryError(f"{self.label}: its sky position lies beyond {image.label}'s projection")
+            return x, y
         return region_center(self.region)
+
+
+def _lies_on(image: Image, star: SeriesStar) -> bool:
+    """Whether the star's nominal place is on the image (a sky region on the far side of its projection is not)."""
+    try:
+        x, y = star.nominal(image)
+    except PhotometryError:
+        return False
+    ny, nx = image.shape
+    return -0.5 <= x < nx - 0.5 and -0.5 <= y < ny - 0.5
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,7 @@ class Series:
             self.apertures, self.aperture_note = _apertures(first, self.stars[0], aperture, annulus, recentre,
                                                             dq_flags)
             self.target_sky, self.target_source = _target_position(first, self.stars[0])
+            self.on_first = [_lies_on(first, star) for star in self.stars]  # where each star is at the start
         self.site, self.site_source = _site(site, self.frames[0])
         self._times()
         # Every per-star quantity as frames x stars arrays, filled as frames are measured: a new ensemble, a table
