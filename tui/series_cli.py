@@ -45,7 +45,8 @@ def parser() -> argparse.ArgumentParser:
         description="A light curve: the target and comparison stars on every frame (FITS files, and cubes of "
                     "integrations such as JWST _calints), relative fluxes, BJD_TDB times, and optionally a transit "
                     "fit. Columns use AstroImageJ's names (T1 = the target, C2, C3, ... the comparisons).")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="FITS frames and/or cubes (one frame per plane); a folder: its FITS files")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="FITS frames and/or cubes (one frame per plane); a folder: its FITS files")
     p.add_argument("-r", "--regions", required=True, metavar="FILE", help="DS9 or CRTF file naming the stars")
     p.add_argument("--target", required=True, metavar="LABEL", help="the target star's region label")
     p.add_argument("--comparisons", required=True, metavar="LABEL[,LABEL...]",

@@ -79,8 +79,8 @@ async def test_a_list_with_choices_does_not_offer_its_blank_prompt(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
-        for select_id, selected, count in (("data", JW, len(app.session.images)),
-                                           ("subset", "Star A", sum(not sub.is_annulus for sub in app.session.subsets.values()))):
+        apertures = sum(not sub.is_annulus for sub in app.session.subsets.values())
+        for select_id, selected, count in (("data", JW, len(app.session.images)), ("subset", "Star A", apertures)):
             select = app.screen.query_one(f"#{select_id}")
             select.focus()
             await pilot.press("enter")
