@@ -151,20 +151,20 @@ def pixel_region(subset: Subset, image: Image) -> rg.PixelRegion:
             raise PhotometryError(
                 f"{subset.label} is in sky coordinates but {image.label} has no celestial WCS"
             )
-        beyond = PhotometryError(f"{subset.label}: cannot place it on {image.label} (its sky position lies beyond "
-                                 f"the image's projection)")
+        beyond = f"{subset.label}: cannot place it on {image.label} (its sky position lies beyond the image's " \
+                 f"projection)"
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):  # NaN arithmetic, said below instead
                 warnings.simplefilter("ignore", RuntimeWarning)
                 region = subset.region.to_pixel(image.wcs)
         except Exception as exc:
             if not _on_projection(subset.region, image.wcs):
-                raise beyond from None
+                raise PhotometryError(beyond) from None
             raise PhotometryError(f"{subset.label}: cannot place it on {image.label} ({exc})") from None
         try:
             region.bounding_box  # NaN where the WCS has no pixel for the sky position: regions then raises
         except (ValueError, OverflowError):
-            raise beyond from None
+            raise PhotometryError(beyond) from None
         return region
     return subset.region
 

@@ -177,8 +177,8 @@ class LightCurveScreen(Screen):
         self.redraw()
         if not series.done.all():
             self.measure()
-        elif curve.wants_fit:  # fitted when last seen: the fit comes back with the curve
-            self.action_fit()
+        else:
+            self._fit_again()
 
     @work(thread=True, exclusive=True, group="lightcurve")
     def measure(self) -> None:
@@ -239,10 +239,17 @@ class LightCurveScreen(Screen):
         elif count < todo:
             self.app.notify(f"Stopped after {count} of {todo} frames: s measures the rest.", title="Light curve",
                             timeout=6)
-        if self.curve.wants_fit and self.curve.series.done.all() and self.curve.fitted is None:
+        if not self._fit_again():
+            self.redraw()
+
+    def _fit_again(self) -> bool:
+        """A fit asked for before (kept with the choices) is made again once every frame is measured: the fit
+        comes back with the curve. Whether one was started."""
+        curve = self.curve
+        if curve.wants_fit and curve.fitted is None and curve.series.done.all() and not self.measuring:
             self.action_fit()
-            return
-        self.redraw()
+            return True
+        return False
 
     @work(thread=True, exclusive=True, group="fit")
     def fit(self, generation: int) -> None:
