@@ -206,3 +206,32 @@ async def test_measure_all_regions_with_one_key(make_app):
         await pilot.press("shift+f5")
         await pilot.pause()
         assert any("Skipped 4: Star A is in sky coordinates" in n.message for n in app._notifications)
+
+
+async def test_keys_that_need_a_region_say_how_to_get_one(make_app, tmp_path):
+    """With images but no region, F5, F6, F7 and shift+F5 each say how to load, type or draw one, and measure
+    nothing; with only an annulus, shift+F5 says why it was left out."""
+    app = make_app(regions=[])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        for key in ("f5", "f6", "f7"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            assert [n.message for n in app._notifications] == [
+                "Load an image and a region first (ctrl+o opens files, ctrl+n types a region, c on the image "
+                "draws one)."], key
+        await pilot.press("shift+f5")
+        await pilot.pause()
+        assert list(app._notifications)[-1].message.startswith("No aperture region to measure: ctrl+o opens")
+        assert len(app.session.result_rows) == 0
+    annulus = tmp_path / "annulus.reg"
+    annulus.write_text("image\nannulus(100,100,5,9) # text={Sky}\n")
+    app = make_app(regions=[str(annulus)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("shift+f5")
+        await pilot.pause()
+        assert list(app._notifications)[-1].message.startswith(
+            "No aperture region to measure (annuli and the background region are left out): ctrl+o")
+        assert len(app.session.result_rows) == 0

@@ -70,3 +70,31 @@ async def test_a_wider_terminal_shows_more_keys_and_a_narrower_one_fewer(make_ap
         await pilot.pause()
         shown = footer_line(app)
         assert "f1 Help" in shown and "^o Open" not in shown
+
+
+async def test_drawing_a_region_shows_its_keys_and_its_size(make_app):
+    """While a region is drawn at 80x24 the footer and the line under the image say how to size, turn, add and
+    cancel it (the line is cut after about 33 cells, so the region's size comes first); a circle has nothing to
+    turn; Esc puts the view's keys back."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        app.screen.query_one("#thumbnail").focus()
+        await pilot.pause()
+        assert "esc Cancel" not in footer_line(app) and "c/e/r Draw" in footer_line(app)
+        await pilot.press("e", "right_square_bracket", "greater_than_sign")
+        await pilot.pause()
+        shown = footer_line(app)
+        assert shown[:5] == ["⏎ Add", "esc Cancel", "] [ Size", "} { Height", "> < Turn"]
+        draft = app.screen.query_one("#thumbnail").draft
+        assert str(app.screen.query_one("#viewinfo").render()).startswith(
+            f"ellipse {draft.size:.3g}×{draft.size2:.3g} px 15° · enter add · esc cancel")
+        await pilot.press("escape", "c")
+        await pilot.pause()
+        assert footer_line(app)[:3] == ["⏎ Add", "esc Cancel", "] [ Size"] and "> < Turn" not in footer_line(app)
+        radius = app.screen.query_one("#thumbnail").draft.size
+        assert str(app.screen.query_one("#viewinfo").render()).startswith(f"circle r {radius:.3g} px · enter add")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "esc Cancel" not in footer_line(app) and "c/e/r Draw" in footer_line(app)
+        assert str(app.screen.query_one("#viewinfo").render()).startswith("zoom 1×")

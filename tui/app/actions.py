@@ -62,17 +62,23 @@ class ViewActions:
             return
         self.push_screen(ImageScreen(self.main("#thumbnail", Thumbnail)))
 
+    def has_selection(self) -> bool:
+        """Whether an image and a region are selected; if not, the user is told how to load them."""
+        s = self.session
+        if s is None or s.selected_data is None or s.selected_subset is None:
+            self.notify("Load an image and a region first (ctrl+o opens files, ctrl+n types a region, c on the "
+                        "image draws one).", severity="warning")
+            return False
+        return True
+
     def action_profile(self) -> None:
         from tui.app.screens.profile import ProfileScreen  # its plots need numpy: not before the first frame
 
         if isinstance(self.screen, ProfileScreen):
             self.pop_screen()
             return
-        s = self.session
-        if s is None or s.selected_data is None or s.selected_subset is None:
-            self.notify("Load an image and a region first (ctrl+o, ctrl+n).", severity="warning")
-            return
-        self.push_screen(ProfileScreen())
+        if self.has_selection():
+            self.push_screen(ProfileScreen())
 
     def action_light_curve(self) -> None:
         """The selected subset as target on every frame (F9 again or Esc returns; measured frames are kept)."""
@@ -103,10 +109,9 @@ class ViewActions:
 
         from tui.core import PhotometryError
 
-        s = self.session
-        if s is None or s.selected_data is None or s.selected_subset is None:
-            self.notify("Load an image and a region first (ctrl+o, ctrl+n).", severity="warning")
+        if not self.has_selection():
             return
+        s = self.session
         try:
             dx, dy = s.recenter()
         except PhotometryError as exc:
@@ -158,6 +163,12 @@ class ViewActions:
             return
         labels = [label for label, sub in s.subsets.items()
                   if not sub.is_annulus and label != s.inputs.background_region]
+        if not labels:
+            self.notify("No aperture region to measure" + (" (annuli and the background region are left out)"
+                                                           if s.subsets else "")
+                        + ": ctrl+o opens a region file, ctrl+n types a region, c on the image draws one.",
+                        severity="warning", timeout=8)
+            return
         try:
             table, skipped = s.calculate_many(subsets=labels)
         except PhotometryError as exc:

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from tui.app.actions import ViewActions
 from tui.app.dialogs import DialogFlows
+from tui.app.typeahead import TypeAhead
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.footer import KeyFooter
@@ -38,7 +39,7 @@ def _keep_for_the_run() -> None:
     gc.freeze()
 
 
-class AperPhotApp(ViewActions, DialogFlows, App):
+class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
     CSS_PATH = "app.tcss"
     TITLE = "aperphot-tui"
     AUTO_FOCUS = "#data"
@@ -541,7 +542,7 @@ class AperPhotApp(ViewActions, DialogFlows, App):
         return True
 
     def action_calculate(self) -> None:
-        if not self.ready_to_measure():
+        if not (self.ready_to_measure() and self.has_selection()):
             return
         from tui.core import PhotometryError
         from tui.core.formatting import result_lines

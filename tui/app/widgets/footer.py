@@ -47,8 +47,8 @@ class KeyFooter(Footer):
             return
         palette = [w for w in widgets if w.has_class("-command-palette")]
         keys = [w for w in widgets if not w.has_class("-command-palette")]
-        # the palette key is docked right with a one-cell border: "▏^p palette"
-        room = self.app.size.width - sum(key_width(w) for w in palette)
+        # the palette key is docked right with a one-cell border: "▏^p palette"; a key must end before it
+        room = self.app.size.width - sum(key_width(w) + 1 for w in palette)
         screen_keys = {key for key, (node, *_) in self.screen.active_bindings.items() if node is self.screen}
         yield from chosen(keys, screen_keys, room)
         yield from palette

@@ -26,8 +26,20 @@ class Draft:
     angle: float = 0.0
 
 
+# Keys that act only on a region being drawn: shown in the footer (first, before the view's) while one is.
+DRAFT_ACTIONS = ("accept", "cancel", "grow", "rotate")
+
+
 class Thumbnail(Widget, can_focus=True):
     BINDINGS = [
+        Binding("enter", "accept", "Add"),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("right_square_bracket", "grow(1.25, 1)", "Size", key_display="] ["),
+        Binding("left_square_bracket", "grow(0.8, 1)", show=False),
+        Binding("right_curly_bracket", "grow(1.25, 2)", "Height", key_display="} {"),
+        Binding("left_curly_bracket", "grow(0.8, 2)", show=False),
+        Binding("greater_than_sign", "rotate(15)", "Turn", key_display="> <"),
+        Binding("less_than_sign", "rotate(-15)", show=False),
         Binding("up", "move(0, 1)", "Cursor", show=False),
         Binding("down", "move(0, -1)", show=False),
         Binding("left", "move(-1, 0)", show=False),
@@ -47,14 +59,6 @@ class Thumbnail(Widget, can_focus=True):
         Binding("c", "draw('circle')", "Draw", key_display="c/e/r"),
         Binding("e", "draw('ellipse')", "Ellipse", show=False),
         Binding("r", "draw('rectangle')", "Rectangle", show=False),
-        Binding("right_square_bracket", "grow(1.25, 1)", "Bigger", show=False),
-        Binding("left_square_bracket", "grow(0.8, 1)", "Smaller", show=False),
-        Binding("right_curly_bracket", "grow(1.25, 2)", show=False),
-        Binding("left_curly_bracket", "grow(0.8, 2)", show=False),
-        Binding("greater_than_sign", "rotate(15)", show=False),
-        Binding("less_than_sign", "rotate(-15)", show=False),
-        Binding("enter", "accept", "Add region", show=False),
-        Binding("escape", "cancel", "Cancel", show=False),
     ]
 
     class CursorMoved(Message):
@@ -110,8 +114,13 @@ class Thumbnail(Widget, can_focus=True):
         self.call_after_refresh(self._redraw)
 
     def check_action(self, action: str, parameters) -> bool | None:
-        # Esc with nothing being drawn is not ours: it goes on to the screen (the full-screen view closes on it).
-        return not (action == "cancel" and self.draft is None)
+        # With nothing being drawn these keys are not ours: Esc goes on to the screen (the full-screen view closes
+        # on it), and the footer leaves them out. A circle has no second axis and nothing to turn.
+        if action not in DRAFT_ACTIONS:
+            return True
+        if self.draft is None:
+            return False
+        return self.draft.shape != "circle" or not (action == "rotate" or parameters[1:] == (2,))
 
     def set_overlays(self, overlays: tuple) -> None:
         from tui.app.widgets.overlays import OverlaySet
@@ -215,9 +224,18 @@ class Thumbnail(Widget, can_focus=True):
         named = sum(1 for o in self._overlays.overlays if o.label) if self._overlays is not None else 0
         shown = len(self._picture.labels) if self._picture is not None else 0
         labels = f"labels {v.labels}" + (f" {shown}/{named}" if v.labels == "all" and shown < named else "")
-        keys = "arrows move · []{}<> size/turn · enter add · esc cancel" if self.draft else \
-            "+/- zoom · f frame · t stretch · l labels · c/e/r draw"
-        self.post_message(self.ViewChanged(f"zoom {v.zoom:.3g}× {v.stretch} {v.interval} · {labels} · {mode} · {keys}"))
+        state = f"zoom {v.zoom:.3g}× {v.stretch} {v.interval} · {labels} · {mode}"
+        if self.draft is None:
+            text = f"{state} · +/- zoom · f frame · t stretch · l labels · c/e/r draw"
+        else:  # what is being drawn comes first: under a narrow image only the line's start shows
+            text = f"{self._draft_text()} · enter add · esc cancel · arrows move · {state}"
+        self.post_message(self.ViewChanged(text))
+
+    def _draft_text(self) -> str:
+        d = self.draft
+        if d.shape == "circle":
+            return f"circle r {d.size:.3g} px"
+        return f"{d.shape} {d.size:.3g}×{d.size2:.3g} px {d.angle:.0f}°"
 
     def _changed(self) -> None:
         self._redraw()
@@ -311,6 +329,7 @@ class Thumbnail(Widget, can_focus=True):
         size = max(self._picture.geo.scale * 3, 2.0)  # about three cells across: visible at any zoom
         self.draft = Draft(shape, *self.cursor, size=size, size2=size * (0.6 if shape != "circle" else 1))
         self._changed()
+        self.refresh_bindings()
 
     def action_grow(self, factor: float, axis: int) -> None:
         if self.draft is not None:
@@ -330,8 +349,10 @@ class Thumbnail(Widget, can_focus=True):
             draft, self.draft = self.draft, None
             self.post_message(self.RegionDrawn(draft))
             self._changed()
+            self.refresh_bindings()
 
     def action_cancel(self) -> None:
         if self.draft is not None:
             self.draft = None
             self._changed()
+            self.refresh_bindings()
