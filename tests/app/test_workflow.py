@@ -474,6 +474,9 @@ async def test_help_palette_and_quit_confirmation(make_app):
         await pilot.press("n")
         await pilot.pause()
         assert app.is_running
+        await pilot.press("ctrl+q", "ctrl+q")  # asked, and asked again: quit (not a second question)
+        await pilot.pause()
+        assert not app.is_running
 
 
 async def test_help_reads_to_its_end_by_keys_and_wraps_under_each_description_at_80x24(make_app):
@@ -657,3 +660,29 @@ async def test_frame_zooms_onto_the_selected_subset(make_app):
         rows = [r for r, line in enumerate(thumb._picture.lines) for seg in line if seg.style and
                 seg.style.color and seg.style.color.name == "#00ff5f"]
         assert rows and max(rows) - min(rows) >= 3
+
+
+async def test_a_dialog_keeps_the_app_keys_from_acting_behind_it(make_app):
+    """ctrl+s twice opens one export dialog; F5, ctrl+n, F6 do nothing behind it; F1 shows the help over it and F1
+    closes the help again; Esc then closes the dialog."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f5", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("ctrl+s", "f5", "ctrl+n", "f6", "shift+f5")
+        await pilot.pause()
+        assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "ExportScreen"]
+        assert len(app.session.result_rows) == 1
+        await pilot.press("f1")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("f1")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ExportScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1
+        await pilot.press("f5")
+        await pilot.pause()
+        assert len(app.session.result_rows) == 2

@@ -14,6 +14,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 from tui.app.actions import ViewActions
@@ -59,6 +60,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         Binding("f1", "help", "Help", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+    _app_key_actions = frozenset(binding.action for binding in BINDINGS)
 
     def __init__(self, images=(), region_files=(), resume: bool = False, ascii_mode: bool = False,
                  state_dir: str | None = None, graphics=None, graphics_write=None) -> None:
@@ -596,10 +598,15 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
 
     def check_action(self, action: str, parameters) -> bool | None:
         """A full screen of its own (the light curve) keeps only the app keys that act there: the others are
-        neither shown in its footer nor run."""
-        own = getattr(self.screen, "APP_KEYS", None)
+        neither shown in its footer nor run. A dialog keeps F1 and ctrl+q: the app's other keys acted behind it
+        (ctrl+s twice opened a second export dialog over the first, F5 measured behind the region form), and in
+        the help F1 opened another help instead of closing it, as its footer says it does."""
+        screen = self.screen
+        own = getattr(screen, "APP_KEYS", None)
         if own is not None and action not in own:
             return False
+        if isinstance(screen, ModalScreen) and action in self._app_key_actions:
+            return action == "quit" or (action == "help" and not isinstance(screen, HelpScreen))
         return True
 
     def get_system_commands(self, screen):

@@ -168,6 +168,9 @@ class DialogFlows:
         return [frame.label for frame in frames]
 
     async def action_quit(self) -> None:
+        if self.screen.id == "quit-confirm":  # ctrl+q again, on the question ctrl+q asked: quit
+            self.exit()
+            return
         if self._unsaved and self.session is not None:
             def answer(yes: bool | None) -> None:
                 if yes:
@@ -179,6 +182,6 @@ class DialogFlows:
             self.push_screen(ConfirmScreen(
                 f"{counted(self._unsaved, 'result')} {'was' if one else 'were'} not exported. "
                 f"{'It stays' if one else 'They stay'} in the journal (aperphot-tui --resume brings "
-                f"{'it' if one else 'them'} back). Quit?", yes="Quit", no="Stay"), answer)
+                f"{'it' if one else 'them'} back). Quit?", yes="Quit", no="Stay", id="quit-confirm"), answer)
             return
         self.exit()

@@ -39,7 +39,7 @@ SECTIONS: list[tuple[str, list]] = [
                    "OSC 52 (tmux: set -g set-clipboard on)"),
         ("ctrl+p", "every action"),
         ("F1", "this help"),
-        ("ctrl+q", "quit"),
+        ("ctrl+q", "quit (asks when results were not exported; ctrl+q again quits)"),
     ]),
     ("Image (Tab to it)", [
         ("arrows", "move the cursor (x, y, RA/Dec and value below)"),
