@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tui.filekinds import expand_folders, is_region_file
+from tui.filekinds import expand_folders, is_region_file, named_once
 
 # Rows reach OUT (appended and synced to disk) at most this often: a killed run loses at most this much work,
 # which --resume measures again, and a shared file system is not asked to sync after every small image.
@@ -25,11 +25,13 @@ REGIONS_HELP = "DS9 or CRTF region file (repeatable; .reg and .crtf files named 
 def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """Images and region files in any order: `-r a.reg b.reg` (what `-r *.reg` becomes in the shell) and
     `*.fits *.reg` both work, as do images after the options. A file named among the images whose name ends in
-    .reg or .crtf is a region file; a folder stands for the FITS files in it."""
+    .reg or .crtf is a region file; a folder stands for the FITS files in it. An image named again is read once
+    (args.repeated: the names left out)."""
     args = parser.parse_intermixed_args(argv)
     named, args.images = expand_folders(args.images), []
     for name in named:
         (args.regions if is_region_file(name) else args.images).append(name)
+    args.images, args.repeated = named_once(args.images)
     return args
 
 
@@ -173,6 +175,8 @@ def measure(argv: list[str]) -> int:
         return _fail(str(exc))
     for notice in session.pop_notices():
         _say("note", notice)
+    for name in args.repeated:
+        _say("note", f"{name} is named more than once: measured once")
     settings = Settings(tuple(str(Path(p).resolve()) for p in args.regions), args.background,
                         args.background_region, args.background_stat, args.dq_flags, args.pixel_area,
                         args.counts_factor, args.flux_scaling, args.profiles, args.overwrite)

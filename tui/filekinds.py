@@ -28,6 +28,19 @@ def expand_folders(names) -> list[str]:
     return out
 
 
+def named_once(names) -> tuple[list[str], list[str]]:
+    """The names with each file kept once, in order, and those given again (a shell pattern and a folder that
+    overlap, `night1/ night1/frame_0001.fits`): measured twice, a file gave every row twice, and a light curve
+    two points at one time. Names are the same file when they lead to the same path; a name with an extension
+    (file.fits[SCI,2]) is compared as written."""
+    kept, again, seen = [], [], set()
+    for name in map(str, names):
+        key = os.path.realpath(name) if os.path.exists(name) else name
+        (again if key in seen else kept).append(name)
+        seen.add(key)
+    return kept, again
+
+
 def not_a_file(path) -> str:
     """Why a folder given as an image cannot be read: one sentence, after its name."""
     if any(name.lower().endswith(FOLDER_FITS) for name in os.listdir(path)):

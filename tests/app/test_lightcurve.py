@@ -3,6 +3,7 @@ again, frames excluded, a transit fitted and exported, the light curve taken bac
 bad cases (no comparisons, frames without times, a star lost on some frames)."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -307,3 +308,34 @@ async def test_a_fit_comes_back_with_the_curve(make_app, sequence):
         await light_curve_measured(again, pilot)
         await light_curve_fitted(again, pilot)
         assert again.screen.curve.fitted is not None and again.screen.curve.fitted.t0 == first.t0
+
+
+async def test_a_folder_opened_with_ctrl_o_joins_as_frames(make_app, sequence, tmp_path):
+    """As a folder named at start: its FITS files become the sequence's frames, in time order (the region file
+    beside them is not one); the images open before stay; F9 makes the light curve. A folder with no FITS file
+    says so, and an unreadable file in a folder is named."""
+    paths, regions, _ = sequence
+    folder = str(Path(paths[0]).parent)
+    (tmp_path / "empty").mkdir()
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        said = []
+        for path in (str(tmp_path / "empty"), folder, regions):
+            app.clear_notifications()
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            app.screen.query_one("#open-path").value = path  # typing a long path is tested elsewhere
+            await pilot.press("enter")
+            await pilot.pause()
+            said += [n.message for n in app._notifications]
+        assert f"{tmp_path / 'empty'}: is a folder with no FITS file in it (.fits, .fit or .fts)" in said
+        assert f"Opened the 60 FITS files in {Path(folder).name} as frames (F9: a light curve)" in said
+        data = app.screen.query_one("#data")
+        labels = [value for _, value in data._options]
+        assert labels[:60] == [Path(p).name for p in paths] and data.value == Path(paths[0]).name
+        assert "jwst_nircam_demo[SCI,1]" in labels
+        app.select_subset("Target")
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        assert len(app.screen.curve.series.results) == 60

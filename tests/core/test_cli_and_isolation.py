@@ -115,6 +115,28 @@ def test_a_folder_stands_for_the_fits_files_in_it(tmp_path):
         f"aperphot-tui: error: {empty}: is a folder with no FITS file in it (.fits, .fit or .fts)")
 
 
+def test_a_file_named_twice_is_measured_once(tmp_path):
+    """A folder and a pattern that overlap (`plain/ plain/one.fits`, or ./plain/one.fits) name a file twice: it
+    is measured once, and a note says so."""
+    import shutil
+
+    images, (_, plain_reg) = demo_files()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    shutil.copy(images[2], plain / "one.fits")
+    shutil.copy(images[2], plain / "two.fits")
+    out = tmp_path / "res.ecsv"
+    again = str(plain / "one.fits")
+    done = run("measure", str(plain), again, str(plain / "." / "two.fits"), "-r", str(plain_reg), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    table = read_results(out)
+    apertures = len(set(table["subset_label"]))
+    assert len(table) == 2 * apertures and sorted(set(table["data_label"])) == ["one[PRIMARY,1]", "two[PRIMARY,1]"]
+    notes = [line for line in done.stderr.splitlines() if "named more than once" in line]
+    assert notes == [f"note: {again} is named more than once: measured once",
+                     f"note: {plain / '.' / 'two.fits'} is named more than once: measured once"]
+
+
 def test_app_refuses_dumb_terminal():
     done = subprocess.run([sys.executable, "-m", "tui"], capture_output=True, text=True, cwd=ROOT,
                           env={"TERM": "dumb", "PATH": "/usr/bin:/bin"})

@@ -265,6 +265,16 @@ def test_a_folder_of_frames_is_the_sequence(sequence, tmp_path):
     assert list(Table.read(out)["Label"]) == [Path(p).name for p in paths]  # stars.reg beside them is no frame
 
 
+def test_a_frame_named_twice_is_one_point(sequence, tmp_path):
+    paths, regions, _ = sequence
+    out = tmp_path / "lc.csv"
+    done = series_cli(*paths[:3], paths[1], "-r", regions, "--target", "Target", "--comparisons", "Comp1",
+                      "--aperture", "5", "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert list(Table.read(out)["Label"]) == [Path(p).name for p in paths[:3]]
+    assert f"note: {paths[1]} is named more than once: measured once" in done.stderr.splitlines()
+
+
 def test_resume_appends_what_is_missing(sequence, tmp_path):
     paths, regions, _ = sequence
     common = ["--regions", regions, "--target", "Target", "--comparisons", ",".join(COMPS), "--aperture", "5"]

@@ -131,15 +131,19 @@ class DialogFlows:
                 try:
                     label = s.load_data(path)
                     message = f"Loaded {label}"
-                except PhotometryError:
-                    planes = self._cube_frames(path)
-                    if not planes:
-                        raise
-                    label = self.frame_image(planes[0])
+                except PhotometryError as exc:
+                    frames, skipped = self._open_as_frames(path)
+                    if not frames:
+                        raise PhotometryError(skipped[0]) if skipped else exc
+                    label = self.frame_image(frames[0])
                     from tui.core.formatting import counted
 
-                    message = (f"Opened the {counted(len(planes), 'plane')} of {Path(path).name} as frames "
-                               f"(F9: a light curve)")
+                    what = (f"the {counted(len(frames), 'FITS file')} in {Path(path).name}" if Path(path).is_dir()
+                            else f"the {counted(len(frames), 'plane')} of {Path(path).name}")
+                    message = f"Opened {what} as frames (F9: a light curve)"
+                    if skipped:
+                        message += f"; {counted(len(skipped), 'file')} could not be read: {skipped[0]}" + \
+                                   (" ..." if len(skipped) > 1 else "")
                 s.select_data(label)
         except PhotometryError as exc:
             self.notify(str(exc), title="Not loaded", severity="error", timeout=10)
@@ -149,23 +153,31 @@ class DialogFlows:
         self._data_selected(s.selected_data)
         self.notify(message, timeout=4)
 
-    def _cube_frames(self, path: str) -> list[str]:
-        """A cube opened with ctrl+o: its planes become the sequence's frames, as when it is named at start (the
-        images opened before stay in the Data list). Their labels, or [] when `path` is no cube."""
+    def _open_as_frames(self, path: str) -> tuple[list[str], list[str]]:
+        """A cube or a folder opened with ctrl+o: its planes, or the FITS files in it, become the sequence's
+        frames, as when named at start (listed from their headers, each read when shown; the images opened
+        before stay in the Data list). Their labels, or none when `path` is neither (the image reader then says
+        why), and the files that could not be read."""
         from tui.core import PhotometryError
         from tui.core.frames import list_frames
+        from tui.filekinds import expand_folders
 
+        folder = Path(path).is_dir()
+        paths = expand_folders([path]) if folder else [path] if Path(path).is_file() else []
+        if folder and paths == [path]:  # no FITS file in it
+            return [], []
+        skipped: list[str] = []
         try:
-            frames = list_frames([path], require_time=False) if Path(path).is_file() else []
+            frames = list_frames(paths, skipped, require_time=False)
         except PhotometryError:
-            return []
-        if not any(frame.plane is not None for frame in frames):
-            return []
+            return [], []
+        if not folder and not any(frame.plane is not None for frame in frames):
+            return [], []
         if not self._sequence:  # frames listed at start stood for images already loaded under their own labels
             self.frames = {}
         self.frames.update((frame.label, frame) for frame in frames)
         self._sequence = True
-        return [frame.label for frame in frames]
+        return [frame.label for frame in frames], skipped
 
     async def action_quit(self) -> None:
         if self.screen.id == "quit-confirm":  # ctrl+q again, on the question ctrl+q asked: quit

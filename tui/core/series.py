@@ -30,6 +30,7 @@ from tui.core.images import Image
 from tui.core.photometry import region_center
 from tui.core.starphot import Apertures, Detector, Star
 from tui.core.subsets import read_region_file
+from tui.filekinds import named_once
 
 QUANTITIES = ("x", "y", "source_sky", "source_error", "sky", "peak", "width", "n_src", "saturated")
 PER_STAR = ("rel_flux", "rel_flux_err", "Source-Sky", "Source_Error", "Sky/Pixel", "Peak", "Width", "X(IJ)",
@@ -153,8 +154,12 @@ class Series:
         self.skipped: list[str] = []  # inputs that could not be read
         self.stars = _stars(regions, target, list(comparisons))
         given = list(inputs) if not isinstance(inputs, (str, Path)) else [inputs]
-        self.frames = given if given and all(isinstance(f, Frame) for f in given) else \
-            list_frames(_expand(inputs), self.skipped)
+        if given and all(isinstance(f, Frame) for f in given):
+            self.frames = given
+        else:
+            paths, again = named_once(_expand(inputs))
+            self.notes += [f"{name} is named more than once: measured once" for name in again]
+            self.frames = list_frames(paths, self.skipped)
         timeless = [f for f in self.frames if not math.isfinite(f.time.jd_utc)]
         if timeless:
             names = ", ".join(f.label for f in timeless[:3]) + (" ..." if len(timeless) > 3 else "")

@@ -72,7 +72,7 @@ class OpenScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog tall"):
-            yield Label("Open a FITS image or a region file (.reg, .crtf)")
+            yield Label("Open a FITS image, a cube, a folder of frames, or a region file")
             field = Input(placeholder="path… (→ completes)", id="open-path", suggester=PathSuggester())
             field.cursor_blink = False
             yield field
