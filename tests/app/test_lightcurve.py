@@ -339,3 +339,21 @@ async def test_a_folder_opened_with_ctrl_o_joins_as_frames(make_app, sequence, t
         await pilot.press("f9")
         await light_curve_measured(app, pilot)
         assert len(app.screen.curve.series.results) == 60
+
+
+async def test_a_fit_asked_for_before_every_frame_is_measured_follows(make_app, sequence):
+    """F9 f typed at once (f before the curve is built), as f while frames are measured: it said the fit waits,
+    and then never made it."""
+    from tests.app.test_typeahead import burst
+
+    paths, regions, _ = sequence
+    app = make_app(images=paths, regions=[regions])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        app.select_subset("Target")
+        burst(app, "f9", "f")
+        await pilot.pause()
+        await light_curve_measured(app, pilot)
+        await light_curve_fitted(app, pilot)
+        curve = app.screen.curve
+        assert curve.series.done.all() and curve.fitted is not None and curve.wants_fit

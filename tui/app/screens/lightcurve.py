@@ -111,6 +111,7 @@ class LightCurveScreen(Screen):
         self._stop = False
         self._fitting = False
         self._fit_keys_told = False
+        self._fit_asked = False  # f pressed before the curve was built: it wants a fit once built
         self._generation = 0  # counts fits asked for: only the newest is shown
         self._progress = ""
         self._view = None  # the Curve drawn last
@@ -174,6 +175,9 @@ class LightCurveScreen(Screen):
         for note in notes:
             self.app.notify(note, title="Light curve", timeout=10)
         self.frame = max(int(series.done.sum()) - 1, 0)
+        if self._fit_asked and not curve.wants_fit:
+            curve.wants_fit = True
+            self._keep_choices()
         self.redraw()
         if not series.done.all():
             self.measure()
@@ -430,14 +434,19 @@ class LightCurveScreen(Screen):
                 self.app.notify(str(exc), severity="warning", timeout=6)
 
     def action_fit(self) -> None:
-        if not self._ready():
+        if self.curve is None and not self.problem:  # F9 f typed at once: the fit is wanted all the same
+            self._fit_asked = True
+            self.app.notify("Still reading the frames: the transit fit follows once every frame is measured.",
+                            timeout=5)
             return
-        if self.measuring:
-            self.app.notify("Still measuring: the fit waits for every frame (s stops measuring).", timeout=5)
+        if not self._ready():
             return
         if not self.curve.wants_fit:
             self.curve.wants_fit = True
             self._keep_choices()
+        if self.measuring:  # asked for now, made once every frame is measured (_fit_again)
+            self.app.notify("Still measuring: the transit fit follows once every frame is measured.", timeout=5)
+            return
         self._fitting = True
         self._generation += 1
         self.redraw()
