@@ -11,9 +11,9 @@ typed while the screen lags arrive together, and things went wrong:
   export never happened.
 So while a key is being handled (its messages, and theirs, until every message pump is idle), or a screen that
 has just opened has not settled, the keys behind it wait, and then go on one by one; a paste waits in line with
-them. A key waits at most MAX_WAIT (a busy screen, such as a light curve being measured, may never fall quiet). Keys
-typed one at a time, as at a local terminal, wait only for a screen that has just opened to be drawn; 60 keys
-arriving together take 0.1 s instead of 0.02 s.
+them. A key waits at most MAX_WAIT, or NEW_SCREEN_WAIT on a new screen (a busy screen, such as a light curve
+being measured, may never fall quiet). Keys typed one at a time, as at a local terminal, wait only for a screen
+that has just opened to be drawn; 60 keys arriving together take 0.1 s instead of 0.02 s.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from time import monotonic
 
 from textual import events
 
-MAX_WAIT = 0.3  # seconds a key waits for the one before it to be handled
+MAX_WAIT = 0.15  # seconds a key waits for the one before it to be handled (a held arrow key must not lag)
+NEW_SCREEN_WAIT = 1.0  # ... and for a screen that has just opened to settle (its focus set: keys typed into it)
 SPIN = 0.02
 POLL = 0.005
 
@@ -60,13 +61,23 @@ class TypeAhead:
         if not self.screen_stack:
             return
         waited = monotonic() - self._since
-        if self._held_keys and not self._quiet() and waited < MAX_WAIT:
-            # at once while other message pumps get their turn in between; after a while, on a timer (a light
-            # curve being measured keeps the app busy, and the CPU is better left to it)
-            if waited < SPIN:  # posted from the event loop: posted now, the app would run it before any other
-                asyncio.get_running_loop().call_soon(self.call_later, self._next_key)
-            else:
-                self.set_timer(POLL, self._next_key)
+        limit = NEW_SCREEN_WAIT if self.screen is not self._settled_screen else MAX_WAIT
+        if self._held_keys and not self._quiet():
+            if waited < limit:
+                # at once while other message pumps get their turn in between; after a while, on a timer (a
+                # light curve being measured keeps the app busy, and the CPU is better left to it)
+                if waited < SPIN:  # posted from the event loop: posted now, the app would run it before any other
+                    asyncio.get_running_loop().call_soon(self.call_later, self._next_key)
+                else:
+                    self.set_timer(POLL, self._next_key)
+                return
+            # The app does not fall quiet: every key waiting goes on now, as Textual would send them, so that
+            # keys repeated faster than MAX_WAIT (an arrow held down) do not fall further and further behind.
+            self._settled_screen = self.screen
+            keys, self._held_keys = self._held_keys, []
+            for key in keys[:-1]:
+                await super().on_event(key)
+            await self._send(keys[-1])
             return
         self._busy = False
         self._settled_screen = self.screen

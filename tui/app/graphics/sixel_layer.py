@@ -91,7 +91,8 @@ def _covered_rows(app, thumb, region) -> set[int]:
         for widget, cropped, _ in lines[y] if 0 <= y < len(lines) else ():
             if widget is thumb:
                 break
-            if widget.visible and cropped.x < region.right and region.x < cropped.right:
+            # a widget of no width (a toast as it is laid out) covers nothing, as get_widget_at finds
+            if widget.visible and cropped.width and cropped.x < region.right and region.x < cropped.right:
                 hidden.add(r)
                 break
     return hidden
