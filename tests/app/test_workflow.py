@@ -332,6 +332,34 @@ async def test_draw_region_with_keys_and_with_the_form(make_app):
         assert (row["xcenter"].value, row["ycenter"].value) == pytest.approx((40, 50), abs=1e-6)
 
 
+async def test_a_region_form_with_a_mistake_comes_back_as_typed(make_app):
+    """A size of 0 or a y that is no number: the toast says why, and the form comes back with what was typed, on
+    the field to put right (it closed, and every field had to be typed again)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await fill_form(pilot, {"f-x": "40", "f-y": "5o", "f-size": "0", "f-label": "faint one"})
+        await pilot.pause()
+        assert list(app._notifications)[-1].message == "y: '5o' is not a number"
+        form = app.screen
+        assert type(form).__name__ == "RegionFormScreen" and app.focused.id == "f-y"
+        assert {n: form.query_one(f"#f-{n}").value for n in ("x", "y", "size", "label")} == {
+            "x": "40", "y": "5o", "size": "0", "label": "faint one"}
+        await type_text(pilot, "50")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert list(app._notifications)[-1].message == "region sizes must be positive"
+        assert type(app.screen).__name__ == "RegionFormScreen" and app.focused.id == "f-size"
+        await type_text(pilot, "4")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1 and app.session.selected_subset == "faint one"
+        region = app.session.pixel_regions(["faint one"], app.session.selected_data)[0]
+        assert (region.center.x, region.center.y, region.radius) == pytest.approx((40, 50, 4), abs=1e-6)
+
+
 async def test_background_from_an_annulus(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -424,6 +452,11 @@ async def test_dq_flags_from_the_command_palette(make_app):
         await pilot.pause()
         assert app.session.dq_flags == 0  # unchanged, and the user is told why
         assert any("DQ flags: 'lots' is not a number" in n.message for n in app._notifications)
+        assert app.screen.query_one("#answer").value == "lots"  # the prompt is back, as typed
+        await type_text(pilot, "4")  # the text is selected: typing replaces it
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.dq_flags == 4 and len(app.screen_stack) == 1
 
 
 async def test_restore_after_crash_and_resume(make_app, tmp_path, demo):

@@ -123,7 +123,8 @@ class ViewActions:
         if hasattr(self.screen, "update_view"):  # the profile view follows
             self.screen.update_view()
 
-    def action_dq_flags(self) -> None:
+    def action_dq_flags(self, typed: str | None = None) -> None:
+        """The DQ flags prompt; `typed`: the text it comes back with after a mistake."""
         if self.session is None:
             return
         from tui.core.quality import describe_flags
@@ -132,7 +133,8 @@ class ViewActions:
         self.push_screen(PromptScreen(
             f"DQ flags that make a pixel bad (now: {describe_flags(current)}).\n"
             "Flag values such as 1,4,256; 'default' for each telescope's; 'none' to ignore DQ.",
-            "default" if current is None else describe_flags(current)), self._dq_flags_chosen)
+            typed if typed is not None else "default" if current is None else describe_flags(current)),
+            self._dq_flags_chosen)
 
     def _dq_flags_chosen(self, text: str | None) -> None:
         if text is None:
@@ -144,6 +146,7 @@ class ViewActions:
             self.session.dq_flags = parse_dq_flags(text)
         except PhotometryError as exc:
             self.notify(str(exc), title="DQ flags unchanged", severity="error")
+            self.action_dq_flags(text)  # back, as typed: put right, not typed anew
             return
         self._update_background()
         self.notify(f"DQ flags: {describe_flags(self.session.dq_flags)}", timeout=4)

@@ -520,7 +520,8 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         d = event.draft
         self._add_region(d.shape, d.x, d.y, d.size, None if d.shape == "circle" else d.size2, d.angle, None)
 
-    def _add_region(self, shape, x, y, size, size2, angle, label) -> None:
+    def _add_region(self, shape, x, y, size, size2, angle, label) -> bool:
+        """Whether the region was added (if not, a toast says why)."""
         from tui.core import PhotometryError
 
         try:
@@ -528,11 +529,12 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
                                                   angle, label or None)
         except PhotometryError as exc:
             self.notify(str(exc), title="Region not added", severity="error")
-            return
+            return False
         self.session.select_subset(label)
         self._refresh_choices()
         self._draw_overlays()
         self.notify(f"Added {label}; it is now the selected subset.", timeout=3)
+        return True
 
     # -- calculate -----------------------------------------------------------------------------------
     def ready_to_measure(self) -> bool:

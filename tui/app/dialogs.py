@@ -40,9 +40,16 @@ class DialogFlows:
                 numbers[name] = float(text or "0")
             except ValueError:
                 self.notify(f"{name}: {text!r} is not a number", title="Region not added", severity="error")
+                self._region_form_again(form, name)
                 return
-        self._add_region(form.shape, numbers["x"], numbers["y"], numbers["size"], numbers["size2"],
-                         numbers["angle"], form.label.strip())
+        if not self._add_region(form.shape, numbers["x"], numbers["y"], numbers["size"], numbers["size2"],
+                                numbers["angle"], form.label.strip()):
+            self._region_form_again(form, "size")
+
+    def _region_form_again(self, form: RegionForm, field: str) -> None:
+        """The form back as it was typed, on the field to put right: a typo does not cost the other fields."""
+        self.push_screen(RegionFormScreen(0.0, 0.0, self.session.selected_data, typed=form, focus=field),
+                         self._region_form_done)
 
     def action_export(self) -> None:
         """The results tables; in the profile view, the profile and the curve of growth come first."""

@@ -32,17 +32,24 @@ FIELDS = (("x", "x (pix)"), ("y", "y (pix)"), ("size", "radius / width"), ("size
 class RegionFormScreen(ModalScreen[RegionForm | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, x: float, y: float, data_label: str) -> None:
+    def __init__(self, x: float, y: float, data_label: str, typed: RegionForm | None = None,
+                 focus: str = "shape") -> None:
+        """A new form at (x, y), or the form as it was `typed`, with `focus` on that field."""
         super().__init__()
         self.defaults = {"x": f"{x:.2f}", "y": f"{y:.2f}", "size": "5", "size2": "", "angle": "0", "label": ""}
+        self.shape = "circle"
+        if typed is not None:
+            self.defaults = {name: getattr(typed, name) for name, _ in FIELDS}
+            self.shape = typed.shape
         self.data_label = data_label
+        self.first = "#shape" if focus == "shape" else f"#f-{focus}"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(safe_rich(f"New region on {self.data_label} (0-based pixels)"))
             with Horizontal(classes="row"):
                 yield Label("shape", classes="name")
-                yield Select([(s, s) for s in ("circle", "ellipse", "rectangle")], value="circle",
+                yield Select([(s, s) for s in ("circle", "ellipse", "rectangle")], value=self.shape,
                              id="shape", allow_blank=False, compact=True)
             for name, title in FIELDS:
                 with Horizontal(classes="row"):
@@ -56,7 +63,7 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#shape").focus()
+        self.query_one(self.first).focus()
 
     def _form(self) -> RegionForm:
         values = {name: self.query_one(f"#f-{name}", Input).value for name, _ in FIELDS}
