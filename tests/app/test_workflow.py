@@ -248,6 +248,14 @@ async def test_export_dialog_default_name_typing_overwrite_and_errors(make_app, 
         await pilot.pause()
         assert app.screen.query_one("#path").value == "nodir/x.ecsv"
         await pilot.press("escape")
+        # a folder typed: the file goes in it under the name offered (it was "unknown format (no extension)")
+        (tmp_path / "night").mkdir()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await type_text(pilot, "night")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(read_results(tmp_path / "night" / "x.ecsv")) == 3
 
 
 async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path):

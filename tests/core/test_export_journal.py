@@ -66,6 +66,8 @@ def test_unwritable_paths(tmp_path):
         s.export_results(tmp_path / "missing" / "out.ecsv")
     with pytest.raises(PhotometryError, match="unknown format"):
         s.export_results(tmp_path / "out.xlsx")
+    with pytest.raises(PhotometryError, match=r"is a folder: name a file in it \("):
+        s.export_results(tmp_path)
     with pytest.raises(PhotometryError, match="cannot write"):
         s.export_results("/proc/out.ecsv")  # a read-only place even for root
 

@@ -35,6 +35,8 @@ def _umask() -> int:
 
 def format_for(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None and path.is_dir():
+        raise PhotometryError(f"{path} is a folder: name a file in it ({path / 'results.ecsv'}, say)")
     if fmt is None:
         raise PhotometryError(
             f"{path.name}: unknown format {path.suffix or '(no extension)'}; use one of {', '.join(FORMATS)}"

@@ -1,7 +1,9 @@
-"""Export dialog: path field focused with a default name selected, so typing replaces it; Enter saves."""
+"""Export dialog: path field focused with a default name selected, so typing replaces it; Enter saves. A folder
+typed there takes the file under the name offered."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -59,6 +61,8 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         if not path:
             self.notify("Type a file name", severity="warning")
             return None
+        if os.path.isdir(os.path.expanduser(path)):  # a folder: the file goes in it, under the name offered
+            path = os.path.join(path, os.path.basename(self.path))
         which = self.query("#which")
         choice = which.first(Select).value if which else 0
         return ExportRequest(path, self.tables[choice][1])
