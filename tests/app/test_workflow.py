@@ -1,5 +1,7 @@
 """The whole workflow driven by keys, as a user would, at 80x24 and larger."""
 
+from pathlib import Path
+
 import pytest
 
 from tests.app.conftest import ready, screen_text, type_text
@@ -276,6 +278,18 @@ async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path
         await pilot.press("f5")
         await pilot.pause()
         assert app.session.result_rows[-1]["subset_label"] == "Star A"
+        # the same image again, by another path: selected, not loaded a second time as "... (2)"
+        images = list(app.session.images)
+        await choose(pilot, "data", images[0])
+        app.clear_notifications()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one("#open-path").value = str(Path(demo[0][0]).parent / ".." / "demo_data" /
+                                                      Path(demo[0][0]).name)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert list(app.session.images) == images and app.session.selected_data == JW
+        assert [n.message for n in app._notifications] == [f"{JW} is open already: selected"]
 
 
 def test_path_completion_stops_where_the_names_part(tmp_path):

@@ -126,6 +126,7 @@ class DialogFlows:
         if not path:
             return
         from tui.core import PhotometryError
+        from tui.core.images import load_fits
 
         s = self.session
         try:
@@ -136,8 +137,13 @@ class DialogFlows:
                 message = f"Added {counted(len(labels), 'region')}: {', '.join(labels)}"
             else:
                 try:
-                    label = s.load_data(path)
-                    message = f"Loaded {label}"
+                    image = load_fits(path)
+                    label = next((name for name, open_ in s.images.items() if open_.source == image.source), None)
+                    if label is not None:  # the same image again: a second copy would only confuse the lists
+                        message = f"{label} is open already: selected"
+                    else:
+                        label = s.load_data(image)
+                        message = f"Loaded {label}"
                 except PhotometryError as exc:
                     frames, skipped = self._open_as_frames(path)
                     if not frames:

@@ -41,6 +41,7 @@ class Image:
     header: fits.Header = field(default_factory=fits.Header)
     primary_header: fits.Header = field(default_factory=fits.Header)
     notes: list[str] = field(default_factory=list)  # things the user should be told about loading
+    source: str = ""  # the file, extension and plane read (file.fits[2][0]), for telling one opened twice
     uncertainty: "Uncertainty | None" = None  # per-pixel sigma (ERR, or VAR_* summed)
     dq: "DataQuality | None" = None  # data-quality flags; which ones are bad is chosen at measurement
     mask: np.ndarray | None = None  # bad pixels given through the API (True = bad)
@@ -201,6 +202,7 @@ def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) ->
         hdu = pick_hdu(hdul, ext)
         image = from_hdu(hdu, file_stem(path), hdul[0].header, plane)
         quality.attach(image, path, hdu, plane)
+        image.source = f"{path.resolve()}[{hdul.index_of(hdu)}]" + ("" if plane is None else f"[{plane}]")
         return image
     except PhotometryError as exc:  # named already when it starts with the image's label (file[SCI,1])
         named = str(exc).startswith(file_stem(path))
