@@ -19,9 +19,9 @@ from textual.widgets import Button, Input, Select, Static
 
 from tui.app.actions import ViewActions
 from tui.app.dialogs import DialogFlows
-from tui.app.typeahead import TypeAhead
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
+from tui.app.typeahead import TypeAhead
 from tui.app.widgets.footer import KeyFooter
 from tui.app.widgets.fields import FIELDS, TYPED, FieldsPanel
 from tui.app.widgets.result import ResultPanel

@@ -89,12 +89,13 @@ class TypeAhead:
         is not in the middle of a message: a message bubbling up the DOM is in no queue while a handler holds it,
         and a pump that holds none waits on its queue. Textual has no public way to ask; should its internals
         change, every pump counts as quiet and keys wait only for the screen to be redrawn."""
-        if any(busy(pump, parked=True) for pump in (*self.screen_stack, *self.screen.walk_children())):
+        if any(_pump_busy(pump, parked=True) for pump in (*self.screen_stack, *self.screen.walk_children())):
             return False
-        return not busy(self, parked=False)  # the app is running this: it holds a message by definition
+        return not _pump_busy(self, parked=False)  # the app is running this: it holds a message by definition
 
 
-def busy(pump, parked: bool) -> bool:
+def _pump_busy(pump, parked: bool) -> bool:
+    """A message waits for the pump, or (`parked`: it should be waiting for one) it is handling one."""
     try:
         if pump._message_queue.qsize() or pump._next_callbacks or pump._pending_message is not None:
             return True
