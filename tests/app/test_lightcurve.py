@@ -357,3 +357,19 @@ async def test_a_fit_asked_for_before_every_frame_is_measured_follows(make_app, 
         await light_curve_fitted(app, pilot)
         curve = app.screen.curve
         assert curve.series.done.all() and curve.fitted is not None and curve.wants_fit
+
+
+async def test_stars_moved_and_toggled_with_f9_typed_at_once(make_app, sequence):
+    """F9 down space typed together: the keys came before the stars were known, and were lost."""
+    from tests.app.test_typeahead import burst
+
+    paths, regions, _ = sequence
+    app = make_app(images=paths, regions=[regions])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        app.select_subset("Target")
+        burst(app, "f9", "down", "space")  # the cursor starts on C2: C3 out
+        await pilot.pause()
+        await light_curve_measured(app, pilot)
+        curve = app.screen.curve
+        assert app.screen.star == 2 and [curve.role(i) for i in (1, 2, 3)] == ["comparison", "off", "comparison"]

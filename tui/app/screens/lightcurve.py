@@ -112,6 +112,7 @@ class LightCurveScreen(Screen):
         self._fitting = False
         self._fit_keys_told = False
         self._fit_asked = False  # f pressed before the curve was built: it wants a fit once built
+        self._early: list = []  # star moves and toggles typed before the curve was built (F9 down space)
         self._generation = 0  # counts fits asked for: only the newest is shown
         self._progress = ""
         self._view = None  # the Curve drawn last
@@ -178,6 +179,9 @@ class LightCurveScreen(Screen):
         if self._fit_asked and not curve.wants_fit:
             curve.wants_fit = True
             self._keep_choices()
+        early, self._early = self._early, []
+        for action, args in early:
+            action(*args)
         self.redraw()
         if not series.done.all():
             self.measure()
@@ -384,7 +388,17 @@ class LightCurveScreen(Screen):
         self._stop = True  # measured frames are saved; F9 again carries on
         self.app.pop_screen()
 
+    def _later(self, action, *args) -> bool:
+        """Whether the curve is still being built, the action then kept to be done once it is: keys typed with
+        F9 (F9 down space) would otherwise be lost, the stars being unknown until the first frame is read."""
+        if self.curve is None and not self.problem:
+            self._early.append((action, args))
+            return True
+        return False
+
     def action_star(self, step: int) -> None:
+        if self._later(self.action_star, step):
+            return
         if self.curve is not None:
             self.star = min(max(self.star + step, 0), len(self.curve.series.stars) - 1)
             self.redraw()
@@ -396,7 +410,7 @@ class LightCurveScreen(Screen):
             self.redraw()
 
     def action_toggle(self) -> None:
-        if not self._ready():
+        if self._later(self.action_toggle) or not self._ready():
             return
         if self.star == 0:
             self.app.notify("The target stays the target (F9 on another subset makes that one the target).",
