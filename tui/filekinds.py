@@ -31,11 +31,11 @@ def expand_folders(names) -> list[str]:
 def named_once(names) -> tuple[list[str], list[str]]:
     """The names with each file kept once, in order, and those given again (a shell pattern and a folder that
     overlap, `night1/ night1/frame_0001.fits`): measured twice, a file gave every row twice, and a light curve
-    two points at one time. Names are the same file when they lead to the same path; a name with an extension
-    (file.fits[SCI,2]) is compared as written."""
+    two points at one time. Names are the same file when they lead to the same path (a name with an extension,
+    file.fits[SCI,2], leads to no file: its folder part is resolved, the rest compared as written)."""
     kept, again, seen = [], [], set()
     for name in map(str, names):
-        key = os.path.realpath(name) if os.path.exists(name) else name
+        key = os.path.realpath(name)
         (again if key in seen else kept).append(name)
         seen.add(key)
     return kept, again

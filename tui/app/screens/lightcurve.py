@@ -111,7 +111,9 @@ class LightCurveScreen(Screen):
         self._stop = False
         self._fitting = False
         self._fit_keys_told = False
-        self._fit_asked = False  # f pressed before the curve was built: it wants a fit once built
+        # f pressed before the curve was built. Not one of the _early actions: done once the curve is built, f
+        # would fit its first frame alone, before measuring starts; it is kept as the wish for a fit instead.
+        self._fit_asked = False
         self._early: list = []  # star moves and toggles typed before the curve was built (F9 down space)
         self._generation = 0  # counts fits asked for: only the newest is shown
         self._progress = ""
