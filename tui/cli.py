@@ -76,9 +76,10 @@ def measure_parser() -> argparse.ArgumentParser:
     p.add_argument("--counts-factor", type=float, metavar="C", help="data unit per count (default: auto-fill)")
     p.add_argument("--flux-scaling", type=float, metavar="F", help="in the data unit (default: auto-fill)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the table (.ecsv .csv .fits .vot .html .txt)")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT (and profile files) if they exist")
-    p.add_argument("--resume", action="store_true",
-                   help="skip the (image, region) pairs already in OUT (ECSV or CSV) and append the rest")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--overwrite", action="store_true", help="replace OUT (and profile files) if they exist")
+    again.add_argument("--resume", action="store_true",
+                       help="skip the (image, region) pairs already in OUT (ECSV or CSV) and append the rest")
     cluster = p.add_mutually_exclusive_group()
     cluster.add_argument("--workers", type=_positive_int, metavar="N",
                          help="measure on a local dask.distributed cluster of N worker processes (extra: dask)")
@@ -155,7 +156,7 @@ def measure(argv: list[str]) -> int:
     if not args.images:
         parser.error("no image: name one or more FITS images")
     from tui.core import PhotometryError, Session
-    from tui.core.batch import Settings, TableStream, measure_image
+    from tui.core.batch import Settings, TableStream, measure_image, profiles_folder
     from tui.core.formatting import counted, summary
     from tui.core.inputs import Inputs
 
@@ -171,15 +172,20 @@ def measure(argv: list[str]) -> int:
             raise PhotometryError(f"--background-region: no region labelled {args.background_region!r} "
                                   f"(labels: {', '.join(session.subsets)})")
         stream = TableStream(args.output, args.overwrite, args.resume) if args.output else None
+        if args.profiles:
+            profiles_folder(Path(args.profiles))
     except PhotometryError as exc:
         return _fail(str(exc))
     for notice in session.pop_notices():
         _say("note", notice)
     for name in args.repeated:
         _say("note", f"{name} is named more than once: measured once")
+    for note in stream.notes if stream is not None else ():
+        _say("note", note)
     settings = Settings(tuple(str(Path(p).resolve()) for p in args.regions), args.background,
                         args.background_region, args.background_stat, args.dq_flags, args.pixel_area,
-                        args.counts_factor, args.flux_scaling, args.profiles, args.overwrite)
+                        args.counts_factor, args.flux_scaling, args.profiles,
+                        args.overwrite or args.resume)  # resumed: the profiles of a pair measured again are new
     apertures = [s for s in subsets if not session.subsets[s].is_annulus and s != args.background_region]
     done = frozenset(stream.done) if stream is not None else frozenset()
     if done:

@@ -53,8 +53,10 @@ def parser() -> argparse.ArgumentParser:
                    type=lambda t: [s.strip() for s in t.split(",") if s.strip()],
                    help="the comparison stars' region labels, comma-separated")
     p.add_argument("-o", "--output", metavar="OUT", help="write the light curve (.ecsv .csv .fits .vot .html .txt)")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    p.add_argument("--resume", action="store_true", help="skip the frames OUT (ECSV or CSV) holds and append the rest")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    again.add_argument("--resume", action="store_true",
+                       help="skip the frames OUT (ECSV or CSV) holds and append the rest")
     p.add_argument("--aperture", type=_aperture, default=None, metavar="R|auto",
                    help="aperture radius in pixels; auto (default): where the target's profile on the first frame "
                         "falls to 1%% of its peak")
@@ -108,7 +110,7 @@ def run(argv: list[str]) -> int:
     _say("note", f"aperture {series.aperture_note}; sky annulus {series.apertures.inner:g} to "
                  f"{series.apertures.outer:g} px")
     _say("note", series.time_note or "no BJD_TDB")
-    for note in series.notes:
+    for note in [*series.notes, *(stream.notes if stream is not None else ())]:
         _say("note", note)
     for problem in series.skipped:
         _say("skipped", problem)
@@ -116,8 +118,11 @@ def run(argv: list[str]) -> int:
     if done:
         from tui.core.formatting import counted
 
+        try:
+            series.load(stream.previous)  # where the next frame starts; and the fit sees every frame
+        except PhotometryError as exc:
+            return _fail(f"--resume: {args.output} {exc}")
         _say("note", f"--resume: {args.output} holds {counted(len(done), 'frame')} already; they are skipped")
-        series.load(stream.previous)  # where the next frame starts; and the fit sees every frame
     cleanup = contextlib.ExitStack()
     try:
         client = _client(args, cleanup)

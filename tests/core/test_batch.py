@@ -69,6 +69,60 @@ def test_resume_skips_what_out_holds_and_continues_the_ids(tmp_path):
     assert fits_out.returncode == 2 and "--resume needs OUT in ECSV or CSV" in fits_out.stderr
 
 
+def test_resume_after_a_row_cut_short_measures_it_again(tmp_path):
+    paths, reg = images(tmp_path, 2)
+    out = tmp_path / "out.csv"
+    assert measure(*paths, "--regions", reg, "-o", out).returncode == 0
+    text = out.read_text()
+    whole = read_results(out)
+    out.write_text(text[:-15])  # the run was killed while writing its last row
+    resumed = measure(*paths, "--regions", reg, "-o", out, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"note: {out}: its last row was cut short (the run was stopped while writing it): dropped, and measured " \
+           "again" in resumed.stderr
+    assert f"--resume: {out} holds 3 measurements already" in resumed.stderr
+    again = read_results(out)  # the row measured again is the row that was cut
+    for name in ("id", "data_label", "subset_label", "aperture_sum"):
+        assert list(again[name]) == list(whole[name])
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a,b\n1,2\n", "not a table this command wrote (no id column): --resume cannot continue it; name another OUT, "
+                    "or --overwrite to replace it"),
+    ("id,data_label\n1,x,y,z\n", "not a results table ("),
+])
+def test_resume_refuses_a_file_it_did_not_write_and_leaves_it_alone(tmp_path, content, message):
+    paths, reg = images(tmp_path, 1)
+    out = tmp_path / "out.csv"
+    out.write_text(content)
+    resumed = measure(*paths, "--regions", reg, "-o", out, "--resume")
+    assert resumed.returncode == 2 and len(resumed.stderr.strip().splitlines()) == 1
+    assert resumed.stderr.startswith(f"aperphot-tui: error: {out}: {message}")
+    assert out.read_text() == content
+
+
+def test_rows_written_in_part_are_taken_back(tmp_path):
+    # A file size limit (RLIMIT_FSIZE) makes the write stop part way, as a full disk does: the rows are refused
+    # whole, and the file stays a table.
+    out = tmp_path / "out.csv"
+    out.write_text("id,x\n1,2\n")
+    script = f"""
+import resource, signal
+from pathlib import Path
+from tui.core.batch import append_lines
+from tui.core.errors import PhotometryError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (20, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    append_lines(Path({str(out)!r}), ["2,3\\n", "3,4444444444\\n", "4,5\\n"])
+except PhotometryError as exc:
+    print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == f"{out}: cannot write (File too large)", done.stderr
+    assert out.read_text() == "id,x\n1,2\n"
+
+
 def test_other_formats_are_written_at_the_end(tmp_path):
     paths, reg = images(tmp_path, 2)
     done = measure(*paths, "--regions", reg, "-o", tmp_path / "out.fits")
@@ -177,3 +231,18 @@ def test_one_message_beyond_the_three_is_said_in_full():
     said = [f"Star{k} is in sky coordinates but chip has no celestial WCS" for k in range(4)]
     assert [alike.first("skipped", text, f"Star{k}") for k, text in enumerate(said)] == [True] * 3 + [False]
     assert alike.counted("regions") == [("skipped", said[3])]
+
+
+def test_out_in_a_missing_folder_is_refused_before_measuring(tmp_path):
+    paths, reg = images(tmp_path, 2)
+    for name in ("out.fits", "out.ecsv"):  # FITS would only be written once every image was measured
+        done = measure(*paths, "--regions", reg, "-o", tmp_path / "nodir" / name)
+        assert done.returncode == 2 and done.stderr == f"aperphot-tui: error: {tmp_path / 'nodir'}: no such directory\n"
+        assert done.stdout == ""  # nothing measured, no table printed
+
+
+def test_overwrite_and_resume_together_are_refused(tmp_path):
+    paths, reg = images(tmp_path, 1)
+    done = measure(*paths, "--regions", reg, "-o", tmp_path / "out.csv", "--overwrite", "--resume")
+    assert done.returncode == 2 and "not allowed with argument" in done.stderr
+    assert not (tmp_path / "out.csv").exists()

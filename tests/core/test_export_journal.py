@@ -32,13 +32,13 @@ def test_ecsv_and_fits_round_trip(tmp_path, ext):
     np.testing.assert_allclose(back["aperture_sum"].value, orig["aperture_sum"].value, rtol=1e-15)
     assert isinstance(back["sky_center"], SkyCoord)
     assert back["sky_center"][0].separation(orig["sky_center"][0]).arcsec < 1e-9
-    assert isinstance(back["timestamp"], Time)
+    assert isinstance(back["timestamp"], Time) and back["timestamp"].format == "isot"  # FITS's JD too
     assert abs((back["timestamp"][0] - orig["timestamp"][0]).sec) < 1e-3
     assert list(back["data_label"]) == ["img[SCI,1]"] * 2
     assert back["aperture_sum_mag"].mask.all()  # None cells become missing values
 
 
-@pytest.mark.parametrize("ext", ["csv", "vot", "xml", "html", "txt"])
+@pytest.mark.parametrize("ext", ["csv", "vot", "votable", "xml", "html", "txt"])
 def test_other_formats_are_written(tmp_path, ext):
     s = measured()
     path = s.export_results(tmp_path / f"out.{ext}")
@@ -47,6 +47,21 @@ def test_other_formats_are_written(tmp_path, ext):
     ra = s.get_aperture_photometry_results()["sky_center"][0].ra.deg
     assert "sky_center_ra" in text and f"{ra:.6f}"[:9] in text  # sky position as plain degree columns
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no temporary file left
+
+
+def test_a_file_that_cannot_be_read_back_is_one_clear_message(tmp_path):
+    s = measured()
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("id,aperture_sum\n1,2,3\n")
+    with pytest.raises(PhotometryError, match=r"^.*ragged.csv: not a results table \([^\n]*\)$"):
+        read_results(ragged)
+    with pytest.raises(PhotometryError, match=r"gone.ecsv: cannot read \(No such file or directory\)"):
+        read_results(tmp_path / "gone.ecsv")
+    import importlib.util
+
+    if importlib.util.find_spec("bs4") is None:  # astropy reads HTML with BeautifulSoup only: say what to install
+        with pytest.raises(PhotometryError, match="out.html: cannot read it back here .*pip install beautifulsoup4"):
+            read_results(s.export_results(tmp_path / "out.html"))
 
 
 def test_existing_file_is_kept_unless_overwrite(tmp_path):

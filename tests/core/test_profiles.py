@@ -226,3 +226,19 @@ def test_measure_writes_profiles(tmp_path):
     np.testing.assert_allclose(growth["aperture_sum"], s.curve_of_growth(subset="Star A")["aperture_sum"],
                                rtol=1e-12)
     assert "profile" not in done.stdout  # the printed table gains nothing
+
+
+def test_measure_says_when_the_profiles_folder_cannot_be(tmp_path):
+    from astropy.io import fits
+
+    image = tmp_path / "star.fits"
+    fits.PrimaryHDU(gaussian().astype(np.float32)).writeto(image)
+    reg = tmp_path / "r.reg"
+    reg.write_text(f"image\ncircle({X0 + 1},{Y0 + 1},6) # text={{Star A}}\n")
+    (tmp_path / "notes.txt").write_text("mine")
+    for folder, why in ((tmp_path / "notes.txt", "a file, not a folder: name a folder for the profiles"),
+                        (tmp_path / "notes.txt" / "prof", "cannot make this folder (Not a directory)")):
+        done = subprocess.run([sys.executable, "-m", "tui", "measure", str(image), "--regions", str(reg),
+                               "--profiles", str(folder)], capture_output=True, text=True)
+        assert done.returncode == 2 and done.stderr == f"aperphot-tui: error: --profiles {folder}: {why}\n"
+    assert (tmp_path / "notes.txt").read_text() == "mine"

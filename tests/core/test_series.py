@@ -288,6 +288,45 @@ def test_resume_appends_what_is_missing(sequence, tmp_path):
     assert np.allclose(a["rel_flux_T1"], b["rel_flux_T1"], rtol=1e-12)
 
 
+def test_resume_after_a_row_cut_short_measures_that_frame_again(sequence, tmp_path):
+    paths, regions, _ = sequence
+    common = ["--regions", regions, "--target", "Target", "--comparisons", "Comp1,Comp2", "--aperture", "5"]
+    whole, part = tmp_path / "whole.csv", tmp_path / "part.csv"
+    assert series_cli(*paths[:8], *common, "-o", whole).returncode == 0
+    assert series_cli(*paths[:5], *common, "-o", part).returncode == 0
+    text = part.read_text()
+    part.write_text(text[:text.rindex("\n", 0, -1) + 40])  # the run was killed while writing frame 5's row
+    done = series_cli(*paths[:8], *common, "-o", part, "--resume")
+    assert done.returncode == 0, done.stderr
+    assert f"note: {part}: its last row was cut short (the run was stopped while writing it): dropped, and " \
+           "measured again" in done.stderr and "holds 4 frames already" in done.stderr
+    a, b = Table.read(whole), Table.read(part)
+    assert list(b["Label"]) == list(a["Label"])
+    np.testing.assert_allclose(b["rel_flux_T1"], a["rel_flux_T1"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("ext, args, message", [
+    ("csv", ["--comparisons", "Comp1,Comp3"], "has its C3 144 px from where Comp3 is: another run's light curve"),
+    ("ecsv", ["--comparisons", "Comp1,Comp3"], "has 'Comp2' as C3, this run 'Comp3': another run's light curve"),
+    ("csv", ["--comparisons", "Comp1,Comp2,Comp3"], "holds the stars T1, C2, C3, this run measures T1, C2, C3, C4"),
+    ("csv", ["--comparisons", "Comp1,Comp2", "--aperture", "6"],
+     "was measured with the aperture 5 px, this run's is 6 px: give --aperture 5 as that run did"),
+    ("ecsv", ["--comparisons", "Comp1,Comp2", "--annulus", "8,14"],
+     "was measured with the annulus 7.5 to 12.5 px, this run's is 8 to 14 px: give --annulus 7.5,12.5"),
+])
+def test_resume_refuses_another_runs_light_curve(sequence, tmp_path, ext, args, message):
+    paths, regions, _ = sequence
+    out = tmp_path / f"lc.{ext}"
+    first = series_cli(*paths[:3], "--regions", regions, "--target", "Target", "--comparisons", "Comp1,Comp2",
+                       "--aperture", "5", "-o", out)
+    assert first.returncode == 0, first.stderr
+    before = out.read_bytes()
+    done = series_cli(*paths[:5], "--regions", regions, "--target", "Target", "--aperture", "5", *args, "-o", out,
+                      "--resume")
+    assert done.returncode == 2 and f"error: --resume: {out} {message}" in done.stderr
+    assert out.read_bytes() == before  # refused before anything was written
+
+
 @pytest.mark.parametrize("args, message", [
     (["--target", "Nobody", "--comparisons", "Comp1"], "no region labelled 'Nobody' in the region file"),
     (["--target", "Target", "--comparisons", "Comp1,Target"], "cannot be one of its own comparisons"),

@@ -7,6 +7,7 @@ the whole table in one structure (FITS, VOTable, HTML, text) and are written at 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
@@ -16,7 +17,7 @@ from pathlib import Path
 from astropy.table import QTable
 
 from tui.core.errors import PhotometryError
-from tui.core.export import format_for, read_table, writable, write_table
+from tui.core.export import folder_for, format_for, read_table, writable, write_table
 
 LINE_FORMATS = ("ascii.ecsv", "ascii.csv")
 
@@ -54,10 +55,58 @@ def _header(path: Path) -> str:
     return "".join(lines)
 
 
+def resumed(path: Path, needs: tuple[str, ...]) -> tuple[QTable, str | None]:
+    """What OUT holds, to resume after, and a note when its last row had been cut short: a run stopped while
+    appending (killed, the disk full) can leave a row without its newline. That row is cut off the file, to be
+    measured again, once the rows before it have read as a table with the columns `needs` (a file of another
+    kind is refused, never changed)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PhotometryError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    end = data.rfind(b"\n") + 1
+    whole = not 0 < end < len(data)  # (a file of one line without its newline is no table of ours either)
+    table = read_table(path, None if whole else data[:end].decode("utf-8", "replace"))
+    missing = [name for name in needs if name not in table.colnames]
+    if missing:
+        raise PhotometryError(f"{path}: not a table this command wrote (no {missing[0]} column): --resume "
+                              f"cannot continue it; name another OUT, or --overwrite to replace it")
+    if whole:
+        return table, None
+    try:
+        with open(path, "r+b") as f:
+            f.truncate(end)
+    except OSError as exc:
+        raise PhotometryError(f"{path}: cannot drop its last row, cut short ({exc.strerror or exc})") from None
+    return table, f"{path}: its last row was cut short (the run was stopped while writing it): dropped, and measured again"
+
+
+def append_lines(path: Path, lines: list[str]) -> None:
+    """Rows appended and synced, so that a killed run keeps every row it reported; rows written in part (the disk
+    full) are taken back, so the file stays a whole table."""
+    data = memoryview("".join(lines).encode("utf-8"))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    except OSError as exc:
+        raise PhotometryError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    try:
+        start = os.lseek(fd, 0, os.SEEK_END)
+        while data:
+            data = data[os.write(fd, data):]
+        os.fsync(fd)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, start)
+        raise PhotometryError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
 class TableStream:
     def __init__(self, out: str | os.PathLike, overwrite: bool = False, resume: bool = False):
         self.out = Path(out).expanduser()
         self.fmt = format_for(self.out)
+        folder_for(self.out)
         self.streams = self.fmt in LINE_FORMATS
         self.overwrite, self.resume = overwrite, resume
         self.done: set[tuple[str, str]] = set()
@@ -66,11 +115,13 @@ class TableStream:
         self._paths: list[Path] = []
         self._started: set[Path] = set()  # files this run has written
         self._counts: dict[Path, int] = {}  # rows this run wrote to each file
+        self.notes: list[str] = []  # what the user is told of OUT before the run
         if resume:
             if not self.streams:
                 raise PhotometryError(f"--resume needs OUT in ECSV or CSV (rows are appended), not {self.out.suffix}")
             for path in self._existing():
-                table = read_table(path)
+                table, note = resumed(path, ("id", "data_label", "subset_label"))
+                self.notes += [note] if note else []
                 self.done |= {(str(d), str(s)) for d, s in zip(table["data_label"], table["subset_label"])}
                 if path == self.out and len(table):
                     self.offset = int(max(table["id"]))
@@ -122,13 +173,7 @@ class TableStream:
         while path not in self._started and path.exists() and self.resume and _header(path) != header:
             path = self._paths[k] = self._next_free(path)  # other columns or units: the next file
         if path in self._started or (self.resume and path.exists()):
-            try:
-                with open(path, "a", encoding="utf-8") as f:
-                    f.writelines(lines)
-                    f.flush()
-                    os.fsync(f.fileno())  # a killed run keeps every row it reported
-            except OSError as exc:
-                raise PhotometryError(f"{path}: cannot write ({exc.strerror or exc})") from None
+            append_lines(path, lines)
         else:
             write_table(table, path, overwrite=self.overwrite)
         self._started.add(path)
@@ -166,16 +211,19 @@ class LineStream:
     def __init__(self, out, overwrite: bool = False, resume: bool = False, key: str = "Label"):
         self.out = Path(out).expanduser()
         self.fmt = format_for(self.out)
+        folder_for(self.out)
         self.streams = self.fmt in LINE_FORMATS
         self.overwrite = overwrite
         self.previous: QTable | None = None  # what OUT held when resuming
         self.done: set[str] = set()
         self._header: str | None = None
+        self.notes: list[str] = []  # what the user is told of OUT before the run
         if resume:
             if not self.streams:
                 raise PhotometryError(f"--resume needs OUT in ECSV or CSV (rows are appended), not {self.out.suffix}")
             if self.out.exists():
-                self.previous = read_table(self.out)
+                self.previous, note = resumed(self.out, (key,))
+                self.notes += [note] if note else []
                 self.done = {str(v) for v in self.previous[key]}
                 self._header = _header(self.out)
         elif self.out.exists() and not overwrite:
@@ -193,13 +241,7 @@ class LineStream:
             write_table(table, self.out, overwrite=True)
             self._header = header
             return
-        try:
-            with open(self.out, "a", encoding="utf-8") as f:
-                f.writelines(lines)
-                f.flush()
-                os.fsync(f.fileno())  # a killed run keeps every row it reported
-        except OSError as exc:
-            raise PhotometryError(f"{self.out}: cannot write ({exc.strerror or exc})") from None
+        append_lines(self.out, lines)
 
     def finish(self, table: QTable, rewrite: bool = False) -> Path:
         """The whole table (previous rows and this run's), written again when rows were not appended or when
@@ -302,9 +344,19 @@ def file_label(text: str) -> str:
     return safe_text(text).replace("/", "_").replace("\\", "_").replace(os.sep, "_")
 
 
+def profiles_folder(folder: Path) -> None:
+    """The folder --profiles names, made when missing."""
+    if folder.exists() and not folder.is_dir():
+        raise PhotometryError(f"--profiles {folder}: a file, not a folder: name a folder for the profiles")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PhotometryError(f"--profiles {folder}: cannot make this folder ({exc.strerror or exc})") from None
+
+
 def write_profiles(session, data: str, subset: str, folder: Path, overwrite: bool) -> None:
     """`<image>__<region>.profile.ecsv` and `.growth.ecsv` in a folder."""
-    folder.mkdir(parents=True, exist_ok=True)
+    profiles_folder(folder)
     stem = f"{file_label(data)}__{file_label(subset)}"
     write_table(session.radial_profile(data=data, subset=subset), folder / f"{stem}.profile.ecsv", overwrite)
     write_table(session.curve_of_growth(data=data, subset=subset), folder / f"{stem}.growth.ecsv", overwrite)

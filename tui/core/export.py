@@ -21,6 +21,7 @@ FORMATS = {
     ".csv": "ascii.csv",
     ".fits": "fits",
     ".vot": "votable",
+    ".votable": "votable",
     ".xml": "votable",
     ".html": "ascii.html",
     ".txt": "ascii.fixed_width",
@@ -162,13 +163,23 @@ def rows_tsv(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def read_table(path: str | os.PathLike) -> QTable:
-    """Read an exported table back. FITS needs astropy_native=True for its Time column to come back as Time."""
+def read_table(path: str | os.PathLike, text: str | None = None) -> QTable:
+    """Read an exported table back (from `text`, the file's lines, when given: a resumed run leaves out a row cut
+    short). FITS needs astropy_native=True for its Time column to come back as Time."""
     path = Path(path).expanduser()
     fmt = format_for(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = QTable.read(path, format=fmt, **({"astropy_native": True} if fmt == "fits" else {}))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = QTable.read(path if text is None else text, format=fmt,
+                                **({"astropy_native": True} if fmt == "fits" else {}))
+    except OSError as exc:
+        raise PhotometryError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except ImportError as exc:  # astropy reads HTML only with BeautifulSoup, an optional package
+        raise PhotometryError(f"{path}: cannot read it back here ({exc}: pip install beautifulsoup4)") from None
+    except Exception as exc:  # whatever the file holds, the caller gets one line, not astropy's traceback
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # astropy's can run to a page
+        raise PhotometryError(f"{path}: not a results table ({reason})") from None
     if fmt in _CANNOT_HOLD:
         for name in table.colnames:
             if getattr(table[name], "dtype", None) is not None and table[name].dtype.kind in "US":
@@ -189,13 +200,22 @@ def _with_mixins(table: QTable) -> QTable:
         index = table.colnames.index(f"{name}_ra")
         table.remove_columns([f"{name}_ra", f"{name}_dec"])
         table.add_column(coords, name=name, index=index)
-    if "timestamp" in table.colnames and getattr(table["timestamp"], "dtype", None) is not None \
+    if "timestamp" in table.colnames and isinstance(table["timestamp"], Time):
+        table["timestamp"].format = "isot"  # FITS gives it back as a JD: every format reads as the same Time
+    elif "timestamp" in table.colnames and getattr(table["timestamp"], "dtype", None) is not None \
             and table["timestamp"].dtype.kind in "US":
         try:
             table["timestamp"] = Time([str(v) for v in table["timestamp"]], format="isot", scale="utc")
         except ValueError:
             pass  # not ours: left as text
     return table
+
+
+def folder_for(path: Path) -> Path:
+    """The folder a file is to be written in; a missing one is said before any work that would be lost."""
+    if not path.parent.is_dir():
+        raise PhotometryError(f"{path.parent}: no such directory")
+    return path.parent
 
 
 def write_table(table: QTable | None, path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -208,9 +228,7 @@ def write_table(table: QTable | None, path: str | os.PathLike, overwrite: bool =
         raise PhotometryError(f"{path}: is a directory")
     if path.exists() and not overwrite:
         raise PhotometryError(f"{path}: file exists (choose overwrite to replace it)")
-    folder = path.parent
-    if not folder.is_dir():
-        raise PhotometryError(f"{folder}: no such directory")
+    folder = folder_for(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
     except OSError as exc:

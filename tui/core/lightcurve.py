@@ -287,9 +287,6 @@ class CurveStore:
         count = 0
         if self.folder.is_dir():
             _prune(self.folder, keep=(self.path, self.choices_path))
-        # A write cut short by a crash leaves a line without its end: the lines before it are good, and a CSV
-        # reader would take the piece as a row with empty cells.
-        _drop_partial_line(self.path)
         try:
             count = self._read(curve)
         except Exception as exc:  # noqa: BLE001 - whatever the damage, the file is kept aside, not thrown away
@@ -338,24 +335,6 @@ class CurveStore:
             private_folder(self.folder)
         except OSError as exc:
             raise PhotometryError(f"{self.folder}: cannot write ({exc.strerror or exc})") from None
-
-
-def _drop_partial_line(path: Path) -> bool:
-    """Cut a last line that has no end (its write was interrupted); True when there was one."""
-    try:
-        with open(path, "rb+") as f:
-            size = f.seek(0, os.SEEK_END)
-            if size == 0:
-                return False
-            f.seek(size - 1)
-            if f.read(1) == b"\n":
-                return False
-            f.seek(0)
-            data = f.read()
-            f.truncate(data.rfind(b"\n") + 1)
-            return True
-    except OSError:
-        return False
 
 
 def _key(series: Series) -> str:

@@ -32,6 +32,7 @@ from tui.core.starphot import Apertures, Detector, Star
 from tui.core.subsets import read_region_file
 from tui.filekinds import named_once
 
+ANOTHER_RUN = "another run's light curve (name another OUT, or --overwrite to replace it)"
 QUANTITIES = ("x", "y", "source_sky", "source_error", "sky", "peak", "width", "n_src", "saturated")
 PER_STAR = ("rel_flux", "rel_flux_err", "Source-Sky", "Source_Error", "Sky/Pixel", "Peak", "Width", "X(IJ)",
             "Y(IJ)", "N_Src_Pixels", "Saturated")
@@ -59,14 +60,20 @@ class SeriesStar:
         return region_center(self.region)
 
 
-def _lies_on(image: Image, star: SeriesStar) -> bool:
-    """Whether the star's nominal place is on the image (a sky region on the far side of its projection is not)."""
+def _place(image: Image, star: SeriesStar) -> tuple[float, float] | None:
+    """The star's nominal place on the image; None where it has none (a sky region and no WCS, or a sky position
+    on the far side of the projection)."""
     try:
-        x, y = star.nominal(image)
+        return star.nominal(image)
     except PhotometryError:
+        return None
+
+
+def _lies_on(image: Image, place: tuple[float, float] | None) -> bool:
+    if place is None:
         return False
     ny, nx = image.shape
-    return -0.5 <= x < nx - 0.5 and -0.5 <= y < ny - 0.5
+    return -0.5 <= place[0] < nx - 0.5 and -0.5 <= place[1] < ny - 0.5
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,8 @@ class Series:
             self.apertures, self.aperture_note = _apertures(first, self.stars[0], aperture, annulus, recentre,
                                                             dq_flags)
             self.target_sky, self.target_source = _target_position(first, self.stars[0])
-            self.on_first = [_lies_on(first, star) for star in self.stars]  # where each star is at the start
+            self.first_places = [_place(first, star) for star in self.stars]
+            self.on_first = [_lies_on(first, place) for place in self.first_places]  # where each star is at the start
         self.site, self.site_source = _site(site, self.frames[0])
         self._times()
         # Every per-star quantity as frames x stars arrays, filled as frames are measured: a new ensemble, a table
@@ -280,19 +288,73 @@ class Series:
         if not pairs:
             return 0
         rows, ks = (np.array(v, dtype=np.intp) for v in zip(*pairs))
+        self._same_run(table)
         ny = np.array([self.frames[k].shape[0] for k in ks], dtype=float)
+        held = {}
         for j, star in enumerate(self.stars):
             def column(name):
                 return np.asarray(table[f"{name}_{star.role}"], dtype=float)[rows]
 
-            self.data["x"][ks, j] = column("X(IJ)") - 0.5  # back from ImageJ's convention (table())
-            self.data["y"][ks, j] = ny - column("Y(IJ)") - 0.5
-            for name, heading in (("source_sky", "Source-Sky"), ("source_error", "Source_Error"),
-                                  ("sky", "Sky/Pixel"), ("peak", "Peak"), ("width", "Width"),
-                                  ("n_src", "N_Src_Pixels"), ("saturated", "Saturated")):
-                self.data[name][ks, j] = column(heading)
+            x, y = column("X(IJ)") - 0.5, ny - column("Y(IJ)") - 0.5  # back from ImageJ's convention (table())
+            held[j] = {"x": x, "y": y, **{name: column(heading) for name, heading in (
+                ("source_sky", "Source-Sky"), ("source_error", "Source_Error"), ("sky", "Sky/Pixel"),
+                ("peak", "Peak"), ("width", "Width"), ("n_src", "N_Src_Pixels"), ("saturated", "Saturated"))}}
+        self._same_stars(held, ks)
+        for j, quantities in held.items():
+            for name, values in quantities.items():
+                self.data[name][ks, j] = values
         self.done[ks] = True
         return len(ks)
+
+    # A light curve continued from a file must be the one that wrote it: otherwise its rows and this run's would
+    # be different stars, or apertures, under the same column names. What the file says is checked: its stars'
+    # roles (the columns), what an ECSV's header names, and for any format the stars' layout and apertures.
+    def _same_run(self, table) -> None:
+        roles = [s.role for s in self.stars]
+        held = [name[len("rel_flux_"):] for name in table.colnames
+                if name.startswith("rel_flux_") and not name.startswith("rel_flux_err_")]
+        if sorted(held) != sorted(roles):
+            raise PhotometryError(f"holds the stars {', '.join(held) or 'none'}, this run measures "
+                                  f"{', '.join(roles)}: {ANOTHER_RUN}")
+        named = table.meta.get("stars")
+        mine = {s.role: s.label for s in self.stars}
+        if isinstance(named, dict) and named != mine:
+            role = next(r for r in roles if named.get(r) != mine[r])
+            raise PhotometryError(f"has {named.get(role)!r} as {role}, this run {mine[role]!r}: {ANOTHER_RUN}")
+        for key, mine in (("aperture", [self.apertures.radius]),
+                          ("annulus", [self.apertures.inner, self.apertures.outer])):
+            theirs = table.meta.get(key)
+            theirs = list(theirs) if isinstance(theirs, (list, tuple)) else [theirs]
+            if theirs != [None] and not np.allclose(np.asarray(theirs, float), mine, rtol=1e-9, atol=0):
+                raise PhotometryError(f"was measured with the {key} {' to '.join(f'{v:g}' for v in theirs)} px, "
+                                      f"this run's is {' to '.join(f'{v:g}' for v in mine)} px: give "
+                                      f"--{key} {','.join(f'{v:g}' for v in theirs)} as that run did")
+
+    def _same_stars(self, held: dict, ks: np.ndarray) -> None:
+        """Each star where it lies from the target on the first frame (within the sky annulus: recentring and a
+        slow field rotation move it less), and apertures of this run's area wherever one lies wholly on a frame."""
+        r = self.apertures.radius
+        area = math.pi * r * r
+        shapes = np.array([self.frames[k].shape for k in ks], dtype=float)
+        origin = self.first_places[0]
+        for j, star in enumerate(self.stars):
+            x, y, n = held[j]["x"], held[j]["y"], held[j]["n_src"]
+            whole = (x > r + 1) & (y > r + 1) & (x < shapes[:, 1] - r - 2) & (y < shapes[:, 0] - r - 2)
+            off = whole & (np.abs(n - area) > 1e-6 * area)
+            if off.any():
+                theirs = math.sqrt(n[off][0] / math.pi)
+                raise PhotometryError(f"was measured with the aperture {theirs:.4g} px, this run's is {r:.4g} px: "
+                                      f"give --aperture {theirs:.4g} as that run did")
+            place = self.first_places[j]
+            if j == 0 or place is None or origin is None:
+                continue
+            dx = (x - held[0]["x"]) - (place[0] - origin[0])
+            dy = (y - held[0]["y"]) - (place[1] - origin[1])
+            shift = np.hypot(dx, dy)
+            shift = shift[np.isfinite(shift)]
+            if shift.size and float(np.median(shift)) > self.apertures.outer:
+                raise PhotometryError(f"has its {star.role} {float(np.median(shift)):.0f} px from where "
+                                      f"{star.label} is: {ANOTHER_RUN}")
 
     def run_all(self) -> QTable:
         for _ in self.run():
