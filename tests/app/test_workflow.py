@@ -290,6 +290,20 @@ async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path
         await pilot.pause()
         assert list(app.session.images) == images and app.session.selected_data == JW
         assert [n.message for n in app._notifications] == [f"{JW} is open already: selected"]
+        # the region file again, with a star added to it (in DS9, say): only that star joins the list
+        subsets = list(app.session.subsets)
+        edited = tmp_path / "demo.reg"
+        edited.write_text(Path(demo[1][0]).read_text() + 'circle(150.1,2.2,0.3") # text={New star}\n')
+        app.clear_notifications()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one("#open-path").value = str(edited)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert list(app.session.subsets) == subsets + ["New star"]
+        assert [n.message for n in app._notifications] == [
+            "demo.reg: 5 regions loaded already, not added again (Star A, Sky A, Galaxy ...)",
+            "Added 1 region: New star"]
 
 
 def test_path_completion_stops_where_the_names_part(tmp_path):

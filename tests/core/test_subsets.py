@@ -32,6 +32,22 @@ def test_duplicate_text_labels_fall_back_to_numbers(tmp_path):
     assert Session().load_regions(path) == ["Subset 1", "Subset 2"]
 
 
+def test_a_region_file_opened_again_adds_only_what_is_new(tmp_path):
+    path = tmp_path / "r.reg"
+    path.write_text(DS9)
+    s = Session(warn=False)
+    s.load_regions(path)
+    s.pop_notices()
+    # in DS9: Star moved, Gal recoloured, a star added
+    path.write_text(DS9.replace("circle(20,20,4)", "circle(21,20,4)").replace("{Gal}", "{Gal} color=red")
+                    + "circle(5,25,3) # text={New}\n")
+    assert s.load_regions(path) == ["Star (2)", "Subset 7", "New"]
+    assert s.pop_notices() == ["r.reg: 3 regions loaded already, not added again (Gal, Box, Sky)"]
+    assert s.subsets["Star (2)"].region.center.x == 20 and s.subsets["Star"].region.center.x == 19  # DS9: from 1
+    assert s.load_regions(path) == ["Subset 9"]  # the unlabelled polygon: no label to know it by
+    assert s.pop_notices() == ["r.reg: 5 regions loaded already, not added again (Star, Gal, Box ...)"]
+
+
 def test_crtf_file(tmp_path):
     path = tmp_path / "r.crtf"
     path.write_text("#CRTFv0\ncircle [[10pix, 12pix], 3pix]\n")

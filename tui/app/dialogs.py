@@ -134,7 +134,8 @@ class DialogFlows:
                 labels = s.load_regions(path)
                 from tui.core.formatting import counted
 
-                message = f"Added {counted(len(labels), 'region')}: {', '.join(labels)}"
+                # none added: the notice says they are loaded already
+                message = f"Added {counted(len(labels), 'region')}: {', '.join(labels)}" if labels else None
             else:
                 try:
                     image = load_fits(path)
@@ -164,7 +165,8 @@ class DialogFlows:
         self._show_notices()
         self._refresh_choices()
         self._data_selected(s.selected_data)
-        self.notify(message, timeout=4)
+        if message:
+            self.notify(message, timeout=4)
 
     def _open_as_frames(self, path: str) -> tuple[list[str], list[str]]:
         """A cube or a folder opened with ctrl+o: its planes, or the FITS files in it, become the sequence's

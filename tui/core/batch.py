@@ -78,7 +78,8 @@ def resumed(path: Path, needs: tuple[str, ...]) -> tuple[QTable, str | None]:
             f.truncate(end)
     except OSError as exc:
         raise PhotometryError(f"{path}: cannot drop its last row, cut short ({exc.strerror or exc})") from None
-    return table, f"{path}: its last row was cut short (the run was stopped while writing it): dropped, and measured again"
+    return table, (f"{path}: its last row was cut short (the run was stopped while writing it): dropped, and "
+                   f"measured again")
 
 
 def append_lines(path: Path, lines: list[str]) -> None:

@@ -26,7 +26,7 @@ from tui.core.journal import Journal, Replay, read_journal
 from tui.core.notices import Notice
 from tui.core.results import Results, Rows
 from tui.core.subsets import (Subset, check_shape, make_region, moved_sky, pixel_region, pixel_regions,
-                              read_region_file)
+                              read_region_file, same_shape)
 
 
 def _outside_core() -> int:
@@ -105,18 +105,38 @@ class Session:
         return label
 
     def load_regions(self, path) -> list[str]:
-        """Add every usable region of a DS9 or CRTF file; returns their labels."""
+        """Add every usable region of a DS9 or CRTF file; returns the labels added. A region with the label and
+        shape of one loaded already is not added again (the file opened again, after a star was added to it in
+        DS9, say); a label another region holds becomes "label (2)"."""
         found, notes = read_region_file(path)
         self.notices.extend(map(Notice, notes))
-        # read_region_file checked each region as it read the file
-        return [self._add_subset(region, None if text is None or text in self.subsets else text)
-                for region, text in found]
+        added, again = [], []
+        for region, text in found:  # read_region_file checked each region as it read the file
+            if text is not None and any(same_shape(self.subsets[label].region, region)
+                                        for label in self._numbered(text)):
+                again.append(text)
+            else:
+                added.append(self._add_subset(region, None if text is None else self._unique(text, self.subsets)))
+        if again:
+            names = ", ".join(again[:3]) + (" ..." if len(again) > 3 else "")
+            self.notices.append(Notice(f"{Path(path).name}: {counted(len(again), 'region')} loaded already, "
+                                       f"not added again ({names})"))
+        return added
 
     def _next_subset_label(self) -> str:
         n = len(self.subsets) + 1
         while f"Subset {n}" in self.subsets:
             n += 1
         return f"Subset {n}"
+
+    def _numbered(self, text: str) -> list[str]:
+        """The subsets a file's label `text` named: "text", "text (2)", ... (_unique's names)."""
+        found, n = [], 2
+        label = text
+        while label in self.subsets:
+            found.append(label)
+            label, n = f"{text} ({n})", n + 1
+        return found
 
     @staticmethod
     def _unique(label: str, taken) -> str:

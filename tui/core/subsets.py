@@ -47,6 +47,13 @@ class Subset:
         return shape_name(self.region)
 
 
+def same_shape(a, b) -> bool:
+    """Whether two regions are one aperture: the same kind, centre and sizes (to regions' own tolerance), whatever
+    their text and colours."""
+    bare = {"meta": rg.RegionMeta(), "visual": rg.RegionVisual()}
+    return type(a) is type(b) and a.copy(**bare) == b.copy(**bare)
+
+
 def shape_name(region) -> str:
     """'circle', 'circleannulus', 'point', ...: the class name without Pixel/Sky."""
     return type(region).__name__.replace("PixelRegion", "").replace("SkyRegion", "").lower()

@@ -28,7 +28,8 @@ SECTIONS: list[tuple[str, list]] = [
         ("F5, ctrl+j", "calculate"),
         ("shift+F5", "measure every aperture region on the selected image"),
         ("ctrl+s", "export the results (.ecsv .csv .fits .vot .html .txt)"),
-        ("ctrl+o", "open images, region files, a cube or a folder of frames"),
+        ("ctrl+o", "open images, region files (opened again: only new regions join), a cube or a folder of "
+                   "frames"),
         ("ctrl+n", "new region from a form"),
         ("F6", "profile view: radial profile, FWHM, curve of growth, centroid (r n p d, Esc)"),
         ("F7", "recentre the subset on its centroid"),
