@@ -130,3 +130,19 @@ async def test_on_screen_every_label_run_is_one_label(make_app, crowded, size):
         await pilot.pause()
         full = label_runs(app)
         assert len(full) > len(runs) and all(run in names for run in full)
+
+
+@pytest.mark.parametrize("ascii", [False, True])
+def test_no_label_goes_under_the_cursor(ascii):
+    # A small aperture just left of the centre of a large image, where the cursor starts: its label, right of it,
+    # fell on the cursor's cell and lost its one letter to the "+".
+    preview = Preview(np.zeros((4096, 4096), np.float32))
+    view = View(ascii=ascii)
+    blank = render(preview, view, 40, 20, (), cursor=(2048.0, 2048.0))
+    col, row = blank.geo.cell_of(2048.0, 2048.0)
+    x = blank.geo.pixel_of(col - 1, row)[0]  # the region in the cell left of the cursor's
+    sets = (Overlay(CirclePixelRegion(PixCoord(x, 2048.0), 20), "selected", "S"),)
+    picture = render(preview, view, 40, 20, sets, cursor=(2048.0, 2048.0))
+    [label] = picture.labels
+    assert label.text == "S" and (label.row, label.col) != (row, col)
+    assert picture.texts[label.row][label.col] == "S" and picture.texts[row][col] == "+"

@@ -110,7 +110,8 @@ class Label:
 
 def place_labels(overlays: OverlaySet, geo, cursor: tuple[float, float] | None, mode: str,
                  protected: np.ndarray) -> list[Label]:
-    """Where labels go on a width x height panel. `protected`: cells no label may cover (the selected outline).
+    """Where labels go on a width x height panel. `protected`: cells no label may cover (the selected outline,
+    the cursor).
 
     Each label sits right of its region's top right corner, else left of its top left corner. Around a label
     placed, a one-cell margin is closed to the others, so each reads alone."""

@@ -223,21 +223,23 @@ def render(preview: Preview, view: View, width: int, height: int, overlays: Over
         kinds = np.where(drawn != "", drawn, kinds)
     if view.ascii:
         cells = _ascii_cells(norm, kinds)
-        selected = kinds == "selected"
+        protected = kinds == "selected"
         covered = kinds != ""
     else:
         cells = _block_cells(norm, kinds)
-        selected = (kinds[0::2] == "selected") | (kinds[1::2] == "selected")
+        protected = (kinds[0::2] == "selected") | (kinds[1::2] == "selected")
         covered = (kinds[0::2] != "") | (kinds[1::2] != "")
-    labels = place_labels(overlays, geo, cursor, view.labels, selected)
+    col, row = geo.cell_of(*cursor) if cursor is not None else (-1, -1)
+    on_panel = 0 <= col < width and 0 <= row < height
+    if on_panel:  # a label there would lose a letter to the cursor (a star at the centre, where the cursor starts)
+        protected[row, col] = True
+    labels = place_labels(overlays, geo, cursor, view.labels, protected)
     _put_labels(cells, labels, view.ascii)
     for label in labels:
         covered[label.row, label.col:label.col + len(label.text)] = True
-    if cursor is not None:
-        col, row = geo.cell_of(*cursor)
-        if 0 <= col < width and 0 <= row < height:
-            cells[row][col] = ("+", Style(reverse=True, bold=True))
-            covered[row, col] = True
+    if on_panel:
+        cells[row][col] = ("+", Style(reverse=True, bold=True))
+        covered[row, col] = True
     lines = [merge(row) for row in cells]
     return Picture(lines, geo, ["".join(ch for ch, _ in row) for row in cells], labels, cells, covered)
 
