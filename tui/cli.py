@@ -123,6 +123,9 @@ def _say(kind: str, message: str) -> None:
     print(f"{kind}: {safe_text(message)}", file=sys.stderr)
 
 
+INTERRUPTED = 130  # the shell's code for a command stopped by ctrl+c (128 + SIGINT)
+
+
 def _fail(message: str) -> int:
     _say("aperphot-tui: error", message)
     return 2
@@ -198,7 +201,7 @@ def measure(argv: list[str]) -> int:
         client = _client(args, cleanup)
     except PhotometryError as exc:
         return _fail(str(exc))
-    failures, unreadable = 0, 0
+    failures, unreadable, interrupted = 0, 0, False
     next_flush = time.monotonic()  # the first image's rows are written at once, then at most once a second
     with _progress(len(images) * len(apertures)) as advance:
         if client is None:
@@ -228,17 +231,22 @@ def measure(argv: list[str]) -> int:
                 stream.flush(session)
         except PhotometryError as exc:
             return _fail(str(exc))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # ctrl+c: what was measured is shown and written as at the end, no traceback
+            interrupted = True
             if stream is not None:
                 with contextlib.suppress(PhotometryError):
-                    stream.flush(session)  # what was measured is kept for --resume
-            raise
+                    stream.flush(session)
         finally:
             cleanup.close()
-    if unreadable == len(images):
-        return _fail("no image could be read")
     tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
     tables = [t for t in tables if t is not None]
+    if interrupted:
+        _say("interrupted", f"{counted(sum(len(t) for t in tables), 'measurement')} made before ctrl+c" +
+             (f"; --resume -o {args.output} measures the rest" if stream is not None and stream.streams else ""))
+        if not tables:
+            return INTERRUPTED
+    elif unreadable == len(images):
+        return _fail("no image could be read")
     if not tables and not done:
         return _fail("no measurement succeeded")
     for table in tables:
@@ -252,7 +260,7 @@ def measure(argv: list[str]) -> int:
             return _fail(str(exc))
         for path in stream.files():
             _say("wrote", f"{path} ({counted(stream.rows(path), 'row')} this run)")
-    return 1 if failures else 0
+    return INTERRUPTED if interrupted else 1 if failures else 0
 
 
 def _client(args, cleanup):
@@ -368,10 +376,14 @@ def keep_freed_memory(limit: int = 64 << 20) -> bool:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     keep_freed_memory()
-    if argv[:1] == ["measure"]:
-        return measure(argv[1:])
-    if argv[:1] == ["series"]:
-        from tui.series_cli import run
+    try:
+        if argv[:1] == ["measure"]:
+            return measure(argv[1:])
+        if argv[:1] == ["series"]:
+            from tui.series_cli import run
 
-        return run(argv[1:])
-    return run_app(argv)
+            return run(argv[1:])
+        return run_app(argv)
+    except KeyboardInterrupt:  # ctrl+c before measuring began (reading headers, say): nothing to keep
+        _say("interrupted", "stopped by ctrl+c before anything was measured")
+        return INTERRUPTED

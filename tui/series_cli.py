@@ -7,7 +7,8 @@ import contextlib
 import math
 import time
 
-from tui.cli import FLUSH_SECONDS, _client, _dq_flags, _fail, _glue_negative_numbers, _positive_int, _progress, _say
+from tui.cli import (FLUSH_SECONDS, INTERRUPTED, _client, _dq_flags, _fail, _glue_negative_numbers, _positive_int,
+                     _progress, _say)
 
 SHOWN = 12  # rows of the light curve printed (first and last); OUT holds them all
 
@@ -95,6 +96,7 @@ def run(argv: list[str]) -> int:
     args = parser().parse_intermixed_args(_glue_negative_numbers(argv, NUMBERS))  # frames after options too
     from tui.core import PhotometryError
     from tui.core.batch import LineStream
+    from tui.core.formatting import counted
     from tui.core.notices import Alike
     from tui.core.series import Series
 
@@ -115,11 +117,10 @@ def run(argv: list[str]) -> int:
     for problem in series.skipped:
         _say("skipped", problem)
     done = stream.done if stream is not None else set()
+    loaded = 0
     if done:
-        from tui.core.formatting import counted
-
         try:
-            series.load(stream.previous)  # where the next frame starts; and the fit sees every frame
+            loaded = series.load(stream.previous)  # where the next frame starts; and the fit sees every frame
         except PhotometryError as exc:
             return _fail(f"--resume: {args.output} {exc}")
         _say("note", f"--resume: {args.output} holds {counted(len(done), 'frame')} already; they are skipped")
@@ -130,7 +131,7 @@ def run(argv: list[str]) -> int:
         return _fail(str(exc))
     todo = [k for k, f in enumerate(series.frames) if f.label not in done]
     index = {f.label: k for k, f in enumerate(series.frames)}
-    problems, alike = 0, Alike()
+    problems, alike, interrupted = 0, Alike(), False
     next_flush, pending = time.monotonic(), []
     with _progress(len(todo)) as advance:
         results = series.run(progress=advance) if client is None else _on_cluster(client, series, todo, advance)
@@ -148,19 +149,25 @@ def run(argv: list[str]) -> int:
                 stream.append(series.table(pending))
         except PhotometryError as exc:
             return _fail(str(exc))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # ctrl+c: the frames measured are shown and written as at the end
+            interrupted = True
             if stream is not None and pending:
                 with contextlib.suppress(PhotometryError):
-                    stream.append(series.table(pending))  # what was measured is kept for --resume
-            raise
+                    stream.append(series.table(pending))
         finally:
             cleanup.close()
             for kind, text in alike.counted("frames"):
                 _say(kind, text)
+    if interrupted:
+        _say("interrupted", f"{counted(int(series.done.sum()), 'frame')} of {len(series.frames)} measured before "
+                            f"ctrl+c" + (f"; --resume -o {args.output} measures the rest" if stream is not None
+                                          and stream.streams else "") + ("; no fit" if args.fit else ""))
+        if not series.done.any():
+            return INTERRUPTED
     if not series.done.any():
         return _fail("no frame could be measured")
     table = series.table()
-    if args.fit:
+    if args.fit and not interrupted:  # a fit to part of the transit would mislead
         try:
             table = _fitted(table, args)
         except PhotometryError as exc:
@@ -174,8 +181,8 @@ def run(argv: list[str]) -> int:
             path = stream.finish(table, rewrite=bool(args.fit))
         except PhotometryError as exc:
             return _fail(str(exc))
-        _say("wrote", f"{path} ({len(todo)} frames this run)")
-    return 1 if problems or series.skipped else 0
+        _say("wrote", f"{path} ({counted(int(series.done.sum()) - loaded, 'frame')} this run)")
+    return INTERRUPTED if interrupted else 1 if problems or series.skipped else 0
 
 
 def _on_cluster(client, series, todo: list[int], advance):

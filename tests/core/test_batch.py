@@ -1,9 +1,12 @@
 """measure streams rows to OUT, resumes, reports unreadable images and shows progress only on a terminal (issue 8)."""
 
+import errno
 import os
 import pty
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -246,3 +249,52 @@ def test_overwrite_and_resume_together_are_refused(tmp_path):
     done = measure(*paths, "--regions", reg, "-o", tmp_path / "out.csv", "--overwrite", "--resume")
     assert done.returncode == 2 and "not allowed with argument" in done.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_ctrl_c_keeps_and_writes_what_was_measured(tmp_path):
+    # The run stops at a FIFO named as an image (its read waits for a writer), after two images: ctrl+c there.
+    paths, reg = images(tmp_path, 3)
+    fifo = tmp_path / "slow.fits"
+    out = tmp_path / "out.fits"  # a format written whole at the end: without this, nothing was written
+    code, stdout, stderr = ctrl_c_at(fifo, paths[0], paths[1], fifo, paths[2], "--regions", reg, "-o", out)
+    assert code == 130 and "Traceback" not in stderr
+    assert "interrupted: 4 measurements made before ctrl+c\n" in stderr and f"wrote: {out} (4 rows" in stderr
+    assert [str(d) for d in read_results(out)["data_label"]] == ["img0[PRIMARY,1]"] * 2 + ["img1[PRIMARY,1]"] * 2
+    assert "img1[PRIMARY,1]" in stdout  # the rows measured are shown, as at the end of a run
+
+
+def test_ctrl_c_before_measuring_is_one_line(tmp_path):
+    paths, _ = images(tmp_path, 1)
+    fifo = tmp_path / "stars.reg"  # the region file is read first: ctrl+c while it waits
+    code, _, stderr = ctrl_c_at(fifo, paths[0], "--regions", fifo)
+    assert code == 130 and stderr == "interrupted: stopped by ctrl+c before anything was measured\n"
+
+
+def ctrl_c_at(fifo, *args):
+    """(exit status, stdout, stderr) of `measure ARGS` sent SIGINT, as ctrl+c sends it, once it waits on reading
+    `fifo` (made here), a FIFO that gets a writer but no data."""
+    os.mkfifo(fifo)
+    run = subprocess.Popen([sys.executable, "-m", "tui", "measure", *map(str, args)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as exc:  # ENXIO: no reader yet
+            if exc.errno != errno.ENXIO or time.monotonic() > deadline:
+                run.kill()
+                raise
+            time.sleep(0.01)
+    try:
+        run.send_signal(signal.SIGINT)
+        try:
+            stdout, stderr = run.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            # The signal came between the FIFO's open and the read that waits on it: Python noted it, but checks
+            # only once the read returns. A second one interrupts the read (one KeyboardInterrupt for the two).
+            run.send_signal(signal.SIGINT)
+            stdout, stderr = run.communicate(timeout=60)
+    finally:
+        os.close(writer)
+    return run.returncode, stdout, stderr

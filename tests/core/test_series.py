@@ -3,6 +3,7 @@
 import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -286,6 +287,37 @@ def test_resume_appends_what_is_missing(sequence, tmp_path):
     a, b = Table.read(whole), Table.read(part)
     assert list(a["Label"]) == list(b["Label"])
     assert np.allclose(a["rel_flux_T1"], b["rel_flux_T1"], rtol=1e-12)
+
+
+def test_ctrl_c_keeps_the_frames_measured_and_says_how_to_go_on(sequence, tmp_path, capsys):
+    # ctrl+c raises KeyboardInterrupt in the main thread, as _thread.interrupt_main() does here once OUT holds a row.
+    import _thread
+    import threading
+
+    from tui.core.formatting import counted
+    from tui.series_cli import run
+
+    paths, regions, _ = sequence
+    out = tmp_path / "lc.csv"
+
+    def interrupt_once_a_row_is_written():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") >= 2):
+            time.sleep(0.001)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_a_row_is_written, daemon=True).start()
+    code = run([*map(str, paths), "--regions", str(regions), "--target", "Target", "--comparisons", "Comp1,Comp2",
+                "--aperture", "5", "-o", str(out), "--fit", "transit"])
+    err = capsys.readouterr().err
+    kept = len(Table.read(out))
+    assert code == 130 and 1 <= kept < len(paths)
+    assert f"interrupted: {counted(kept, 'frame')} of {len(paths)} measured before ctrl+c; --resume -o {out} " \
+           f"measures the rest; no fit\n" in err
+    assert f"wrote: {out} ({counted(kept, 'frame')} this run)" in err
+    done = series_cli(*paths, "--regions", regions, "--target", "Target", "--comparisons", "Comp1,Comp2",
+                      "--aperture", "5", "-o", out, "--resume")
+    assert done.returncode == 0 and len(Table.read(out)) == len(paths)
 
 
 def test_resume_after_a_row_cut_short_measures_that_frame_again(sequence, tmp_path):
