@@ -385,5 +385,6 @@ def main(argv: list[str] | None = None) -> int:
             return run(argv[1:])
         return run_app(argv)
     except KeyboardInterrupt:  # ctrl+c before measuring began (reading headers, say): nothing to keep
-        _say("interrupted", "stopped by ctrl+c before anything was measured")
+        batch = argv[:1] in (["measure"], ["series"])
+        _say("interrupted", "stopped by ctrl+c" + (" before anything was measured" if batch else ""))
         return INTERRUPTED

@@ -536,6 +536,10 @@ async def test_help_palette_and_quit_confirmation(make_app):
         await pilot.pause(0.3)
         assert "Export results" in screen_text(app)
         await pilot.press("escape")
+        await pilot.press("ctrl+c")  # the reflex from a shell: Textual's hint, in words (was "[b]ctrl+q[/b]")
+        await pilot.pause()
+        assert [n.message for n in app._notifications][-1] == "Press ctrl+q to quit the app (ctrl+c copies in a field)"
+        assert "[b]" not in screen_text(app)
         await pilot.press("f5")
         await pilot.press("ctrl+q")
         await pilot.pause()

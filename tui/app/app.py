@@ -116,6 +116,10 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         super().notify(safe(message, keep_newlines=True), title=safe(title), severity=severity, timeout=timeout,
                        markup=False)
 
+    def action_help_quit(self) -> None:
+        """ctrl+c: Textual's hint that ctrl+q quits, in plain words (its own has markup, which toasts show as typed)."""
+        self.notify("Press ctrl+q to quit the app (ctrl+c copies in a field)", title="Do you want to quit?")
+
     # -- loading -----------------------------------------------------------------------------------------
     def on_mount(self) -> None:
         # Half-block greys need 256 colours or more: 16 colours leave 4 greys, and NO_COLOR none at all. Sixel draws
