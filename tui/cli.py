@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tui.filekinds import expand_folders, is_region_file, named_once
+from tui.filekinds import expand_folders, is_region_file, named_once, regions_in_folders
 
 # Rows reach OUT (appended and synced to disk) at most this often: a killed run loses at most this much work,
 # which --resume measures again, and a shared file system is not asked to sync after every small image.
@@ -28,6 +28,7 @@ def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
     .reg or .crtf is a region file; a folder stands for the FITS files in it. An image named again is read once
     (args.repeated: the names left out)."""
     args = parser.parse_intermixed_args(argv)
+    args.beside = regions_in_folders(args.images)
     named, args.images = expand_folders(args.images), []
     for name in named:
         (args.regions if is_region_file(name) else args.images).append(name)
@@ -155,7 +156,8 @@ def measure(argv: list[str]) -> int:
     parser = measure_parser()
     args = parse_files(parser, _glue_negative_numbers(argv))
     if not args.regions:
-        parser.error("no region file: give one with -r FILE (or name a .reg or .crtf file)")
+        parser.error("no region file: give one with -r FILE (or name a .reg or .crtf file)" +
+                     (f"; {args.beside[0]} is beside the images" if args.beside else ""))
     if not args.images:
         parser.error("no image: name one or more FITS images")
     from tui.core import PhotometryError, Session
@@ -319,7 +321,8 @@ def run_app(argv: list[str]) -> int:
 
     # NO_COLOR and 16-colour terminals are detected by the app from Textual's colour system.
     app = AperPhotApp(images=args.images, region_files=args.regions, resume=args.resume,
-                      ascii_mode=args.ascii or args.colors == "none", graphics=graphics)
+                      ascii_mode=args.ascii or args.colors == "none", graphics=graphics,
+                      regions_beside=[] if args.regions else args.beside)
     try:
         app.run()
     finally:

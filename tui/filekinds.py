@@ -28,6 +28,13 @@ def expand_folders(names) -> list[str]:
     return out
 
 
+def regions_in_folders(names) -> list[str]:
+    """The region files in the folders among the names: a folder stands for its FITS files, but a sequence's
+    stars are often kept beside them (night1/stars.reg), and a user who named no region file is told of them."""
+    return sorted(entry.path for name in map(str, names) if os.path.isdir(name)
+                  for entry in os.scandir(name) if is_region_file(entry.name) and entry.is_file())
+
+
 def named_once(names) -> tuple[list[str], list[str]]:
     """The names with each file kept once, in order, and those given again (a shell pattern and a folder that
     overlap, `night1/ night1/frame_0001.fits`): measured twice, a file gave every row twice, and a light curve

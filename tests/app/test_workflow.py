@@ -306,6 +306,29 @@ async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path
             "Added 1 region: New star"]
 
 
+async def test_a_region_file_beside_the_images_of_a_folder_is_pointed_at(make_app, demo, tmp_path):
+    import shutil
+
+    from tui.cli import app_parser, parse_files
+
+    night = tmp_path / "night"
+    night.mkdir()
+    shutil.copy(demo[0][2], night / "plain.fits")
+    shutil.copy(demo[1][1], night / "plain.reg")
+    args = parse_files(app_parser(), [str(night)])
+    app = make_app(images=args.images, regions=args.regions, regions_beside=args.beside)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        hint = f"{night / 'plain.reg'} is beside the images: ctrl+o opens it (or start with -r {night / 'plain.reg'})"
+        assert hint in [n.message for n in app._notifications] and not app.session.subsets
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one("#open-path").value = str(night / "plain.reg")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert list(app.session.subsets) == ["Bright", "Medium", "Sky"]
+
+
 def test_path_completion_stops_where_the_names_part(tmp_path):
     from tui.app.screens.open import candidates, completion
 

@@ -113,6 +113,13 @@ def test_a_folder_stands_for_the_fits_files_in_it(tmp_path):
     done = run("measure", str(empty), "-r", str(plain_reg))
     assert done.returncode == 2 and done.stderr.strip() == (
         f"aperphot-tui: error: {empty}: is a folder with no FITS file in it (.fits, .fit or .fts)")
+    # the folder's own region file is not read unless named; with none named, the error points at it
+    shutil.copy(plain_reg, plain / "stars.reg")
+    assert parse_files(app_parser(), [str(plain)]).beside == [str(plain / "stars.reg")]
+    done = run("measure", str(plain))
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1] == (
+        "aperphot-tui measure: error: no region file: give one with -r FILE (or name a .reg or .crtf file); "
+        f"{plain / 'stars.reg'} is beside the images")
 
 
 def test_a_file_named_twice_is_measured_once(tmp_path):

@@ -63,13 +63,14 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
     _app_key_actions = frozenset(binding.action for binding in BINDINGS)
 
     def __init__(self, images=(), region_files=(), resume: bool = False, ascii_mode: bool = False,
-                 state_dir: str | None = None, graphics=None, graphics_write=None) -> None:
+                 state_dir: str | None = None, graphics=None, graphics_write=None, regions_beside=()) -> None:
         super().__init__()
         # graphics.detect.Graphics: the terminal's pixel protocol; graphics_write: where its bytes go (tests)
         self._graphics_mode, self._graphics_write = graphics, graphics_write
         self.graphics = None  # a KittyLayer or SixelLayer once mounted, when the terminal draws pixels
         self._images = [str(p) for p in images]
         self._region_files = [str(p) for p in region_files]
+        self._regions_beside = [str(p) for p in regions_beside]  # in a folder named, not loaded: said once loaded
         self._resume = resume
         self._ascii = ascii_mode
         self._state_dir = state_dir
@@ -317,6 +318,10 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         self.session, self.store = session, store
         for error in errors:
             self.notify(error, title="Not loaded", severity="error", timeout=10)
+        if self._regions_beside:
+            first = self._regions_beside[0]
+            self.notify(f"{first} is beside the images: ctrl+o opens it (or start with -r {first})",
+                        title="No region file named", timeout=10)
         self._show_notices()
         if notice := store.privacy_notice():
             self.notify(notice, severity="warning", timeout=10)
