@@ -61,11 +61,18 @@ def resumed(path: Path, needs: tuple[str, ...]) -> tuple[QTable, str | None]:
     measured again, once the rows before it have read as a table with the columns `needs` (a file of another
     kind is refused, never changed)."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(size - 1, 0))
+            whole = size == 0 or f.read(1) == b"\n"
+            data = b""
+            if not whole:  # only then is a long OUT read here as well as by the table reader
+                f.seek(0)
+                data = f.read()
     except OSError as exc:
         raise PhotometryError(f"{path}: cannot read ({exc.strerror or exc})") from None
     end = data.rfind(b"\n") + 1
-    whole = not 0 < end < len(data)  # (a file of one line without its newline is no table of ours either)
+    whole = whole or end == 0  # (a file of one line without its newline is no table of ours either)
     table = read_table(path, None if whole else data[:end].decode("utf-8", "replace"))
     missing = [name for name in needs if name not in table.colnames]
     if missing:
