@@ -172,6 +172,7 @@ def measure(argv: list[str]) -> int:
                            counts_factor=args.counts_factor, flux_scaling=args.flux_scaling)
         if len(args.images) == 1:  # one image: its problem is the one-line error, before any other
             session.load_data(args.images[0])
+            session.pop_notices()  # what it notes (an unknown unit, say) is said once, when it is measured
         subsets = [label for path in args.regions for label in session.load_regions(path)]
         if args.background_region is not None and args.background_region not in session.subsets:
             raise PhotometryError(f"--background-region: no region labelled {args.background_region!r} "

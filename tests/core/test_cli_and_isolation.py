@@ -43,6 +43,19 @@ def test_measure_flags_override_autofill(tmp_path):
     assert "0.5" in text
 
 
+def test_what_an_image_notes_is_said_once(tmp_path):
+    import numpy as np
+    from astropy.io import fits
+
+    image = tmp_path / "odd.fits"
+    fits.PrimaryHDU(np.ones((20, 20), np.float32), fits.Header({"BUNIT": "furlongs per fortnight"})).writeto(image)
+    reg = tmp_path / "r.reg"
+    reg.write_text("image\ncircle(10,10,3) # text={S}\n")
+    done = run("measure", str(image), "-r", str(reg))  # one image is read first, for a one-line error: noted twice
+    assert done.returncode == 0 and done.stderr == (
+        "note: odd[PRIMARY,1]: unit 'furlongs per fortnight' could not be parsed; the image is treated as unitless\n")
+
+
 @pytest.mark.parametrize("args,message", [
     (["measure", "nothere.fits", "--regions", "x.reg"], "nothere.fits: no such file"),
     (["measure", "{text}", "--regions", "x.reg"], "not a readable FITS file"),

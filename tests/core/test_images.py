@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import astropy.units as u
@@ -72,6 +74,19 @@ def test_hst_bunit_spelling_is_understood(write_fits):
     s = Session()
     label = s.load_data(write_fits("hst.fits", np.ones((5, 5)), {"BUNIT": "ELECTRONS/S"}))
     assert s.images[label].unit == u.electron / u.s
+
+
+@pytest.mark.parametrize("bunit, unit", [
+    ("ADU", u.adu), ("ADU/S", u.adu / u.s), ("e-/s", u.electron / u.s), ("E/S", u.electron / u.s),
+    ("erg/s/cm2/A", u.erg / u.s / u.cm**2 / u.AA),  # HST's FLAM: A is Angstrom here, never ampere
+    ("erg/cm**2/s/Angstrom", u.erg / u.s / u.cm**2 / u.AA),
+])
+def test_ground_and_hst_bunit_spellings_are_understood_without_a_warning(write_fits, bunit, unit):
+    s = Session(warn=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", u.UnitsWarning)  # "contains multiple slashes" went straight to the terminal
+        label = s.load_data(write_fits("img.fits", np.ones((5, 5)), {"BUNIT": bunit}))
+    assert s.images[label].unit == unit and s.pop_notices() == []
 
 
 def test_not_a_fits_file(tmp_path):

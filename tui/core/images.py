@@ -24,7 +24,13 @@ _UNIT_ALIASES = {
     "COUNTS": "count",
     "COUNTS/S": "count/s",
     "COUNTS/SEC": "count/s",
+    "ADU": "adu",  # astropy knows adu in lower case only
+    "ADU/S": "adu/s",
+    "E-": "electron",
+    "E-/S": "electron/s",
+    "E/S": "electron/s",
 }
+_AMPERE = re.compile(r"(?<![A-Za-z])A(?![A-Za-z])")
 _FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fz", ".gz", ".bz2")
 # file.fits[SCI,2], file.fits[1], and a plane of a cube: file.fits[SCI,1][0]
 _SELECTION = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\[\]]+)\](?:\[(?P<plane>\d+)\])?$")
@@ -65,7 +71,11 @@ def parse_unit(text: str | None) -> tuple[u.UnitBase | None, str | None]:
     text = str(text).strip()
     text = _UNIT_ALIASES.get(text.upper(), text)
     try:
-        unit = u.Unit(text, parse_strict="raise")
+        with warnings.catch_warnings():  # "erg/s/cm2/A contains multiple slashes": parsed all the same
+            warnings.simplefilter("ignore", u.UnitsWarning)
+            unit = u.Unit(text, parse_strict="raise")
+            if u.A in unit.decompose().bases:  # "erg/s/cm2/A" (HST's FLAM) means Angstrom: no image is in amperes
+                unit = u.Unit(_AMPERE.sub("Angstrom", text), parse_strict="raise")
     except (ValueError, TypeError):
         return None, f"unit {text!r} could not be parsed; the image is treated as unitless"
     if unit == u.dimensionless_unscaled:
