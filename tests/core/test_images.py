@@ -89,6 +89,31 @@ def test_ground_and_hst_bunit_spellings_are_understood_without_a_warning(write_f
     assert s.images[label].unit == unit and s.pop_notices() == []
 
 
+def test_a_header_card_astropy_cannot_parse_counts_as_absent(tmp_path):
+    import subprocess
+    import sys
+
+    from tui.core.frames import list_frames
+
+    path = tmp_path / "odd.fits"
+    fits.PrimaryHDU(np.ones((20, 20), np.float32), fits.Header({"BUNIT": "MJy/sr"})).writeto(path)
+    raw = bytearray(path.read_bytes())
+    end = raw.index(b"END" + b" " * 77)  # a card some software writes: a date without its quotes
+    raw[end:end + 160] = b"DATE-OBS= 2024-03-01T02:00:00 / no quotes".ljust(80) + b"END".ljust(80)
+    path.write_bytes(bytes(raw))
+    s = Session(warn=False)
+    label = s.load_data(str(path))  # was astropy's VerifyError, which closed the app
+    assert s.images[label].unit == u.MJy / u.sr
+    [frame] = list_frames([path], require_time=False)
+    assert frame.time.source == ("odd.fits: no time found (looked for INT_TIMES, EXPSTART+EXPEND, DATE-OBS "
+                                 "(+TIME-OBS/UT), MJD-OBS, JD; DATE-OBS not readable: not in FITS form)")
+    reg = tmp_path / "r.reg"
+    reg.write_text("image\ncircle(10,10,3) # text={S}\n")
+    done = subprocess.run([sys.executable, "-m", "tui", "measure", str(path), "-r", str(reg)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and done.stderr == ""  # astropy's own warnings about the card reached the terminal
+
+
 def test_not_a_fits_file(tmp_path):
     path = tmp_path / "notes.fits"
     path.write_text("hello, I am text\n" * 10)

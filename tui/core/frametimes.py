@@ -19,10 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui.core.errors import PhotometryError
+from tui.core.headers import keyword, unreadable
 
 MJD_ZERO = 2400000.5
 EXPOSURE_KEYWORDS = ("EXPTIME", "EXPOSURE", "EFFINTTM")
 LOOKED_FOR = "INT_TIMES, EXPSTART+EXPEND, DATE-OBS (+TIME-OBS/UT), MJD-OBS, JD"
+TIME_KEYWORDS = ("EXPSTART", "EXPEND", "DATE-OBS", "TIME-OBS", "UT", "MJD-OBS", "JD")
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,6 @@ class FrameTime:
     jd_utc: float  # mid-exposure, Julian date, UTC
     source: str  # which keywords it came from
     bjd_tdb: float = math.nan  # the pipeline's own, when it gives one (JWST INT_TIMES)
-
-
-def _keyword(headers, name):
-    for header in headers:
-        if header is not None and name in header and header[name] not in (None, ""):
-            return header[name]
-    return None
 
 
 def _number(value) -> float | None:
@@ -48,7 +43,7 @@ def _number(value) -> float | None:
 
 
 def _timesys(headers) -> str:
-    system = str(_keyword(headers, "TIMESYS") or "UTC").strip().lower()
+    system = str(keyword(headers, "TIMESYS") or "UTC").strip().lower()
     return system if system in ("utc", "tt", "tdb", "tai") else "utc"
 
 
@@ -64,7 +59,7 @@ _OLD_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{2})$")  # DD/MM/YY, before the FIT
 
 def _iso_start(headers) -> tuple[str, str] | None:
     """(ISO date-time of the start, the keywords used), from DATE-OBS and, for a date alone, TIME-OBS or UT."""
-    date = _keyword(headers, "DATE-OBS")
+    date = keyword(headers, "DATE-OBS")
     if date is None:
         return None
     date = str(date).strip()
@@ -74,7 +69,7 @@ def _iso_start(headers) -> tuple[str, str] | None:
     if "T" in date:
         return date, "DATE-OBS"
     for name in ("TIME-OBS", "UT"):
-        time_of_day = _keyword(headers, name)
+        time_of_day = keyword(headers, name)
         if time_of_day is not None:
             return f"{date}T{str(time_of_day).strip()}", f"DATE-OBS+{name}"
     return f"{date}T00:00:00", "DATE-OBS (a date alone: midnight)"
@@ -82,7 +77,7 @@ def _iso_start(headers) -> tuple[str, str] | None:
 
 def exposure_seconds(headers) -> tuple[float | None, str | None]:
     for name in EXPOSURE_KEYWORDS:
-        value = _number(_keyword(headers, name))
+        value = _number(keyword(headers, name))
         if value is not None and value >= 0:
             return value, name
     return None, None
@@ -95,7 +90,7 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame") -
         return FrameTime(mjd_mid + MJD_ZERO, f"INT_TIMES int_mid_MJD_UTC (integration {number})",
                          bjd_mid + MJD_ZERO if math.isfinite(bjd_mid) else math.nan)
     headers = (header, primary)
-    start, end = _number(_keyword(headers, "EXPSTART")), _number(_keyword(headers, "EXPEND"))
+    start, end = _number(keyword(headers, "EXPSTART")), _number(keyword(headers, "EXPEND"))
     if start is not None and end is not None and end >= start:
         return FrameTime((start + end) / 2 + MJD_ZERO, "(EXPSTART+EXPEND)/2")
     scale = _timesys(headers)
@@ -103,15 +98,17 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame") -
     try:
         if iso := _iso_start(headers):
             found = (_to_utc_jd(iso[0], "isot" if "T" in iso[0] else "iso", scale), iso[1])
-        elif (mjd := _number(_keyword(headers, "MJD-OBS"))) is not None:
+        elif (mjd := _number(keyword(headers, "MJD-OBS"))) is not None:
             found = (_to_utc_jd(mjd, "mjd", scale), "MJD-OBS")
-        elif (jd := _number(_keyword(headers, "JD"))) is not None:
+        elif (jd := _number(keyword(headers, "JD"))) is not None:
             found = (_to_utc_jd(jd, "jd", scale), "JD")
     except ValueError as exc:
         raise PhotometryError(f"{label}: its time keywords cannot be read ({str(exc).splitlines()[0][:80]})") \
             from None
     if found is None:
-        raise PhotometryError(f"{label}: no time found (looked for {LOOKED_FOR})")
+        bad = unreadable(headers, TIME_KEYWORDS)
+        raise PhotometryError(f"{label}: no time found (looked for {LOOKED_FOR}" +
+                              (f"; {', '.join(bad)} not readable: not in FITS form" if bad else "") + ")")
     jd, source = found
     exposure, exposure_name = exposure_seconds(headers)
     if exposure is None:
@@ -135,7 +132,7 @@ def int_times_rows(hdul, planes: int) -> list[tuple[float, float, int]] | None:
     mjd = np.asarray(table[names["int_mid_mjd_utc"]], dtype=float)
     bjd = np.asarray(table[names["int_mid_bjd_tdb"]], dtype=float) if "int_mid_bjd_tdb" in names \
         else np.full(len(table), math.nan)
-    start = int(_number(hdul[0].header.get("INTSTART")) or 1)
+    start = int(_number(keyword((hdul[0].header,), "INTSTART")) or 1)
     rows = {int(n): k for k, n in enumerate(numbers.tolist())}
     out = []
     for plane in range(planes):
@@ -163,11 +160,11 @@ def _angle(value, hours: bool = False) -> float | None:
 
 def header_site(headers) -> tuple[float, float, float] | None:
     """(latitude, longitude east-positive, height m) from SITELAT/SITELONG/SITEELEV (or LATITUDE/LONGITUD)."""
-    lat = _angle(_keyword(headers, "SITELAT") or _keyword(headers, "LATITUDE"))
-    lon = _angle(_keyword(headers, "SITELONG") or _keyword(headers, "LONGITUD"))
+    lat = _angle(keyword(headers, "SITELAT") or keyword(headers, "LATITUDE"))
+    lon = _angle(keyword(headers, "SITELONG") or keyword(headers, "LONGITUD"))
     if lat is None or lon is None:
         return None
-    height = _number(_keyword(headers, "SITEELEV") or _keyword(headers, "ALTITUDE")) or 0.0
+    height = _number(keyword(headers, "SITEELEV") or keyword(headers, "ALTITUDE")) or 0.0
     return lat, lon, height
 
 
@@ -176,7 +173,7 @@ def header_target(headers):
     from astropy.coordinates import SkyCoord
 
     for ra_name, dec_name in (("RA_OBJ", "DEC_OBJ"), ("OBJCTRA", "OBJCTDEC"), ("RA", "DEC")):
-        ra, dec = _keyword(headers, ra_name), _keyword(headers, dec_name)
+        ra, dec = keyword(headers, ra_name), keyword(headers, dec_name)
         if ra is None or dec is None:
             continue
         sexagesimal = isinstance(ra, str) and _number(ra) is None

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import astropy.units as u
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
 from astropy.wcs import WCS, FITSFixedWarning
 
-from tui.core import quality
+from tui.core import headers, quality
 from tui.core.errors import PhotometryError
 from tui.core.quality import DataQuality, Uncertainty
 
@@ -58,10 +59,7 @@ class Image:
 
     def keyword(self, name: str):
         """A header keyword from the image's own header first, then the primary header."""
-        for header in (self.header, self.primary_header):
-            if name in header and header[name] not in (None, ""):
-                return header[name]
-        return None
+        return headers.keyword((self.header, self.primary_header), name)
 
 
 def parse_unit(text: str | None) -> tuple[u.UnitBase | None, str | None]:
@@ -86,6 +84,7 @@ def parse_unit(text: str | None) -> tuple[u.UnitBase | None, str | None]:
 def celestial_wcs(header: fits.Header) -> WCS | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FITSFixedWarning)
+        warnings.simplefilter("ignore", VerifyWarning)  # a card astropy had to fix, outside the WCS or in it
         try:
             wcs = WCS(header)
         except Exception:  # a broken WCS is as good as none for photometry
@@ -163,7 +162,7 @@ def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: i
         # background subtraction behave.
         data = data.astype(np.float64)
     header = hdu.header
-    unit, problem = parse_unit(header.get("BUNIT") or (primary_header or {}).get("BUNIT"))
+    unit, problem = parse_unit(headers.keyword((header, primary_header), "BUNIT"))
     image = Image(
         data=data,
         label=label,

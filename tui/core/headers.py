@@ -1,0 +1,39 @@
+"""FITS header keywords read as values, for every module that reads them (times, units, calibration).
+
+A card astropy cannot parse (a value some software writes outside the standard, `DATE-OBS= 2024-03-01 / no quotes`)
+raises VerifyError when read; here it counts as absent, so one bad card never stops an image from loading.
+"""
+
+from __future__ import annotations
+
+from astropy.io.fits.verify import VerifyError
+
+
+def keyword(headers, name: str):
+    """The keyword's first usable value in the headers, in their order (the image's own, then the primary); None
+    when none has one."""
+    for header in headers:
+        if header is None or name not in header:
+            continue
+        try:
+            value = header[name]
+        except (VerifyError, ValueError):
+            continue
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def unreadable(headers, names) -> list[str]:
+    """Which of the keywords the headers hold in cards astropy cannot parse: worth naming when a value was looked
+    for and not found."""
+    bad = []
+    for name in names:
+        for header in headers:
+            if header is not None and name in header:
+                try:
+                    header[name]
+                except (VerifyError, ValueError):
+                    bad.append(name)
+                    break
+    return bad
