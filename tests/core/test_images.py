@@ -89,6 +89,56 @@ def test_ground_and_hst_bunit_spellings_are_understood_without_a_warning(write_f
     assert s.images[label].unit == unit and s.pop_notices() == []
 
 
+def with_card(path, card: bytes, replacing: bytes | None = None) -> None:
+    """A raw 80-character card written into the file's first header, in place of `replacing` or before END."""
+    raw = bytearray(path.read_bytes())
+    if replacing is None:
+        at = raw.index(b"END" + b" " * 77)
+        raw[at:at + 160] = card.ljust(80) + b"END".ljust(80)
+    else:
+        at = raw.index(replacing.ljust(8))
+        raw[at:at + 80] = card.ljust(80)
+    path.write_bytes(bytes(raw))
+
+
+def test_a_wcs_whose_frame_astropy_does_not_know_is_said_and_sky_regions_refused(tmp_path):
+    from regions import CircleSkyRegion
+    from astropy.coordinates import SkyCoord
+
+    from tests.conftest import tan_wcs
+
+    path = tmp_path / "img.fits"
+    header = tan_wcs((40, 40)).to_header()
+    header["RADESYS"] = "ICRS"
+    fits.PrimaryHDU(np.ones((40, 40), np.float32), header).writeto(path)
+    with_card(path, b"RADESYS = 'FOO     '", replacing=b"RADESYS")
+    s = Session(warn=False)
+    label = s.load_data(str(path))
+    assert s.pop_notices() == [f"{label}: its WCS cannot be read (CTYPE1 'RA---TAN'); sky regions cannot be placed "
+                               "on it"]
+    s.add_subset(CircleSkyRegion(SkyCoord(150.0, 2.0, unit="deg"), 0.5 * u.arcsec), label="Star")
+    with pytest.raises(PhotometryError, match="Star is in sky coordinates but img.PRIMARY,1. has no celestial WCS"):
+        s.calculate(subset="Star")  # was astropy's ValueError from world_to_pixel
+
+
+def test_an_unparsable_extname_is_one_line_and_an_unparsable_airmass_is_absent(tmp_path):
+    from tui.core.frames import list_frames
+
+    path = tmp_path / "mef.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.ones((10, 10), np.float32), name="SCI")]).writeto(path)
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"EXTNAME = 'SCI")
+    raw[at:at + 80] = b"EXTNAME = SCI / no quotes".ljust(80)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(PhotometryError, match=r"mef.fits: not a readable FITS file \(Unparsable card \(EXTNAME\)\)$"):
+        Session().load_data(str(path))
+    timed = tmp_path / "timed.fits"
+    fits.PrimaryHDU(np.ones((10, 10), np.float32), fits.Header({"DATE-OBS": "2024-03-01T02:00:00"})).writeto(timed)
+    with_card(timed, b"AIRMASS = 1.2.3")
+    [frame] = list_frames([timed])
+    assert np.isnan(frame.airmass) and frame.time.jd_utc > 0
+
+
 def test_a_header_card_astropy_cannot_parse_counts_as_absent(tmp_path):
     import subprocess
     import sys
@@ -97,10 +147,7 @@ def test_a_header_card_astropy_cannot_parse_counts_as_absent(tmp_path):
 
     path = tmp_path / "odd.fits"
     fits.PrimaryHDU(np.ones((20, 20), np.float32), fits.Header({"BUNIT": "MJy/sr"})).writeto(path)
-    raw = bytearray(path.read_bytes())
-    end = raw.index(b"END" + b" " * 77)  # a card some software writes: a date without its quotes
-    raw[end:end + 160] = b"DATE-OBS= 2024-03-01T02:00:00 / no quotes".ljust(80) + b"END".ljust(80)
-    path.write_bytes(bytes(raw))
+    with_card(path, b"DATE-OBS= 2024-03-01T02:00:00 / no quotes")  # some software writes a date without quotes
     s = Session(warn=False)
     label = s.load_data(str(path))  # was astropy's VerifyError, which closed the app
     assert s.images[label].unit == u.MJy / u.sr

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyError
 
 from tui.core import quality
 from tui.core.errors import PhotometryError
 from tui.core.frametimes import FrameTime, frame_time, header_site, int_times_rows
+from tui.core.headers import keyword
 from tui.core.images import Image, file_stem, from_hdu, pick_hdu
 
 @dataclass(frozen=True)
@@ -87,16 +89,16 @@ def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
             return [Frame(str(path), None, path.name, when(header, primary, None, path.name), **common)]
     except PhotometryError:
         raise  # said already: a frame without a time, or a file without an image
-    except (OSError, ValueError, TypeError) as exc:
-        reason = str(exc).split(". ")[0].rstrip(".")
+    except (OSError, ValueError, TypeError, VerifyError) as exc:  # VerifyError: a structural card (EXTNAME) unparsable
+        reason = str(exc).split(". ")[0].split(", fix it")[0].rstrip(".")
         raise _Unreadable(f"{path}: not a readable FITS file ({reason})") from None
 
 
 def _airmass(header, primary) -> float:
     for h in (header, primary):
         try:
-            value = float(h["AIRMASS"])
-        except (KeyError, TypeError, ValueError):
+            value = float(keyword((h,), "AIRMASS"))
+        except (TypeError, ValueError):
             continue
         if math.isfinite(value) and value >= 1:
             return value

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import astropy.units as u
+from astropy.coordinates import SkyCoord
 from astropy.io import fits
-from astropy.io.fits.verify import VerifyWarning
+from astropy.io.fits.verify import VerifyError, VerifyWarning
 from astropy.wcs import WCS, FITSFixedWarning
 
 from tui.core import headers, quality
@@ -31,6 +32,7 @@ _UNIT_ALIASES = {
     "E-/S": "electron/s",
     "E/S": "electron/s",
 }
+_SKY_AXIS = re.compile(r"^(RA|DEC|GLON|GLAT|ELON|ELAT)-", re.IGNORECASE)  # a celestial CTYPE
 _AMPERE = re.compile(r"(?<![A-Za-z])A(?![A-Za-z])")
 _FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fz", ".gz", ".bz2")
 # file.fits[SCI,2], file.fits[1], and a plane of a cube: file.fits[SCI,1][0]
@@ -91,7 +93,14 @@ def celestial_wcs(header: fits.Header) -> WCS | None:
             return None
     if not wcs.has_celestial:
         return None
-    return wcs.celestial
+    celestial = wcs.celestial
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:  # a frame astropy does not know (RADESYS 'FOO') gives angles, not sky positions: no use for regions
+            usable = isinstance(celestial.pixel_to_world(0, 0), SkyCoord)
+        except Exception:
+            usable = False
+    return celestial if usable else None
 
 
 def as_2d(data: np.ndarray, what: str, plane: int | None = None) -> np.ndarray:
@@ -173,6 +182,9 @@ def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: i
     )
     if problem:
         image.notes.append(f"{label}: {problem}")
+    ctype = str(headers.keyword((header,), "CTYPE1") or "")
+    if with_wcs and image.wcs is None and _SKY_AXIS.match(ctype):
+        image.notes.append(f"{label}: its WCS cannot be read (CTYPE1 {ctype!r}); sky regions cannot be placed on it")
     return image
 
 
@@ -220,6 +232,8 @@ def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) ->
         if memmap and "memory-mapped" in str(exc):
             raise _Unmappable() from None
         raise PhotometryError(f"{path}: could not read the image ({exc})") from None
+    except VerifyError as exc:  # a card the file's structure hangs on (EXTNAME) that astropy cannot parse
+        raise PhotometryError(f"{path}: not a readable FITS file ({str(exc).split(', fix it')[0]})") from None
 
 
 def with_quality(image: Image, error=None, mask=None) -> Image:
