@@ -575,6 +575,39 @@ async def test_help_palette_and_quit_confirmation(make_app):
         assert not app.is_running
 
 
+async def test_quit_asks_while_any_results_table_is_not_exported(make_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f5")  # MJy on the JWST image
+        await choose(pilot, "data", "hst_acs_demo[SCI,1]")
+        await pilot.press("f5")  # electron/s: a new table, the first archived
+        await pilot.pause()
+        assert len(app.session.archived_results) == 1
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await type_text(pilot, "current.ecsv")
+        await pilot.press("enter")  # the current table only
+        await pilot.pause()
+        await pilot.press("ctrl+q")  # quit without asking, though the first table was never exported
+        await pilot.pause()
+        assert app.is_running and "1 result was not exported" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await choose(pilot, "which", "archived table 1 (1 row)", value=1)
+        app.screen.query_one("#path").value = "first.ecsv"
+        app.screen.query_one("#path").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(read_results(tmp_path / "first.ecsv")) == 1
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+
+
 async def test_help_reads_to_its_end_by_keys_and_wraps_under_each_description_at_80x24(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

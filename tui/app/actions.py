@@ -12,8 +12,8 @@ from tui.app.widgets.thumbnail import Thumbnail
 
 class ViewActions:
     """Needs from the App: session, notify, push_screen, pop_screen, screen, main(), copy_to_clipboard,
-    _draw_overlays, _update_background, _show_notices, _journal_warning, ready_to_measure and the counter
-    _unsaved."""
+    _draw_overlays, _update_background, _show_notices, _journal_warning, ready_to_measure and
+    _count_unexported."""
 
     def action_copy_row(self) -> None:
         """The selected result row, tab-separated with a header line, to the clipboard (OSC 52 over SSH); in the
@@ -184,7 +184,7 @@ class ViewActions:
         incomplete = [n for n in notices if n.category in INCOMPLETE_SUM]  # one of each kind per row at most
         count = 0 if table is None else len(table)
         if count:
-            self._unsaved += count
+            self._count_unexported(count)
             rows = s.result_rows
             self.main("#results", ResultsTable).reset(rows)
             last = rows[-1]

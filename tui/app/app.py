@@ -77,7 +77,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         self.session = None  # tui.core.Session once loaded
         self.store = None  # tui.core.journal.JournalStore
         self._previews: dict = {}
-        self._unsaved = 0
+        self._unexported: dict[int, int] = {}  # rows not exported, by results table (its index once archived)
         self._last_export: str | None = None
         self._retry_export: str | None = None  # a path whose export failed: the dialog opens on it once
         self._journal_started = False  # calculating waits for it: no result may miss the journal
@@ -116,6 +116,11 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
 
         super().notify(safe(message, keep_newlines=True), title=safe(title), severity=severity, timeout=timeout,
                        markup=False)
+
+    def _count_unexported(self, rows: int) -> None:
+        """Rows just added to the current results table: it will be archived under the index it is counted by."""
+        key = len(self.session.archived_results)
+        self._unexported[key] = self._unexported.get(key, 0) + rows
 
     def action_help_quit(self) -> None:
         """ctrl+c: Textual's hint that ctrl+q quits, in plain words (its own has markup, which toasts show as typed)."""
@@ -571,7 +576,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
             return
         notices = s.pop_notices()
         incomplete = [n for n in notices if n.category in INCOMPLETE_SUM]  # said next to the numbers
-        self._unsaved += 1
+        self._count_unexported(1)
         self.main("#result", ResultPanel).show(
             f"#{row['id']}  {row['subset_label']} on {row['data_label']}", result_lines(row),
             " ".join(n.detail for n in incomplete) or None)

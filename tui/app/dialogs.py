@@ -17,8 +17,8 @@ from tui.filekinds import is_region_file
 
 class DialogFlows:
     """Needs from the App: session, notify, push_screen, exit, main(), _add_region, _refresh_choices,
-    _data_selected, _show_notices, frame_image, frames and _sequence (a sequence's frames), the counter _unsaved,
-    and _last_export and _retry_export (paths)."""
+    _data_selected, _show_notices, frame_image, frames and _sequence (a sequence's frames), _unexported (rows by
+    table), and _last_export and _retry_export (paths)."""
 
     def action_new_region(self) -> None:
         if self.session is None or self.session.selected_data is None:
@@ -108,8 +108,10 @@ class DialogFlows:
             self.call_later(self.action_export)
             return
         if request.archived is None:
-            self._unsaved = 0
+            self._unexported.pop(len(s.archived_results), None)
             self._journal_warning(None)  # the results are safe in the export: the user has acted
+        elif isinstance(request.archived, int):
+            self._unexported.pop(request.archived, None)
         if request.archived != "lightcurve":  # the results table keeps its own default name
             self._last_export = request.path
         from tui.core.formatting import counted
@@ -198,16 +200,17 @@ class DialogFlows:
         if self.screen.id == "quit-confirm":  # ctrl+q again, on the question ctrl+q asked: quit
             self.exit()
             return
-        if self._unsaved and self.session is not None:
+        unexported = sum(self._unexported.values())  # in every results table, the archived ones too
+        if unexported and self.session is not None:
             def answer(yes: bool | None) -> None:
                 if yes:
                     self.exit()
 
             from tui.core.formatting import counted
 
-            one = self._unsaved == 1
+            one = unexported == 1
             self.push_screen(ConfirmScreen(
-                f"{counted(self._unsaved, 'result')} {'was' if one else 'were'} not exported. "
+                f"{counted(unexported, 'result')} {'was' if one else 'were'} not exported. "
                 f"{'It stays' if one else 'They stay'} in the journal (aperphot-tui --resume brings "
                 f"{'it' if one else 'them'} back). Quit?", yes="Quit", no="Stay", id="quit-confirm"), answer)
             return
