@@ -275,6 +275,7 @@ def _client(args, cleanup):
 
     try:
         import logging
+        import signal
 
         from distributed import Client, LocalCluster
     except ImportError:
@@ -285,8 +286,15 @@ def _client(args, cleanup):
         except (OSError, TimeoutError, ValueError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise PhotometryError(f"cannot reach the scheduler at {args.scheduler} ({reason})") from None
-    cluster = cleanup.enter_context(LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                                                 dashboard_address=None, silence_logs=logging.ERROR))
+    # ctrl+c reaches every process of the terminal's foreground group: the workers, started with SIGINT ignored
+    # (which a new process keeps), leave it to this one, which stops the run and closes them; else each printed
+    # its own traceback.
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        cluster = cleanup.enter_context(LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                                                     dashboard_address=None, silence_logs=logging.ERROR))
+    finally:
+        signal.signal(signal.SIGINT, before)
     return cleanup.enter_context(Client(cluster))
 
 

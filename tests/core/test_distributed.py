@@ -70,3 +70,25 @@ def test_a_light_curve_on_two_workers_is_the_single_process_one(tmp_path):
     assert a.colnames == b.colnames and len(a) == len(b) == 16
     for name in a.colnames:
         assert list(a[name]) == list(b[name]), name  # the same numbers, bit for bit
+
+
+def test_ctrl_c_stops_a_cluster_run_without_the_workers_tracebacks(tmp_path):
+    # ctrl+c sends SIGINT to the terminal's whole foreground group, the workers too: each printed a traceback.
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    paths, reg = images(tmp_path, 400)
+    out = tmp_path / "out.csv"
+    run = subprocess.Popen([sys.executable, "-m", "tui", "measure", *map(str, paths), "--regions", str(reg), "-o",
+                            str(out), "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not out.exists() and time.monotonic() < deadline:  # the first image's rows: the workers are at work
+        time.sleep(0.01)
+    os.killpg(run.pid, signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130 and "Traceback" not in stderr, stderr
+    kept = len(read_results(out))
+    assert 2 <= kept < 800 and f"interrupted: {kept:,} measurements made before ctrl+c" in stderr
