@@ -136,13 +136,13 @@ NUMBER_OPTIONS = ("--background", "--pixel-area", "--counts-factor", "--flux-sca
 
 
 def _glue_negative_numbers(argv: list[str], options=NUMBER_OPTIONS) -> list[str]:
-    """`--background -1.5e-3` as `--background=-1.5e-3`: argparse takes a negative number in scientific notation
-    for an option."""
+    """`--background -1.5e-3` as `--background=-1.5e-3`, `--site -30.2,-70.7,2715` as `--site=-30.2,-70.7,2715`:
+    argparse takes a value that starts with a minus sign (in scientific notation, or a list) for an option."""
     out: list[str] = []
     for arg in argv:
         if out and out[-1] in options and arg.startswith("-"):
             try:
-                float(arg)
+                [float(part) for part in arg.split(",")]
             except ValueError:
                 pass
             else:

@@ -28,6 +28,43 @@ def _floats(text: str, n: int) -> tuple:
     return values
 
 
+def _at_least(low: float, strict: bool, what: str):
+    """An argparse type: a finite number above `low` (or from it, when not strict)."""
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(value) and (value > low if strict else value >= low)):
+            raise argparse.ArgumentTypeError(f"{what} must be {'above' if strict else 'at least'} {low:g}, not {text}")
+        return value
+    return number
+
+
+def _annulus(text: str) -> tuple[float, float]:
+    inner, outer = _pair(text)
+    if not 0 <= inner < outer:
+        raise argparse.ArgumentTypeError(f"the annulus runs from an inner radius of 0 or more to a larger outer one, "
+                                         f"not {text}")
+    return inner, outer
+
+
+def _site(text: str) -> tuple[float, float, float]:
+    lat, lon, height = _floats(text, 3)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 360):
+        raise argparse.ArgumentTypeError(f"{text!r}: the latitude lies within ±90 degrees and the longitude within "
+                                         f"-180 to 360 (degrees east)")
+    return lat, lon, height
+
+
+def _limb_darkening(text: str) -> tuple[float, float]:
+    u1, u2 = _pair(text)
+    if not (u1 >= 0 and u1 + u2 <= 1 and u1 + 2 * u2 >= 0):  # a star brightest at its centre, nowhere negative
+        raise argparse.ArgumentTypeError(f"{text!r} is not a physical quadratic law (u1 >= 0, u1 + u2 <= 1, "
+                                         f"u1 + 2 u2 >= 0)")
+    return u1, u2
+
+
 def _aperture(text: str):
     if text == "auto":
         return None
@@ -61,14 +98,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--aperture", type=_aperture, default=None, metavar="R|auto",
                    help="aperture radius in pixels; auto (default): where the target's profile on the first frame "
                         "falls to 1%% of its peak")
-    p.add_argument("--annulus", type=_pair, metavar="RIN,ROUT", help="sky annulus in pixels (default 1.5R, 2.5R)")
+    p.add_argument("--annulus", type=_annulus, metavar="RIN,ROUT", help="sky annulus in pixels (default 1.5R, 2.5R)")
     p.add_argument("--no-recentre", dest="recentre", action="store_false", help="keep the region centres")
-    p.add_argument("--gain", type=float, metavar="G", help="e-/ADU for the CCD equation (default: GAIN keyword)")
-    p.add_argument("--read-noise", type=float, metavar="R", help="e- (default: RDNOISE keyword, else 0)")
-    p.add_argument("--dark", type=float, default=0.0, metavar="D", help="dark e-/pixel in an exposure (default 0)")
-    p.add_argument("--saturation", type=float, metavar="ADU", help="peak level that flags a star as saturated "
-                                                                    "(default: SATURATE keyword)")
-    p.add_argument("--site", type=lambda t: _floats(t, 3), metavar="LAT,LON,HEIGHT",
+    p.add_argument("--gain", type=_at_least(0, True, "the gain"), metavar="G",
+                   help="e-/ADU for the CCD equation (default: GAIN keyword)")
+    p.add_argument("--read-noise", type=_at_least(0, False, "the read noise"), metavar="R",
+                   help="e- (default: RDNOISE keyword, else 0)")
+    p.add_argument("--dark", type=_at_least(0, False, "the dark"), default=0.0, metavar="D",
+                   help="dark e-/pixel in an exposure (default 0)")
+    p.add_argument("--saturation", type=_at_least(0, True, "the saturation level"), metavar="ADU",
+                   help="peak level that flags a star as saturated (default: SATURATE keyword)")
+    p.add_argument("--site", type=_site, metavar="LAT,LON,HEIGHT",
                    help="observatory: degrees north, degrees east, metres (default: SITELAT/SITELONG/SITEELEV, "
                         "else the geocentre)")
     p.add_argument("--dq-flags", type=_dq_flags, metavar="FLAGS", default=None,
@@ -77,9 +117,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--detrend", default="auto", metavar="auto|none|COL[,COL...]",
                    help="baseline regressors beside a line in time: columns such as AIRMASS,Width_T1,X(IJ)_T1; "
                         "auto (default) picks the set with the lowest BIC")
-    p.add_argument("--period", type=float, default=None, metavar="DAYS", help="orbital period (default 3 d: one "
-                                                                              "transit's shape does not need it)")
-    p.add_argument("--limb-darkening", type=_pair, default=None, metavar="U1,U2",
+    p.add_argument("--period", type=_at_least(0, True, "the period"), default=None, metavar="DAYS",
+                   help="orbital period (default 3 d: one transit's shape does not need it)")
+    p.add_argument("--limb-darkening", type=_limb_darkening, default=None, metavar="U1,U2",
                    help="quadratic limb darkening (default 0.40,0.26)")
     cluster = p.add_mutually_exclusive_group()
     cluster.add_argument("--workers", type=_positive_int, metavar="N",
@@ -89,7 +129,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-NUMBERS = ("--gain", "--read-noise", "--dark", "--saturation", "--period")
+NUMBERS = ("--gain", "--read-noise", "--dark", "--saturation", "--period", "--site", "--annulus", "--limb-darkening")
 
 
 def run(argv: list[str]) -> int:

@@ -360,6 +360,33 @@ def test_resume_refuses_another_runs_light_curve(sequence, tmp_path, ext, args, 
 
 
 @pytest.mark.parametrize("args, message", [
+    (["--gain", "0"], "argument --gain: the gain must be above 0, not 0"),
+    (["--gain", "-1"], "argument --gain: the gain must be above 0, not -1"),
+    (["--read-noise", "-3"], "argument --read-noise: the read noise must be at least 0, not -3"),
+    (["--dark", "-1"], "argument --dark: the dark must be at least 0, not -1"),
+    (["--saturation", "0"], "argument --saturation: the saturation level must be above 0, not 0"),
+    (["--period", "-1"], "argument --period: the period must be above 0, not -1"),
+    (["--limb-darkening", "2,3"], "argument --limb-darkening: '2,3' is not a physical quadratic law"),
+    (["--site", "100,0,0"], "argument --site: '100,0,0': the latitude lies within ±90 degrees"),
+    (["--annulus", "-1,5"], "argument --annulus: the annulus runs from an inner radius of 0 or more"),
+])
+def test_impossible_detector_sky_and_fit_settings_are_refused(sequence, args, message):
+    # each was taken: a gain of 0 or a period of -1 day gave numbers (a transit lasting -0.16 h) instead of an error
+    paths, regions, _ = sequence
+    done = series_cli(*paths[:3], "--regions", regions, "--target", "Target", "--comparisons", "Comp1", *args)
+    assert done.returncode == 2 and message in done.stderr.splitlines()[-1]
+
+
+def test_a_site_south_and_west_is_taken_as_typed(sequence):
+    # "--site -30.24,-70.74,2715" (Cerro Pachon) was "argument --site: expected one argument"
+    paths, regions, _ = sequence
+    done = series_cli(*paths[:3], "--regions", regions, "--target", "Target", "--comparisons", "Comp1",
+                      "--site", "-30.24,-70.74,2715", "--annulus", "8,14")
+    assert done.returncode == 0, done.stderr
+    assert "note: BJD_TDB toward the target (the first frame's WCS) from the site given (--site)" in done.stderr
+
+
+@pytest.mark.parametrize("args, message", [
     (["--target", "Nobody", "--comparisons", "Comp1"], "no region labelled 'Nobody' in the region file"),
     (["--target", "Target", "--comparisons", "Comp1,Target"], "cannot be one of its own comparisons"),
 ])
