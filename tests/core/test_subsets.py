@@ -48,6 +48,19 @@ def test_a_region_file_opened_again_adds_only_what_is_new(tmp_path):
     assert s.pop_notices() == ["r.reg: 5 regions loaded already, not added again (Star, Gal, Box ...)"]
 
 
+def test_one_bad_line_does_not_cost_a_ds9_file_its_other_regions(tmp_path):
+    path = tmp_path / "catalogue.reg"
+    path.write_text("# Region file format: DS9 version 4.1\nglobal color=green\nimage\n"
+                    "circle(20,20,4) # text={Star}\ncircle(30,30,-3) # text={Typo}\n"
+                    "fk5; circle(150.0,2.0,1\") # text={Sky star}\ncircle(150.001,2.0,1\") # text={Next}\n"
+                    "annulus(20,20,9,6) # text={Back to front}\n")
+    s = Session(warn=False)
+    assert s.load_regions(path) == ["Star", "Sky star", "Next"]  # regions refused the whole file for one line
+    assert s.pop_notices() == ["catalogue.reg: skipped line 5 ('radius' must be a strictly positive scalar)",
+                               "catalogue.reg: skipped line 8 (outer_radius must be greater than inner_radius)"]
+    assert s.subsets["Next"].is_sky  # in fk5, the frame the line before set
+
+
 def test_crtf_file(tmp_path):
     path = tmp_path / "r.crtf"
     path.write_text("#CRTFv0\ncircle [[10pix, 12pix], 3pix]\n")

@@ -54,6 +54,39 @@ def same_shape(a, b) -> bool:
     return type(a) is type(b) and a.copy(**bare) == b.copy(**bare)
 
 
+_DS9_FRAMES = ("image", "physical", "fk4", "fk5", "icrs", "galactic", "ecliptic", "j2000", "b1950", "wcs",
+               "linear", "amplifier", "detector")
+
+
+def _ds9_line_by_line(path: Path) -> tuple[list, list[str]]:
+    """The regions of a DS9 file read a line at a time, each with the coordinate frame and `global` line before
+    it, and why each line that could not be read was skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return [], []
+    found, skipped, frame, defaults = [], [], "", ""
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if text.lower() in _DS9_FRAMES:
+            frame = text
+            continue
+        if text.split(";")[0].strip().lower() in _DS9_FRAMES:  # "fk5; circle(...)": the frame holds on after it
+            frame = text.split(";")[0].strip()
+        if text.lower().startswith("global"):
+            defaults = text
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                found += list(rg.Regions.parse(f"{defaults}\n{frame}\n{text}", format="ds9"))
+        except Exception as exc:  # noqa: BLE001 - as for the whole file: the line is not one regions can read
+            skipped.append(f"skipped line {number} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+    return found, skipped
+
+
 def shape_name(region) -> str:
     """'circle', 'circleannulus', 'point', ...: the class name without Pixel/Sky."""
     return type(region).__name__.replace("PixelRegion", "").replace("SkyRegion", "").lower()
@@ -125,15 +158,19 @@ def read_region_file(path: str | Path) -> tuple[list[tuple[rg.Region, str | None
 
 def _parse_region_file(path: Path):
     fmt = "crtf" if path.suffix.lower() == ".crtf" else "ds9"
+    skipped: list[str] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             found = rg.Regions.read(str(path), format=fmt)
     except Exception as exc:  # the parsers raise many types; all mean "not a region file we can read"
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
+        # One bad line (a negative radius) makes regions refuse a whole DS9 file: a catalogue keeps the rest.
+        found, skipped = _ds9_line_by_line(path) if fmt == "ds9" else ([], [])
+        if not found:
+            raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
     # The parsers warn about each line they skip: the user should hear of it, once, in our words.
-    notes = [f"{path.name}: {w.message}" for w in caught]
+    notes = [f"{path.name}: {w.message}" for w in caught] + [f"{path.name}: {why}" for why in skipped]
     usable = []
     for number, region in enumerate(found, start=1):
         text = region_text(region)
