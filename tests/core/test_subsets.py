@@ -61,6 +61,16 @@ def test_one_bad_line_does_not_cost_a_ds9_file_its_other_regions(tmp_path):
     assert s.subsets["Next"].is_sky  # in fk5, the frame the line before set
 
 
+def test_many_lines_left_out_are_one_note(tmp_path):
+    path = tmp_path / "catalogue.reg"
+    path.write_text("image\ncircle(20,20,4) # text={Star}\n" + "circle(30,30,-3)\n" * 40 + "point(5,5)\n")
+    s = Session(warn=False)
+    assert s.load_regions(path) == ["Star"]
+    assert s.pop_notices() == [  # forty-one toasts buried the screen
+        "catalogue.reg: 41 lines or regions left out: skipped line 3 ('radius' must be a strictly positive "
+        "scalar); skipped line 4 ('radius' must be a strictly positive scalar); ..."]
+
+
 def test_crtf_file(tmp_path):
     path = tmp_path / "r.crtf"
     path.write_text("#CRTFv0\ncircle [[10pix, 12pix], 3pix]\n")

@@ -54,6 +54,7 @@ def same_shape(a, b) -> bool:
     return type(a) is type(b) and a.copy(**bare) == b.copy(**bare)
 
 
+SAID_APART = 3  # notes about a region file's left-out lines, at most; more are said as one
 _DS9_FRAMES = ("image", "physical", "fk4", "fk5", "icrs", "galactic", "ecliptic", "j2000", "b1950", "wcs",
                "linear", "amplifier", "detector")
 
@@ -170,18 +171,21 @@ def _parse_region_file(path: Path):
         if not found:
             raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
     # The parsers warn about each line they skip: the user should hear of it, once, in our words.
-    notes = [f"{path.name}: {w.message}" for w in caught] + [f"{path.name}: {why}" for why in skipped]
+    reasons = [str(w.message) for w in caught] + skipped
     usable = []
     for number, region in enumerate(found, start=1):
         text = region_text(region)
         try:
             check_shape(region, f"region {number} ({shape_name(region)}{f' {text!r}' if text else ''})")
         except PhotometryError as exc:
-            notes.append(f"{path.name}: skipped {exc}")
+            reasons.append(f"skipped {exc}")
             continue
         usable.append(region)
+    notes = [f"{path.name}: {why}" for why in reasons]
     if not usable:
         raise PhotometryError(f"{path.name}: no usable regions in this file" + (f" ({notes[0]})" if notes else ""))
+    if len(reasons) > SAID_APART:  # a catalogue with many bad lines: one note, not a toast for each
+        notes = [f"{path.name}: {len(reasons)} lines or regions left out: {'; '.join(reasons[:2])}; ..."]
     texts = [region_text(r) for r in usable]
     counts = Counter(texts)
     unique = [t if t is not None and counts[t] == 1 else None for t in texts]
