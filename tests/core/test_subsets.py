@@ -59,6 +59,10 @@ def test_one_bad_line_does_not_cost_a_ds9_file_its_other_regions(tmp_path):
     assert s.pop_notices() == ["catalogue.reg: skipped line 5 ('radius' must be a strictly positive scalar)",
                                "catalogue.reg: skipped line 8 (outer_radius must be greater than inner_radius)"]
     assert s.subsets["Next"].is_sky  # in fk5, the frame the line before set
+    flat = tmp_path / "flat.reg"
+    flat.write_text("image\npolygon(10,10,20,20,30,30) # text={Line}\ncircle(5,5,2) # text={Dot}\n")
+    assert s.load_regions(flat) == ["Dot"]  # the polygon "lay outside the image" at F5
+    assert s.pop_notices()[-1] == "flat.reg: skipped region 1 (polygon 'Line'): its vertices enclose no area"
 
 
 def test_many_lines_left_out_are_one_note(tmp_path):

@@ -130,6 +130,10 @@ def check_shape(region, name: str | None = None) -> None:
     for what, value in _numbers(region):
         if not np.isfinite(value):
             raise PhotometryError(f"{name or shape_name(region)}: its {what} is {value}, not a finite number")
+    if isinstance(region, rg.PolygonPixelRegion):  # all its points on one line: it was said to lie off the image
+        x, y = np.asarray(region.vertices.x, float), np.asarray(region.vertices.y, float)
+        if x.size < 3 or np.dot(x, np.roll(y, 1)) == np.dot(y, np.roll(x, 1)):
+            raise PhotometryError(f"{name or shape_name(region)}: its vertices enclose no area")
 
 
 def region_text(region) -> str | None:
