@@ -282,7 +282,9 @@ def _client(args, cleanup):
         raise PhotometryError("--workers and --scheduler need dask.distributed: pip install -e '.[dask]'") from None
     if args.scheduler is not None:
         try:
-            return cleanup.enter_context(Client(args.scheduler, timeout=args.timeout))
+            client = cleanup.enter_context(Client(args.scheduler, timeout=args.timeout))
+            _quiet_cluster_logs()
+            return client
         except (OSError, TimeoutError, ValueError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise PhotometryError(f"cannot reach the scheduler at {args.scheduler} ({reason})") from None
@@ -295,7 +297,18 @@ def _client(args, cleanup):
                                                      dashboard_address=None, silence_logs=logging.ERROR))
     finally:
         signal.signal(signal.SIGINT, before)
+    _quiet_cluster_logs()
     return cleanup.enter_context(Client(cluster))
+
+
+def _quiet_cluster_logs() -> None:
+    """dask.distributed's own loggers, quiet: a run stopped by ctrl+c makes its scheduler and event loop log
+    errors and tracebacks of their own (a task forgotten, a callback of its `sync` that fails), noise after the
+    one line that says what was kept."""
+    import logging
+
+    for name in ("distributed", "tornado.application"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _progress(total: int):
