@@ -9,17 +9,25 @@ from __future__ import annotations
 from astropy.io.fits.verify import VerifyError
 
 
+_UNREADABLE = object()
+
+
+def _value(header, name: str):
+    """The card's value; None when the header has no such card, _UNREADABLE when astropy cannot parse it."""
+    if header is None or name not in header:
+        return None
+    try:
+        return header[name]
+    except (VerifyError, ValueError):
+        return _UNREADABLE
+
+
 def keyword(headers, name: str):
     """The keyword's first usable value in the headers, in their order (the image's own, then the primary); None
     when none has one."""
     for header in headers:
-        if header is None or name not in header:
-            continue
-        try:
-            value = header[name]
-        except (VerifyError, ValueError):
-            continue
-        if value not in (None, ""):
+        value = _value(header, name)
+        if value is not _UNREADABLE and value not in (None, ""):
             return value
     return None
 
@@ -27,13 +35,4 @@ def keyword(headers, name: str):
 def unreadable(headers, names) -> list[str]:
     """Which of the keywords the headers hold in cards astropy cannot parse: worth naming when a value was looked
     for and not found."""
-    bad = []
-    for name in names:
-        for header in headers:
-            if header is not None and name in header:
-                try:
-                    header[name]
-                except (VerifyError, ValueError):
-                    bad.append(name)
-                    break
-    return bad
+    return [name for name in names if any(_value(header, name) is _UNREADABLE for header in headers)]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import astropy.units as u
-from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyError, VerifyWarning
 from astropy.wcs import WCS, FITSFixedWarning
+from astropy.wcs.utils import wcs_to_celestial_frame
 
 from tui.core import headers, quality
 from tui.core.errors import PhotometryError
@@ -94,13 +94,11 @@ def celestial_wcs(header: fits.Header) -> WCS | None:
     if not wcs.has_celestial:
         return None
     celestial = wcs.celestial
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:  # a frame astropy does not know (RADESYS 'FOO') gives angles, not sky positions: no use for regions
-            usable = isinstance(celestial.pixel_to_world(0, 0), SkyCoord)
-        except Exception:
-            usable = False
-    return celestial if usable else None
+    try:  # a frame astropy does not know (RADESYS 'FOO') gives angles, not sky positions: no use for regions
+        wcs_to_celestial_frame(celestial)
+    except ValueError:
+        return None
+    return celestial
 
 
 def as_2d(data: np.ndarray, what: str, plane: int | None = None) -> np.ndarray:

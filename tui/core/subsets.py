@@ -71,11 +71,11 @@ def _ds9_line_by_line(path: Path) -> tuple[list, list[str]]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        if text.lower() in _DS9_FRAMES:
-            frame = text
-            continue
-        if text.split(";")[0].strip().lower() in _DS9_FRAMES:  # "fk5; circle(...)": the frame holds on after it
-            frame = text.split(";")[0].strip()
+        head = text.split(";")[0].strip()
+        if head.lower() in _DS9_FRAMES:  # "fk5" alone, or "fk5; circle(...)": the frame holds on after it
+            frame = head
+            if head == text:
+                continue
         if text.lower().startswith("global"):
             defaults = text
             continue
