@@ -152,6 +152,15 @@ def _glue_negative_numbers(argv: list[str], options=NUMBER_OPTIONS) -> list[str]
     return out
 
 
+def _annuli_left_out(labels: list[str], hint: bool) -> str:
+    """Why the annuli of the region files are not measured: a file of apertures and annuli would otherwise lose
+    the annuli in silence."""
+    shown = ", ".join(labels[:3]) + (", ..." if len(labels) > 3 else "")
+    which = f"{shown} is" if len(labels) == 1 else f"{len(labels):,} annuli are"
+    return (f"{which} not measured{'' if len(labels) == 1 else f' ({shown})'}: an annulus gives a background" +
+            (f" (--background-region {labels[0] if len(labels) == 1 else 'LABEL'})" if hint else ""))
+
+
 def measure(argv: list[str]) -> int:
     parser = measure_parser()
     args = parse_files(parser, _glue_negative_numbers(argv))
@@ -193,6 +202,13 @@ def measure(argv: list[str]) -> int:
                         args.counts_factor, args.flux_scaling, args.profiles,
                         args.overwrite or args.resume)  # resumed: the profiles of a pair measured again are new
     apertures = [s for s in subsets if not session.subsets[s].is_annulus and s != args.background_region]
+    annuli = [s for s in subsets if session.subsets[s].is_annulus and s != args.background_region]
+    if not apertures:
+        return _fail("nothing to measure: " + ("the only region is the background region" if not annuli else
+                                               "an annulus gives a background, not a source; add a circle, "
+                                               "ellipse, rectangle or polygon"))
+    if annuli:
+        _say("note", _annuli_left_out(annuli, args.background_region is None))
     done = frozenset(stream.done) if stream is not None else frozenset()
     if done:
         _say("note", f"--resume: {args.output} holds {counted(len(done), 'measurement')} already; they are skipped")

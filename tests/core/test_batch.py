@@ -298,3 +298,23 @@ def ctrl_c_at(fifo, *args):
     finally:
         os.close(writer)
     return run.returncode, stdout, stderr
+
+
+def test_annuli_are_said_to_be_left_out_and_alone_are_nothing_to_measure(tmp_path):
+    paths, _ = images(tmp_path, 1)
+    reg = tmp_path / "mixed.reg"
+    reg.write_text("image\ncircle(20,20,5) # text={A}\nannulus(20,20,7,9) # text={Sky A}\n"
+                   "annulus(40,40,7,9) # text={Sky B}\n")
+    done = measure(paths[0], "-r", reg)
+    assert done.returncode == 0, done.stderr
+    assert "note: 2 annuli are not measured (Sky A, Sky B): an annulus gives a background " \
+           "(--background-region LABEL)" in done.stderr
+    assert [line.split()[2] for line in done.stdout.splitlines()[2:] if line.strip()] == ["A"]
+    with_background = measure(paths[0], "-r", reg, "--background-region", "Sky A")
+    assert "note: Sky B is not measured: an annulus gives a background\n" in with_background.stderr
+    only = tmp_path / "only.reg"
+    only.write_text("image\nannulus(20,20,7,9) # text={Sky A}\n")
+    alone = measure(paths[0], "-r", only)
+    assert (alone.returncode, alone.stdout) == (2, "")
+    assert alone.stderr == "aperphot-tui: error: nothing to measure: an annulus gives a background, not a source; " \
+                           "add a circle, ellipse, rectangle or polygon\n"

@@ -396,6 +396,17 @@ def test_bad_labels_are_one_line_and_exit_2(sequence, args, message):
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+def test_an_annulus_named_as_a_star_is_refused_in_words(sequence, tmp_path):
+    # it was "a CircleAnnulusPixelRegion has no profile", from deep in the first frame's measurement
+    paths, regions, _ = sequence
+    ringed = tmp_path / "ringed.reg"
+    ringed.write_text(regions.read_text() + "\nimage\nannulus(129.3,128.6,10,15) # text={Sky}\n")
+    done = series_cli(*paths[:3], "--regions", ringed, "--target", "Target", "--comparisons", "Comp1,Sky")
+    assert (done.returncode, done.stderr) == (2, "aperphot-tui: error: 'Sky' is an annulus: a star's region is a "
+                                                 "circle, ellipse, rectangle or polygon (each star's sky annulus is "
+                                                 "--annulus)\n")
+
+
 def test_frames_without_times_or_of_other_shapes(sequence, tmp_path):
     paths, regions, _ = sequence
     timeless = tmp_path / "timeless.fits"

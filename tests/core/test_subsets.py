@@ -114,6 +114,17 @@ def test_unsupported_shapes_are_skipped_with_a_note_or_refused(tmp_path):
         Session().add_subset(PointPixelRegion(PixCoord(1, 1)))
 
 
+def test_exclusion_regions_are_skipped_with_a_note(tmp_path):
+    path = tmp_path / "x.reg"
+    path.write_text("image\ncircle(9,9,4) # text={Star}\n-circle(10,10,1) # text={Cosmic ray}\n"
+                    "box(20,20,4,4,0) # include=0\n")
+    s = Session()
+    assert s.load_regions(path) == ["Star"]
+    assert s.pop_notices()[:2] == ["x.reg: skipped region 2 (circle 'Cosmic ray'): an exclusion region (DS9's '-') "
+                                   "is not a source",
+                                   "x.reg: skipped region 3 (rectangle): an exclusion region (DS9's '-') is not a source"]
+
+
 def test_sky_region_follows_each_image_wcs():
     s = Session()
     a = s.load_data(np.ones((40, 40)), label="a", wcs=tan_wcs((40, 40), 0.1))

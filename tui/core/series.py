@@ -22,14 +22,14 @@ import numpy as np
 import regions as rg
 from astropy.table import Column, QTable
 
-from tui.core import frametimes, profiles, starphot
+from tui.core import frametimes, physical, profiles, starphot
 from tui.core.errors import PhotometryError
 from tui.core.formatting import counted
 from tui.core.frames import Frame, FrameReader, list_frames
 from tui.core.images import Image
 from tui.core.photometry import region_center
 from tui.core.starphot import Apertures, Detector, Star
-from tui.core.subsets import read_region_file
+from tui.core.subsets import ANNULUS_SHAPES, read_region_file
 from tui.filekinds import named_once
 
 ANOTHER_RUN = "another run's light curve (name another OUT, or --overwrite to replace it)"
@@ -57,7 +57,13 @@ class SeriesStar:
             if not (math.isfinite(x) and math.isfinite(y)):  # the far side of a TAN projection has no pixel
                 raise PhotometryError(f"{self.label}: its sky position lies beyond {image.label}'s projection")
             return x, y
-        return region_center(self.region)
+        return region_center(self.on(image))
+
+    def on(self, image: Image):
+        """The star's region in this frame's pixels (a physical region placed by the frame's LTV and LTM)."""
+        if isinstance(self.region, rg.SkyRegion):
+            return self.region.to_pixel(image.wcs)
+        return physical.to_image(self.region, image, self.label) if physical.is_physical(self.region) else self.region
 
 
 def _place(image: Image, star: SeriesStar) -> tuple[float, float] | None:
@@ -447,6 +453,10 @@ def _stars(regions, target: str, comparisons: list[str]) -> list[SeriesStar]:
     for name in [target, *comparisons]:
         if name not in by_label:
             raise PhotometryError(f"no region labelled {name!r} in the region file (labels: {labels})")
+    ring = next((name for name in [target, *comparisons] if isinstance(by_label[name], ANNULUS_SHAPES)), None)
+    if ring is not None:
+        raise PhotometryError(f"{ring!r} is an annulus: a star's region is a circle, ellipse, rectangle or polygon "
+                              f"(each star's sky annulus is --annulus)")
     if target in comparisons:
         raise PhotometryError(f"the target {target!r} cannot be one of its own comparisons")
     if len(set(comparisons)) != len(comparisons):
@@ -502,8 +512,7 @@ def auto_radius(image: Image, target: SeriesStar, recentre: bool, dq_flags) -> t
     """Where the target's background-subtracted radial profile on the first frame falls to 1% of its peak (the
     background: the clipped median of the pixels beyond three quarters of the search radius)."""
     x, y = target.nominal(image)
-    start = profiles.largest_semi_axis(target.region.to_pixel(image.wcs) if isinstance(target.region, rg.SkyRegion)
-                                       else target.region)
+    start = profiles.largest_semi_axis(target.on(image))
     search = max(SEARCH, 4.0 * start)
     what = f"{target.label} on {image.label}"
     dist, values, _ = profiles.pixels_within(image, x, y, search, 0.0, dq_flags, what)

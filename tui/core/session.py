@@ -15,7 +15,7 @@ import regions as rg
 from astropy.io import fits
 from astropy.table import QTable
 
-from tui.core import images, metadata, notices, photometry, profiles
+from tui.core import images, metadata, notices, photometry, physical, profiles
 from tui.core.errors import PhotometryError
 from tui.core.export import write_table
 from tui.core.footprint import share_off_image
@@ -370,6 +370,8 @@ class Session:
         chosen = self.subsets[subset]
         if chosen.is_sky:
             new = moved_sky(chosen.region, image.wcs, x - x0, y - y0)
+        elif physical.is_physical(chosen.region):  # it stays in physical coordinates, as a sky subset stays on the sky
+            new = profiles.moved(chosen.region, *physical.shifted(chosen.region, image, subset, x - x0, y - y0))
         else:
             new = profiles.moved(region, x, y)
         self.subsets[subset] = replace(chosen, region=new)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import numpy as np
 import astropy.units as u
 import regions as rg
 
+from tui.core import physical
 from tui.core.errors import PhotometryError
 from tui.core.images import Image
 
@@ -51,7 +53,8 @@ def same_shape(a, b) -> bool:
     """Whether two regions are one aperture: the same kind, centre and sizes (to regions' own tolerance), whatever
     their text and colours."""
     bare = {"meta": rg.RegionMeta(), "visual": rg.RegionVisual()}
-    return type(a) is type(b) and a.copy(**bare) == b.copy(**bare)
+    return (type(a) is type(b) and physical.is_physical(a) == physical.is_physical(b)
+            and a.copy(**bare) == b.copy(**bare))
 
 
 SAID_APART = 3  # notes about a region file's left-out lines, at most; more are said as one
@@ -61,7 +64,8 @@ _DS9_FRAMES = ("image", "physical", "fk4", "fk5", "icrs", "galactic", "ecliptic"
 
 def _ds9_line_by_line(path: Path) -> tuple[list, list[str]]:
     """The regions of a DS9 file read a line at a time, each with the coordinate frame and `global` line before
-    it, and why each line that could not be read was skipped."""
+    it, and why each line that could not be read was skipped. Regions in physical coordinates are read as image
+    regions marked physical.FRAME (see physical.py)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
@@ -71,21 +75,38 @@ def _ds9_line_by_line(path: Path) -> tuple[list, list[str]]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        head = text.split(";")[0].strip()
-        if head.lower() in _DS9_FRAMES:  # "fk5" alone, or "fk5; circle(...)": the frame holds on after it
-            frame = head
-            if head == text:
+        head, _, rest = text.partition(";")
+        if head.strip().lower() in _DS9_FRAMES:  # "fk5" alone, or "fk5; circle(...)": the frame holds on after it
+            frame, text = head.strip().lower(), rest.strip()
+            if not text:
                 continue
         if text.lower().startswith("global"):
             defaults = text
             continue
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                found += list(rg.Regions.parse(f"{defaults}\n{frame}\n{text}", format="ds9"))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                as_read = "image" if frame == physical.FRAME else frame
+                parsed = list(rg.Regions.parse(f"{defaults}\n{as_read}\n{text}", format="ds9"))
         except Exception as exc:  # noqa: BLE001 - as for the whole file: the line is not one regions can read
             skipped.append(f"skipped line {number} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+            continue
+        skipped += [f"skipped line {number} ({str(w.message).splitlines()[0]})" for w in caught]
+        for region in parsed if frame == physical.FRAME else ():
+            region.meta["frame"] = physical.FRAME
+        found += parsed
     return found, skipped
+
+
+_PHYSICAL_LINE = re.compile(r"^\s*physical\s*(;|#|$)", re.IGNORECASE | re.MULTILINE)
+
+
+def _in_physical(path: Path) -> bool:
+    """Whether a DS9 file gives regions in physical coordinates (on some line)."""
+    try:
+        return bool(_PHYSICAL_LINE.search(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return False  # reading it as regions does will say why it cannot be read
 
 
 def shape_name(region) -> str:
@@ -127,6 +148,8 @@ def check_shape(region, name: str | None = None) -> None:
     if not isinstance(region, APERTURE_SHAPES + ANNULUS_SHAPES):
         raise PhotometryError(f"{f'{name}: ' if name else ''}{shape_name(region)} regions are not supported; use a "
                               f"circle, ellipse, rectangle, polygon or annulus")
+    if region.meta.get("include", True) in (0, False):  # DS9's "-circle(...)": the pixels a neighbour leaves out
+        raise PhotometryError(f"{name or shape_name(region)}: an exclusion region (DS9's '-') is not a source")
     for what, value in _numbers(region):
         if not np.isfinite(value):
             raise PhotometryError(f"{name or shape_name(region)}: its {what} is {value}, not a finite number")
@@ -163,17 +186,20 @@ def read_region_file(path: str | Path) -> tuple[list[tuple[rg.Region, str | None
 
 def _parse_region_file(path: Path):
     fmt = "crtf" if path.suffix.lower() == ".crtf" else "ds9"
-    skipped: list[str] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            found = rg.Regions.read(str(path), format=fmt)
-    except Exception as exc:  # the parsers raise many types; all mean "not a region file we can read"
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        # One bad line (a negative radius) makes regions refuse a whole DS9 file: a catalogue keeps the rest.
-        found, skipped = _ds9_line_by_line(path) if fmt == "ds9" else ([], [])
-        if not found:
-            raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
+    caught: list = []
+    if fmt == "ds9" and _in_physical(path):
+        found, skipped = _ds9_line_by_line(path)  # regions reads no physical regions: they are read here
+    else:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                found, skipped = rg.Regions.read(str(path), format=fmt), []
+        except Exception as exc:  # the parsers raise many types; all mean "not a region file we can read"
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            # One bad line (a negative radius) makes regions refuse a whole DS9 file: a catalogue keeps the rest.
+            caught, (found, skipped) = [], _ds9_line_by_line(path) if fmt == "ds9" else ([], [])
+            if not found:
+                raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
     # The parsers warn about each line they skip: the user should hear of it, once, in our words.
     reasons = [str(w.message) for w in caught] + skipped
     usable = []
@@ -198,6 +224,8 @@ def _parse_region_file(path: Path):
 
 def pixel_region(subset: Subset, image: Image) -> rg.PixelRegion:
     """The subset in this image's pixel coordinates."""
+    if physical.is_physical(subset.region):
+        return physical.to_image(subset.region, image, subset.label)
     if subset.is_sky:
         if image.wcs is None:
             raise PhotometryError(
