@@ -29,7 +29,8 @@ from tui.core.frames import Frame, FrameReader, list_frames
 from tui.core.images import Image
 from tui.core.photometry import region_center
 from tui.core.starphot import Apertures, Detector, Star
-from tui.core.subsets import ANNULUS_SHAPES, read_region_file
+from tui.core.regionfiles import read_region_file
+from tui.core.subsets import ANNULUS_SHAPES
 from tui.filekinds import named_once
 
 ANOTHER_RUN = "another run's light curve (name another OUT, or --overwrite to replace it)"

@@ -25,8 +25,8 @@ from tui.core.inputs import Inputs
 from tui.core.journal import Journal, Replay, read_journal
 from tui.core.notices import Notice
 from tui.core.results import Results, Rows
-from tui.core.subsets import (Subset, check_shape, make_region, moved_sky, pixel_region, pixel_regions,
-                              read_region_file, same_shape)
+from tui.core.regionfiles import read_region_file
+from tui.core.subsets import Subset, check_shape, make_region, moved_sky, pixel_region, pixel_regions, same_shape
 
 
 def _outside_core() -> int:

@@ -1,13 +1,11 @@
-"""Regions ("subsets"): reading region files, labels, and sky -> pixel per image."""
+"""Regions ("subsets"): the shapes measured, their labels, and their place on each image (sky and physical ->
+pixel)."""
 
 from __future__ import annotations
 
 import math
-import re
 import warnings
-from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import astropy.units as u
@@ -55,58 +53,6 @@ def same_shape(a, b) -> bool:
     bare = {"meta": rg.RegionMeta(), "visual": rg.RegionVisual()}
     return (type(a) is type(b) and physical.is_physical(a) == physical.is_physical(b)
             and a.copy(**bare) == b.copy(**bare))
-
-
-SAID_APART = 3  # notes about a region file's left-out lines, at most; more are said as one
-_DS9_FRAMES = ("image", "physical", "fk4", "fk5", "icrs", "galactic", "ecliptic", "j2000", "b1950", "wcs",
-               "linear", "amplifier", "detector")
-
-
-def _ds9_line_by_line(path: Path) -> tuple[list, list[str]]:
-    """The regions of a DS9 file read a line at a time, each with the coordinate frame and `global` line before
-    it, and why each line that could not be read was skipped. Regions in physical coordinates are read as image
-    regions marked physical.FRAME (see physical.py)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return [], []
-    found, skipped, frame, defaults = [], [], "", ""
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        head, _, rest = text.partition(";")
-        if head.strip().lower() in _DS9_FRAMES:  # "fk5" alone, or "fk5; circle(...)": the frame holds on after it
-            frame, text = head.strip().lower(), rest.strip()
-            if not text:
-                continue
-        if text.lower().startswith("global"):
-            defaults = text
-            continue
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                as_read = "image" if frame == physical.FRAME else frame
-                parsed = list(rg.Regions.parse(f"{defaults}\n{as_read}\n{text}", format="ds9"))
-        except Exception as exc:  # noqa: BLE001 - as for the whole file: the line is not one regions can read
-            skipped.append(f"skipped line {number} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
-            continue
-        skipped += [f"skipped line {number} ({str(w.message).splitlines()[0]})" for w in caught]
-        for region in parsed if frame == physical.FRAME else ():
-            region.meta["frame"] = physical.FRAME
-        found += parsed
-    return found, skipped
-
-
-_PHYSICAL_LINE = re.compile(r"^\s*physical\s*(;|#|$)", re.IGNORECASE | re.MULTILINE)
-
-
-def _in_physical(path: Path) -> bool:
-    """Whether a DS9 file gives regions in physical coordinates (on some line)."""
-    try:
-        return bool(_PHYSICAL_LINE.search(path.read_text(encoding="utf-8", errors="replace")))
-    except OSError:
-        return False  # reading it as regions does will say why it cannot be read
 
 
 def shape_name(region) -> str:
@@ -157,69 +103,6 @@ def check_shape(region, name: str | None = None) -> None:
         x, y = np.asarray(region.vertices.x, float), np.asarray(region.vertices.y, float)
         if x.size < 3 or np.dot(x, np.roll(y, 1)) == np.dot(y, np.roll(x, 1)):
             raise PhotometryError(f"{name or shape_name(region)}: its vertices enclose no area")
-
-
-def region_text(region) -> str | None:
-    meta = getattr(region, "meta", None) or {}
-    text = meta.get("text") or meta.get("label")
-    return str(text).strip() or None if text else None
-
-
-# (path, size, mtime) -> what read_region_file gave: a batch parses a file once per process, not once per image
-_PARSED: dict[tuple, tuple] = {}
-
-
-def read_region_file(path: str | Path) -> tuple[list[tuple[rg.Region, str | None]], list[str]]:
-    """((region, text label or None) for each usable region, notes about skipped ones)."""
-    path = Path(path)
-    if not path.exists():
-        raise PhotometryError(f"{path}: no such file")
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _PARSED:
-        if len(_PARSED) >= 8:  # a batch names a few files: memory stays flat
-            _PARSED.clear()
-        _PARSED[key] = _parse_region_file(path)
-    found, notes = _PARSED[key]
-    return list(found), list(notes)
-
-
-def _parse_region_file(path: Path):
-    fmt = "crtf" if path.suffix.lower() == ".crtf" else "ds9"
-    caught: list = []
-    if fmt == "ds9" and _in_physical(path):
-        found, skipped = _ds9_line_by_line(path)  # regions reads no physical regions: they are read here
-    else:
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                found, skipped = rg.Regions.read(str(path), format=fmt), []
-        except Exception as exc:  # the parsers raise many types; all mean "not a region file we can read"
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            # One bad line (a negative radius) makes regions refuse a whole DS9 file: a catalogue keeps the rest.
-            caught, (found, skipped) = [], _ds9_line_by_line(path) if fmt == "ds9" else ([], [])
-            if not found:
-                raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
-    # The parsers warn about each line they skip: the user should hear of it, once, in our words.
-    reasons = [str(w.message) for w in caught] + skipped
-    usable = []
-    for number, region in enumerate(found, start=1):
-        text = region_text(region)
-        try:
-            check_shape(region, f"region {number} ({shape_name(region)}{f' {text!r}' if text else ''})")
-        except PhotometryError as exc:
-            reasons.append(f"skipped {exc}")
-            continue
-        usable.append(region)
-    notes = [f"{path.name}: {why}" for why in reasons]
-    if not usable:
-        raise PhotometryError(f"{path.name}: no usable regions in this file" + (f" ({notes[0]})" if notes else ""))
-    if len(reasons) > SAID_APART:  # a catalogue with many bad lines: one note, not a toast for each
-        notes = [f"{path.name}: {len(reasons)} lines or regions left out: {'; '.join(reasons[:2])}; ..."]
-    texts = [region_text(r) for r in usable]
-    counts = Counter(texts)
-    unique = [t if t is not None and counts[t] == 1 else None for t in texts]
-    return list(zip(usable, unique)), notes
 
 
 def pixel_region(subset: Subset, image: Image) -> rg.PixelRegion:

@@ -1,0 +1,173 @@
+"""Reading DS9 and CRTF region files: the usable regions with their labels, and a note for each line left out.
+
+regions parses; what it misreads or refuses as a file is handled here: a file saved with a byte-order mark or in
+Latin-1, one bad line (the rest is read a line at a time), DS9's physical coordinates (physical.py places them),
+and CRTF coordinates with units but no frame, which regions would take for pixels.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import regions as rg
+
+from tui.core import physical
+from tui.core.errors import PhotometryError
+from tui.core.subsets import check_shape, shape_name
+
+SAID_APART = 3  # notes about a region file's left-out lines, at most; more are said as one
+_DS9_FRAMES = ("image", "physical", "fk4", "fk5", "icrs", "galactic", "ecliptic", "j2000", "b1950", "wcs",
+               "linear", "amplifier", "detector")
+_PHYSICAL_LINE = re.compile(r"^\s*physical\s*(;|#|$)", re.IGNORECASE | re.MULTILINE)
+
+# (path, size, mtime) -> what read_region_file gave: a batch parses a file once per process, not once per image
+_PARSED: dict[tuple, tuple] = {}
+
+
+def region_text(region) -> str | None:
+    meta = getattr(region, "meta", None) or {}
+    text = meta.get("text") or meta.get("label")
+    return str(text).strip() or None if text else None
+
+
+def read_region_file(path: str | Path) -> tuple[list[tuple[rg.Region, str | None]], list[str]]:
+    """((region, text label or None) for each usable region, notes about skipped ones)."""
+    path = Path(path)
+    if not path.exists():
+        raise PhotometryError(f"{path}: no such file")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _PARSED:
+        if len(_PARSED) >= 8:  # a batch names a few files: memory stays flat
+            _PARSED.clear()
+        _PARSED[key] = _parse(path)
+    found, notes = _PARSED[key]
+    return list(found), list(notes)
+
+
+def _text(path: Path) -> str:
+    """The file's text: UTF-8 (a Windows editor's byte-order mark left out), else Latin-1, in which some systems
+    save accented labels, and which reads any bytes (a file that is no region file then fails as one)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PhotometryError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _parse(path: Path):
+    fmt = "crtf" if path.suffix.lower() == ".crtf" else "ds9"
+    text = _text(path)
+    caught: list = []
+    skipped: list[str] = []
+    if fmt == "ds9" and _PHYSICAL_LINE.search(text):
+        found, skipped = _ds9_line_by_line(text)  # regions reads no physical regions: they are read here
+    else:
+        if fmt == "crtf":
+            text, skipped = _crtf_framed(text)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                found = list(rg.Regions.parse(text, format=fmt))
+        except Exception as exc:  # the parsers raise many types; all mean "not a region file we can read"
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            # One bad line (a negative radius) makes regions refuse a whole DS9 file: a catalogue keeps the rest.
+            caught, (found, skipped) = [], _ds9_line_by_line(text) if fmt == "ds9" else ([], [])
+            if not found:
+                raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
+    # The parsers warn about each line they skip: the user should hear of it, once, in our words.
+    reasons = skipped + [str(w.message) for w in caught]
+    usable = []
+    for number, region in enumerate(found, start=1):
+        label = region_text(region)
+        try:
+            check_shape(region, f"region {number} ({shape_name(region)}{f' {label!r}' if label else ''})")
+        except PhotometryError as exc:
+            reasons.append(f"skipped {exc}")
+            continue
+        usable.append(region)
+    notes = [f"{path.name}: {why}" for why in reasons]
+    if not usable:
+        raise PhotometryError(f"{path.name}: no usable regions in this file" + (f" ({notes[0]})" if notes else ""))
+    if len(reasons) > SAID_APART:  # a catalogue with many bad lines: one note, not a toast for each
+        notes = [f"{path.name}: {len(reasons)} lines or regions left out: {'; '.join(reasons[:2])}; ..."]
+    labels = [region_text(r) for r in usable]
+    counts = Counter(labels)
+    unique = [t if t is not None and counts[t] == 1 else None for t in labels]
+    return list(zip(usable, unique)), notes
+
+
+def _ds9_line_by_line(text: str) -> tuple[list, list[str]]:
+    """The regions of a DS9 file read a line at a time, each with the coordinate frame and `global` line before
+    it, and why each line that could not be read was skipped. Regions in physical coordinates are read as image
+    regions marked physical.FRAME (see physical.py)."""
+    found, skipped, frame, defaults = [], [], "", ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        head, _, rest = line.partition(";")
+        if head.strip().lower() in _DS9_FRAMES:  # "fk5" alone, or "fk5; circle(...)": the frame holds on after it
+            frame, line = head.strip().lower(), rest.strip()
+            if not line:
+                continue
+        if line.lower().startswith("global"):
+            defaults = line
+            continue
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                as_read = "image" if frame == physical.FRAME else frame
+                parsed = list(rg.Regions.parse(f"{defaults}\n{as_read}\n{line}", format="ds9"))
+        except Exception as exc:  # noqa: BLE001 - as for the whole file: the line is not one regions can read
+            skipped.append(f"skipped line {number} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+            continue
+        skipped += [f"skipped line {number} ({str(w.message).splitlines()[0]})" for w in caught]
+        for region in parsed if frame == physical.FRAME else ():
+            region.meta["frame"] = physical.FRAME
+        found += parsed
+    return found, skipped
+
+
+_CRTF_COORD = re.compile(r"\bcoord\s*=", re.IGNORECASE)
+_CRTF_SHAPE = re.compile(r"^\s*[+-]?\s*(\w+)\s*(\[.*\])", re.IGNORECASE)
+_IN_PIXELS = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(pix)?$", re.IGNORECASE)
+_TURNED = ("ellipse", "rotbox")  # shapes whose last number is a position angle, in degrees whatever the frame
+
+
+def _crtf_framed(text: str) -> tuple[str, list[str]]:
+    """The CRTF text without the region lines regions would misread, and why each is left out: a line with no
+    coord= (nor a global one before it) is read in pixels, its degrees, sexagesimal and arcseconds taken for
+    pixel numbers (150.1deg became x = 150.1). CASA would take the image's own frame, which a region file
+    cannot know: the user is told to name it."""
+    kept, skipped, framed = [], [], False
+    for number, line in enumerate(text.splitlines(), start=1):
+        shape = _CRTF_SHAPE.match(line)
+        if line.strip().lower().startswith("global"):
+            framed = framed or bool(_CRTF_COORD.search(line))
+        elif shape is not None and not framed and not _CRTF_COORD.search(line):
+            values = [v for v in re.split(r"[\[\],\s]+", _brackets(shape.group(2))) if v]
+            values = values[:-1] if shape.group(1).lower() in _TURNED else values
+            units = next((v for v in values if not _IN_PIXELS.match(v)), None)
+            if units is not None:
+                skipped.append(f"skipped line {number} ({units} with no coord=: add coord=J2000, or the frame "
+                               f"of the image, as CASA writes it)")
+                line = ""
+        kept.append(line)
+    return "\n".join(kept), skipped
+
+
+def _brackets(text: str) -> str:
+    """The shape's bracketed numbers: from the first '[' to the one that closes it."""
+    depth = 0
+    for end, char in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if depth == 0:
+            return text[:end + 1]
+    return text
