@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tui.filekinds import expand_folders, is_region_file, named_once, regions_in_folders
+from tui.filekinds import every_image, expand_folders, is_region_file, named_once, regions_in_folders
 
 # Rows reach OUT (appended and synced to disk) at most this often: a killed run loses at most this much work,
 # which --resume measures again, and a shared file system is not asked to sync after every small image.
@@ -25,11 +25,12 @@ REGIONS_HELP = "DS9 or CRTF region file (repeatable; .reg and .crtf files named 
 def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """Images and region files in any order: `-r a.reg b.reg` (what `-r *.reg` becomes in the shell) and
     `*.fits *.reg` both work, as do images after the options. A file named among the images whose name ends in
-    .reg or .crtf is a region file; a folder stands for the FITS files in it. An image named again is read once
+    .reg or .crtf is a region file; a folder stands for the FITS files in it, file.fits[*] for each image in the file.
+    An image named again is read once
     (args.repeated: the names left out)."""
     args = parser.parse_intermixed_args(argv)
     args.beside = regions_in_folders(args.images)
-    named, args.images = expand_folders(args.images), []
+    named, args.images = every_image(expand_folders(args.images)), []
     for name in named:
         (args.regions if is_region_file(name) else args.images).append(name)
     args.images, args.repeated = named_once(args.images)

@@ -1,6 +1,7 @@
 """Which files are which, by their names: shared by the command line and the app's open dialog, and light to import
 (the app's first frame waits on whatever the command line imports)."""
 
+import glob
 import os
 
 REGION_SUFFIXES = (".reg", ".crtf")  # DS9 and CASA region files
@@ -26,6 +27,38 @@ def expand_folders(names) -> list[str]:
         else:
             out.append(name)
     return out
+
+
+EVERY = "[*]"  # file.fits[*]: every image of the file, as in Imviz
+
+
+def every_image(names) -> list[str]:
+    """The names, with each `file.fits[*]` replaced by a name for each image in it: every SCI extension (ERR and
+    DQ go with their SCI: they are not images to measure), else every image HDU. Imviz's [*] opens ERR and DQ
+    as images too. A file that cannot be read stays as named, for the reader to say why."""
+    out = []
+    for name in map(str, names):
+        path = name[:-len(EVERY)]
+        if not name.endswith(EVERY) or not (os.path.isfile(path) or glob.has_magic(path)):
+            out.append(name)
+            continue
+        # '*_flt.fits[*]': the shell leaves a quoted pattern alone, and unquoted, [*] is a pattern of its own
+        out += [image for found in (sorted(glob.glob(path)) or [path]) for image in _images_of(found)]
+    return out
+
+
+def _images_of(path: str) -> list[str]:
+    from astropy.io import fits  # only here: this module stays light to import
+
+    try:
+        with fits.open(path) as hdul:
+            images = [(k, hdu.name, hdu.ver) for k, hdu in enumerate(hdul)
+                      if hdu.is_image and hdu.header.get("NAXIS", 0) >= 2]
+    except Exception:  # noqa: BLE001 - not FITS, truncated, ...: the image reader says which, in its words
+        return [path + EVERY]
+    chosen = [image for image in images if image[1].upper() == "SCI"] or images
+    return [f"{path}[{hdu_name},{ver}]" if hdu_name not in ("", "PRIMARY") else f"{path}[{k}]"
+            for k, hdu_name, ver in chosen] or [path + EVERY]
 
 
 def regions_in_folders(names) -> list[str]:

@@ -306,6 +306,25 @@ async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path
             "Added 1 region: New star"]
 
 
+async def test_every_image_of_a_file_opens_with_star_and_the_first_alone_points_at_them(make_app, demo):
+    flt = demo[0][4].removesuffix("[SCI,1]")
+    app = make_app(images=[flt], regions=[])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        assert list(app.session.images) == ["hst_acs_demo_flt[SCI,1]"]
+        assert any(n.message == "hst_acs_demo_flt.fits holds 2 images: hst_acs_demo_flt[SCI,1] is opened; name "
+                                "hst_acs_demo_flt.fits[*] for all of them (or [SCI,2])" for n in app._notifications)
+        app.clear_notifications()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one("#open-path").value = f"{flt}[*]"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert list(app.session.images) == ["hst_acs_demo_flt[SCI,1]", "hst_acs_demo_flt[SCI,2]"]
+        assert [n.message for n in app._notifications] == [
+            "Opened the 2 images of hst_acs_demo_flt.fits: hst_acs_demo_flt[SCI,1], hst_acs_demo_flt[SCI,2]"]
+
+
 async def test_a_region_file_beside_the_images_of_a_folder_is_pointed_at(make_app, demo, tmp_path):
     import shutil
 

@@ -12,7 +12,7 @@ from tui.app.screens.export import ExportRequest, ExportScreen
 from tui.app.screens.open import OpenScreen
 from tui.app.screens.region_form import RegionForm, RegionFormScreen
 from tui.app.widgets.thumbnail import Thumbnail
-from tui.filekinds import is_region_file
+from tui.filekinds import EVERY, every_image, is_region_file
 
 
 class DialogFlows:
@@ -128,7 +128,6 @@ class DialogFlows:
         if not path:
             return
         from tui.core import PhotometryError
-        from tui.core.images import load_fits
 
         s = self.session
         try:
@@ -140,13 +139,12 @@ class DialogFlows:
                 message = f"Added {counted(len(labels), 'region')}: {', '.join(labels)}" if labels else None
             else:
                 try:
-                    image = load_fits(path)
-                    label = next((name for name, open_ in s.images.items() if open_.source == image.source), None)
-                    if label is not None:  # the same image again: a second copy would only confuse the lists
-                        message = f"{label} is open already: selected"
-                    else:
-                        label = s.load_data(image)
-                        message = f"Loaded {label}"
+                    names = every_image([path])
+                    opened = [self._open_image(name) for name in names]
+                    label, message = opened[0]
+                    if len(opened) > 1:
+                        message = f"Opened the {len(opened)} images of {Path(path[:-len(EVERY)]).name}: " + \
+                                  ", ".join(label for label, _ in opened)
                 except PhotometryError as exc:
                     frames, skipped = self._open_as_frames(path)
                     if not frames:
@@ -169,6 +167,18 @@ class DialogFlows:
         self._data_selected(s.selected_data)
         if message:
             self.notify(message, timeout=4)
+
+    def _open_image(self, path: str) -> tuple[str, str]:
+        """An image opened with ctrl+o: its label, and what to tell the user."""
+        from tui.core.images import load_fits
+
+        s = self.session
+        image = load_fits(path)
+        label = next((name for name, open_ in s.images.items() if open_.source == image.source), None)
+        if label is not None:  # the same image again: a second copy would only confuse the lists
+            return label, f"{label} is open already: selected"
+        label = s.load_data(image)
+        return label, f"Loaded {label}"
 
     def _open_as_frames(self, path: str) -> tuple[list[str], list[str]]:
         """A cube or a folder opened with ctrl+o: its planes, or the FITS files in it, become the sequence's

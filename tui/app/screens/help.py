@@ -81,7 +81,8 @@ SECTIONS: list[tuple[str, list]] = [
     ]),
     ("Files", [
         "ctrl+o takes a path (→ completes it) or a pick from the tree; file.fits[SCI,2] chooses an extension, "
-        "file.fits[1][0] a plane of a cube. Region files: .reg (DS9) and .crtf (CASA).",
+        "file.fits[*] opens every SCI extension (both chips of an _flt), file.fits[1][0] a plane of a cube. "
+        "Region files: .reg (DS9, in image, physical or sky coordinates) and .crtf (CASA).",
     ]),
     ("Uncertainties", [
         "aperture_sum_err comes from the ERR (or VAR_*) extension beside SCI; NaN and DQ-flagged pixels are "
