@@ -85,7 +85,8 @@ def parser() -> argparse.ArgumentParser:
                     "fit. Columns use AstroImageJ's names (T1 = the target, C2, C3, ... the comparisons).")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="FITS frames and/or cubes (one frame per plane); a folder: its FITS files")
-    p.add_argument("-r", "--regions", required=True, metavar="FILE", help="DS9 or CRTF file naming the stars")
+    p.add_argument("-r", "--regions", required=True, metavar="FILE",
+                   help="DS9 or CRTF file naming the stars (circles or points)")
     p.add_argument("--target", required=True, metavar="LABEL", help="the target star's region label")
     p.add_argument("--comparisons", required=True, metavar="LABEL[,LABEL...]",
                    type=lambda t: [s.strip() for s in t.split(",") if s.strip()],

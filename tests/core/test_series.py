@@ -396,6 +396,24 @@ def test_bad_labels_are_one_line_and_exit_2(sequence, args, message):
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+def test_stars_given_as_points_make_the_light_curve_circles_make(sequence, tmp_path):
+    # a star list from a catalogue is points; they were "point regions are not supported", and no star was found
+    import re
+
+    paths, regions, _ = sequence
+    points = tmp_path / "points.reg"
+    points.write_text(re.sub(r"circle\(([^,]+),([^,]+),[^)]+\)", r"point(\1,\2)", regions.read_text()))
+    assert "point(" in points.read_text() and "circle(" not in points.read_text()
+    outs = []
+    for k, stars in enumerate((regions, points)):
+        out = tmp_path / f"lc{k}.csv"
+        done = series_cli(*paths[:6], "--regions", stars, "--target", "Target", "--comparisons", "Comp1,Comp2",
+                          "-o", out)
+        assert done.returncode == 0, done.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+
+
 def test_an_annulus_named_as_a_star_is_refused_in_words(sequence, tmp_path):
     # it was "a CircleAnnulusPixelRegion has no profile", from deep in the first frame's measurement
     paths, regions, _ = sequence

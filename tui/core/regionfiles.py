@@ -33,17 +33,18 @@ def region_text(region) -> str | None:
     return str(text).strip() or None if text else None
 
 
-def read_region_file(path: str | Path) -> tuple[list[tuple[rg.Region, str | None]], list[str]]:
-    """((region, text label or None) for each usable region, notes about skipped ones)."""
+def read_region_file(path: str | Path, points: bool = False) -> tuple[list[tuple[rg.Region, str | None]], list[str]]:
+    """((region, text label or None) for each usable region, notes about skipped ones). Points are usable with
+    `points` (a light curve's stars are places: its apertures are its own)."""
     path = Path(path)
     if not path.exists():
         raise PhotometryError(f"{path}: no such file")
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, points)
     if key not in _PARSED:
         if len(_PARSED) >= 8:  # a batch names a few files: memory stays flat
             _PARSED.clear()
-        _PARSED[key] = _parse(path)
+        _PARSED[key] = _parse(path, points)
     found, notes = _PARSED[key]
     return list(found), list(notes)
 
@@ -61,7 +62,7 @@ def _text(path: Path) -> str:
         return data.decode("latin-1")
 
 
-def _parse(path: Path):
+def _parse(path: Path, points: bool):
     fmt = "crtf" if path.suffix.lower() == ".crtf" else "ds9"
     text = _text(path)
     caught: list = []
@@ -87,7 +88,7 @@ def _parse(path: Path):
     for number, region in enumerate(found, start=1):
         label = region_text(region)
         try:
-            check_shape(region, f"region {number} ({shape_name(region)}{f' {label!r}' if label else ''})")
+            check_shape(region, f"region {number} ({shape_name(region)}{f' {label!r}' if label else ''})", points)
         except PhotometryError as exc:
             reasons.append(f"skipped {exc}")
             continue

@@ -30,7 +30,7 @@ from tui.core.images import Image
 from tui.core.photometry import region_center
 from tui.core.starphot import Apertures, Detector, Star
 from tui.core.regionfiles import read_region_file
-from tui.core.subsets import ANNULUS_SHAPES
+from tui.core.subsets import ANNULUS_SHAPES, POINT_SHAPES
 from tui.filekinds import named_once
 
 ANOTHER_RUN = "another run's light curve (name another OUT, or --overwrite to replace it)"
@@ -445,7 +445,7 @@ def _expand(inputs) -> list[str]:
 
 
 def _stars(regions, target: str, comparisons: list[str]) -> list[SeriesStar]:
-    found = read_region_file(regions)[0] if isinstance(regions, (str, Path)) else list(regions)
+    found = read_region_file(regions, points=True)[0] if isinstance(regions, (str, Path)) else list(regions)
     by_label = {}
     for region, text in found:
         if text is not None and text not in by_label:
@@ -513,7 +513,7 @@ def auto_radius(image: Image, target: SeriesStar, recentre: bool, dq_flags) -> t
     """Where the target's background-subtracted radial profile on the first frame falls to 1% of its peak (the
     background: the clipped median of the pixels beyond three quarters of the search radius)."""
     x, y = target.nominal(image)
-    start = profiles.largest_semi_axis(target.on(image))
+    start = 0.0 if isinstance(target.region, POINT_SHAPES) else profiles.largest_semi_axis(target.on(image))
     search = max(SEARCH, 4.0 * start)
     what = f"{target.label} on {image.label}"
     dist, values, _ = profiles.pixels_within(image, x, y, search, 0.0, dq_flags, what)

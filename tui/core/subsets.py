@@ -87,11 +87,15 @@ def _numbers(region):
             yield name.replace("_", " "), float(getattr(value, "value", value))
 
 
-def check_shape(region, name: str | None = None) -> None:
-    """Refuse what cannot be measured: not a region, an unsupported shape, a NaN or infinite number."""
+POINT_SHAPES = (rg.PointPixelRegion, rg.PointSkyRegion)  # a star's place, for a light curve's stars only
+
+
+def check_shape(region, name: str | None = None, points: bool = False) -> None:
+    """Refuse what cannot be measured: not a region, an unsupported shape (a point, unless `points`), a NaN or
+    infinite number."""
     if not isinstance(region, rg.Region):
         raise PhotometryError(f"not a region: {type(region).__name__}")
-    if not isinstance(region, APERTURE_SHAPES + ANNULUS_SHAPES):
+    if not isinstance(region, APERTURE_SHAPES + ANNULUS_SHAPES + (POINT_SHAPES if points else ())):
         raise PhotometryError(f"{f'{name}: ' if name else ''}{shape_name(region)} regions are not supported; use a "
                               f"circle, ellipse, rectangle, polygon or annulus")
     if region.meta.get("include", True) in (0, False):  # DS9's "-circle(...)": the pixels a neighbour leaves out
