@@ -65,3 +65,23 @@ def test_a_folder_named_as_a_region_file_is_one_line(tmp_path):
     folder.mkdir()
     with pytest.raises(PhotometryError, match=r"^stars.reg: cannot be read \("):
         Session().load_regions(folder)
+
+
+def test_an_image_or_binary_file_given_as_regions_is_named_for_what_it_is(tmp_path):
+    # regions quoted a "line" of the binary back: 'Unable to parse line "ó>'
+    from astropy.io import fits
+
+    image = tmp_path / "img.fits"
+    fits.PrimaryHDU().writeto(image)
+    with pytest.raises(PhotometryError) as refused:
+        read_region_file(image)
+    assert str(refused.value) == "img.fits: a FITS file, not a region file: name it among the images"
+    with pytest.raises(PhotometryError) as refused:
+        regions_of(tmp_path, "bin.reg", bytes(range(256)) * 4)
+    assert str(refused.value) == "bin.reg: not a region file (it holds binary data)"
+
+
+def test_a_long_line_quoted_back_is_cut_short(tmp_path):
+    with pytest.raises(PhotometryError) as refused:
+        regions_of(tmp_path, "long.reg", b"circle(" + b"x" * 5000 + b")\n")
+    assert len(str(refused.value)) < 300 and str(refused.value).endswith("…)")

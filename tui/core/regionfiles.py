@@ -56,6 +56,10 @@ def _text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise PhotometryError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+    if data.startswith(b"SIMPLE  ="):
+        raise PhotometryError(f"{path.name}: a FITS file, not a region file: name it among the images")
+    if b"\0" in data[:4096]:  # regions would quote a "line" of it back
+        raise PhotometryError(f"{path.name}: not a region file (it holds binary data)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -77,13 +81,13 @@ def _parse(path: Path, points: bool):
                 warnings.simplefilter("always")
                 found = list(rg.Regions.parse(text, format=fmt))
         except Exception as exc:  # the parsers raise many types; all mean "not a region file we can read"
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            first = _short(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             # One bad line (a negative radius) makes regions refuse a whole DS9 file: a catalogue keeps the rest.
             caught, (found, skipped) = [], _ds9_line_by_line(text) if fmt == "ds9" else ([], [])
             if not found:
                 raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
     # The parsers warn about each line they skip: the user should hear of it, once, in our words.
-    reasons = skipped + [str(w.message) for w in caught]
+    reasons = [_short(why) for why in skipped + [str(w.message) for w in caught]]
     usable = []
     for number, region in enumerate(found, start=1):
         label = region_text(region)
@@ -102,6 +106,11 @@ def _parse(path: Path, points: bool):
     counts = Counter(labels)
     unique = [t if t is not None and counts[t] == 1 else None for t in labels]
     return list(zip(usable, unique)), notes
+
+
+def _short(reason: str, most: int = 160) -> str:
+    """A reason regions gave, cut to a length a note can show: it quotes whole lines of the file back."""
+    return reason if len(reason) <= most else reason[:most - 1] + "…"
 
 
 def _ds9_line_by_line(text: str) -> tuple[list, list[str]]:
