@@ -67,16 +67,16 @@ def measure_parser() -> argparse.ArgumentParser:
                    help="FITS images to measure (and region files; a folder: its FITS files)")
     p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE", help=REGIONS_HELP)
     bg = p.add_mutually_exclusive_group()
-    bg.add_argument("--background", type=float, metavar="V", help="background value in the data unit")
+    bg.add_argument("--background", type=_number, metavar="V", help="background value in the data unit")
     bg.add_argument("--background-region", metavar="LABEL", help="background = median of this region")
     p.add_argument("--background-stat", choices=["median", "sigma-clip"], default="median",
                    help="with --background-region: its median (default) or 3-sigma clipped median")
     p.add_argument("--dq-flags", type=_dq_flags, metavar="FLAGS", default=None,
                    help="DQ flag values that make a pixel bad, e.g. 1,4,256; 'none' ignores DQ "
                         "(default: JWST DO_NOT_USE; HST all but 16 and 64; other missions any flag)")
-    p.add_argument("--pixel-area", type=float, metavar="A", help="arcsec^2 per pixel (default: auto-fill)")
-    p.add_argument("--counts-factor", type=float, metavar="C", help="data unit per count (default: auto-fill)")
-    p.add_argument("--flux-scaling", type=float, metavar="F", help="in the data unit (default: auto-fill)")
+    p.add_argument("--pixel-area", type=_number, metavar="A", help="arcsec^2 per pixel (default: auto-fill)")
+    p.add_argument("--counts-factor", type=_number, metavar="C", help="data unit per count (default: auto-fill)")
+    p.add_argument("--flux-scaling", type=_number, metavar="F", help="in the data unit (default: auto-fill)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the table (.ecsv .csv .fits .vot .html .txt)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--overwrite", action="store_true", help="replace OUT (and profile files) if they exist")
@@ -91,6 +91,16 @@ def measure_parser() -> argparse.ArgumentParser:
     p.add_argument("--profiles", metavar="DIR",
                    help="also write each (image, region)'s radial profile and curve of growth as ECSV files in DIR")
     return p
+
+
+def _number(text: str) -> float:
+    """An argparse type: a float, refused in the words the app's fields use (a decimal comma gets a hint)."""
+    try:
+        return float(text)
+    except ValueError:
+        from tui.core.inputs import not_a_number
+
+        raise argparse.ArgumentTypeError(not_a_number(text)) from None
 
 
 def _positive_int(text: str) -> int:

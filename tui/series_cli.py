@@ -34,7 +34,9 @@ def _at_least(low: float, strict: bool, what: str):
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            from tui.core.inputs import not_a_number
+
+            raise argparse.ArgumentTypeError(not_a_number(text)) from None
         if not (math.isfinite(value) and (value > low if strict else value >= low)):
             raise argparse.ArgumentTypeError(f"{what} must be {'above' if strict else 'at least'} {low:g}, not {text}")
         return value

@@ -71,6 +71,14 @@ def test_measure_errors_are_one_line_exit_2(tmp_path, args, message):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_decimal_comma_on_the_command_line_gets_the_fields_hint():
+    # argparse said "invalid float value: '0,04'"
+    done = run("measure", demo_files()[0][0], "--regions", demo_files()[1][0], "--pixel-area", "0,04")
+    assert done.returncode == 2 and done.stderr.splitlines()[-1] == (
+        "aperphot-tui measure: error: argument --pixel-area: '0,04' is not a number (decimals take a point, "
+        "thousands no separator)")
+
+
 def test_images_and_region_files_in_any_order():
     from tui.cli import app_parser, parse_files
 

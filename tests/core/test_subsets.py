@@ -161,7 +161,9 @@ def test_unknown_labels_and_bad_fields_change_nothing():
     s.calculate()
     for kwargs, message in [({"data": "nope"}, "no data named 'nope'"),
                             ({"subset": "nope"}, "no subset named 'nope'"),
-                            ({"background": "abc"}, "Background value: 'abc' is not a number"),
+                            ({"background": "abc"}, "Background value: 'abc' is not a number$"),
+                            ({"background": "1,5"}, r"Background value: '1,5' is not a number \(decimals take a "
+                                                    r"point, thousands no separator\)$"),
                             ({"pixel_area": -1}, "Pixel area: must not be negative"),
                             ({"counts_factor": "1e"}, "Counts conversion factor"),
                             ({"flux_scaling": "inf"}, "Flux scaling: must be a finite number")]:

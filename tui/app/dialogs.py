@@ -39,7 +39,9 @@ class DialogFlows:
             try:
                 numbers[name] = float(text or "0")
             except ValueError:
-                self.notify(f"{name}: {text!r} is not a number", title="Region not added", severity="error")
+                from tui.core.inputs import not_a_number
+
+                self.notify(f"{name}: {not_a_number(text)}", title="Region not added", severity="error")
                 self._region_form_again(form, name)
                 return
         if not self._add_region(form.shape, numbers["x"], numbers["y"], numbers["size"], numbers["size2"],

@@ -15,6 +15,12 @@ FIELD_TITLES = {
 }
 
 
+def not_a_number(text: str) -> str:
+    """Why typed text is no number, in words for every field: a comma gets a hint, as many locales write decimals
+    with one (1,5) and others group thousands with it (1,000)."""
+    return f"{text!r} is not a number" + (" (decimals take a point, thousands no separator)" if "," in text else "")
+
+
 def parse_field(name: str, value) -> float:
     """A field's value as a float; empty means 0 ("not set"). Raises with the field's name."""
     title = FIELD_TITLES[name]
@@ -27,7 +33,7 @@ def parse_field(name: str, value) -> float:
         try:
             number = float(text)
         except ValueError:
-            raise PhotometryError(f"{title}: {text!r} is not a number") from None
+            raise PhotometryError(f"{title}: {not_a_number(text)}") from None
     else:
         try:
             number = float(value)
