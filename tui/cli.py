@@ -45,7 +45,8 @@ def app_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the lines of the description and epilog
     )
     p.add_argument("images", nargs="*", metavar="IMAGE",
-                   help="FITS images to load (and region files; a folder: its FITS files)")
+                   help="FITS images to load (and region files; a folder: its FITS files; file.fits[SCI,2]: that "
+                        "extension; 'file.fits[*]': each SCI extension)")
     p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE", help=REGIONS_HELP)
     p.add_argument("--resume", action="store_true", help="restore the results of an interrupted session")
     p.add_argument("--colors", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
@@ -64,7 +65,8 @@ def measure_parser() -> argparse.ArgumentParser:
         description="Measure every region on every image, print the table, and optionally write it.",
     )
     p.add_argument("images", nargs="+", metavar="IMAGE",
-                   help="FITS images to measure (and region files; a folder: its FITS files)")
+                   help="FITS images to measure (and region files; a folder: its FITS files; 'file.fits[*]': each "
+                        "SCI extension)")
     p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE", help=REGIONS_HELP)
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--background", type=_number, metavar="V", help="background value in the data unit")

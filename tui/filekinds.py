@@ -33,9 +33,9 @@ EVERY = "[*]"  # file.fits[*]: every image of the file, as in Imviz
 
 
 def every_image(names) -> list[str]:
-    """The names, with each `file.fits[*]` replaced by a name for each image in it: every SCI extension (ERR and
-    DQ go with their SCI: they are not images to measure), else every image HDU. Imviz's [*] opens ERR and DQ
-    as images too. A file that cannot be read stays as named, for the reader to say why."""
+    """The names, with each `file.fits[*]` replaced by a name for each image in it (images.measurable: every SCI
+    extension, as ERR and DQ go with their SCI, else every image HDU; Imviz's [*] opens ERR and DQ as images
+    too). A file that cannot be read stays as named, for the reader to say why."""
     out = []
     for name in map(str, names):
         path = name[:-len(EVERY)]
@@ -50,15 +50,13 @@ def every_image(names) -> list[str]:
 def _images_of(path: str) -> list[str]:
     from astropy.io import fits  # only here: this module stays light to import
 
+    from tui.core.images import address, measurable
+
     try:
         with fits.open(path) as hdul:
-            images = [(k, hdu.name, hdu.ver) for k, hdu in enumerate(hdul)
-                      if hdu.is_image and hdu.header.get("NAXIS", 0) >= 2]
+            return [f"{path}[{address(hdul, hdu)}]" for hdu in measurable(hdul)] or [path + EVERY]
     except Exception:  # noqa: BLE001 - not FITS, truncated, ...: the image reader says which, in its words
         return [path + EVERY]
-    chosen = [image for image in images if image[1].upper() == "SCI"] or images
-    return [f"{path}[{hdu_name},{ver}]" if hdu_name not in ("", "PRIMARY") else f"{path}[{k}]"
-            for k, hdu_name, ver in chosen] or [path + EVERY]
 
 
 def regions_in_folders(names) -> list[str]:

@@ -23,6 +23,14 @@ def test_every_image_names_each_sci_extension_or_else_each_image(tmp_path):
     assert every_image([f"{mosaic}[*]"]) == [f"{mosaic}[0]", f"{mosaic}[1]", f"{mosaic}[CCD3,1]"]
     assert [load_fits(name).label for name in every_image([f"{mosaic}[*]"])] == \
         ["mosaic[PRIMARY,1]", "mosaic[1]", "mosaic[CCD3,1]"]  # not two PRIMARY,1
+    packed = tmp_path / "two.fits.fz"  # fpack names every HDU COMPRESSED_IMAGE: by number, and labelled so
+    fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(np.ones((4, 5), np.float32)),
+                  fits.CompImageHDU(np.full((4, 5), 2.0, np.float32))]).writeto(packed)
+    assert every_image([f"{packed}[*]"]) == [f"{packed}[1]", f"{packed}[2]"]
+    assert [(image.label, float(image.data[0, 0])) for image in map(load_fits, every_image([f"{packed}[*]"]))] == \
+        [("two[1]", 1.0), ("two[2]", 2.0)]
+    assert load_fits(str(packed)).notes == ["two.fits.fz holds 2 images: two[1] is opened; name two.fits.fz[*] for "
+                                            "all of them (or [2])"]
     other = tmp_path / "b_flt.fits"
     other.write_bytes(open(FLT, "rb").read())
     pattern = str(tmp_path / "*_flt.fits[*]")  # quoted for the shell: the pattern is ours to expand

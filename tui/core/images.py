@@ -148,25 +148,37 @@ def pick_hdu(hdul: fits.HDUList, ext: str | None = None):
         if not _is_image_hdu(hdu):
             raise PhotometryError(f"extension [{ext}] holds no image")
         return hdu
-    images = _images(hdul)
+    images = measurable(hdul)
     if not images:
         raise PhotometryError("no image found in this FITS file (no HDU holds a 2-D array)")
     return images[0]
 
 
-def _images(hdul: fits.HDUList) -> list:
+def measurable(hdul: fits.HDUList) -> list:
     """The images a file holds to measure: its SCI extensions (their ERR and DQ go with them), else every image
     HDU; the first is the one opened when no extension is named."""
     images = [hdu for hdu in hdul if _is_image_hdu(hdu)]
     return [hdu for hdu in images if hdu.name.upper() == "SCI"] or images
 
 
+def _named_apart(hdul: fits.HDUList, hdu) -> bool:
+    """Whether the HDU's EXTNAME and EXTVER tell it from the file's other HDUs (fpack names every HDU
+    COMPRESSED_IMAGE)."""
+    return bool(hdu.name) and sum((other.name, other.ver) == (hdu.name, hdu.ver) for other in hdul) == 1
+
+
+def address(hdul: fits.HDUList, hdu) -> str:
+    """What to write in file.fits[...] to open this HDU: SCI,2, or its number where its name does not tell it
+    apart."""
+    return f"{hdu.name},{hdu.ver}" if _named_apart(hdul, hdu) and hdu is not hdul[0] else str(hdul.index_of(hdu))
+
+
 def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: int | None = None,
              with_wcs: bool = True, index: int | None = None) -> Image:
     """An HDU (a plane of it for a cube) as an Image; `with_wcs=False` skips building the WCS (about 2 ms), for
-    frames whose stars are placed in pixels."""
-    # an extension without EXTNAME is named by its number in the file, as it is opened (file.fits[1])
-    where = f"{hdu.name or 'PRIMARY'},{hdu.ver}" if hdu.name or index is None else str(index)
+    frames whose stars are placed in pixels. `index`: its number in the file, to label it by where its name does
+    not tell it apart."""
+    where = f"{hdu.name or 'PRIMARY'},{hdu.ver}" if index is None else str(index)
     label = f"{stem}[{where}]" + (f"[{plane}]" if plane is not None else "")
     raw = hdu.data
     data = as_2d(raw, label, plane)
@@ -225,11 +237,12 @@ def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) ->
         raise PhotometryError(f"{path}: not a readable FITS file ({reason})") from None
     try:
         hdu = pick_hdu(hdul, ext)
-        image = from_hdu(hdu, file_stem(path), hdul[0].header, plane, index=hdul.index_of(hdu))
+        image = from_hdu(hdu, file_stem(path), hdul[0].header, plane,
+                         index=None if _named_apart(hdul, hdu) else hdul.index_of(hdu))
         quality.attach(image, path, hdu, plane)
         image.source = f"{path.resolve()}[{hdul.index_of(hdu)}]" + ("" if plane is None else f"[{plane}]")
-        if ext is None and len(images := _images(hdul)) > 1:  # Imviz says so too: the others are easily missed
-            others = ", ".join(f"[{other.name},{other.ver}]" for other in images[1:3]) + \
+        if ext is None and len(images := measurable(hdul)) > 1:  # Imviz says so too: the others are easily missed
+            others = ", ".join(f"[{address(hdul, other)}]" for other in images[1:3]) + \
                 (", ..." if len(images) > 3 else "")
             image.notes.append(f"{path.name} holds {len(images)} images: {image.label} is opened; name "
                                f"{path.name}[*] for all of them (or {others})")
