@@ -165,6 +165,13 @@ def _glue_negative_numbers(argv: list[str], options=NUMBER_OPTIONS) -> list[str]
     return out
 
 
+def _stem(name: str) -> str:
+    """The file's part of an image's label: f1 for f1.fits[SCI,2]."""
+    from tui.core.images import file_stem
+
+    return file_stem(Path(name.split("[")[0]))
+
+
 def _annuli_left_out(labels: list[str], hint: bool) -> str:
     """Why the annuli of the region files are not measured: a file of apertures and annuli would otherwise lose
     the annuli in silence."""
@@ -186,6 +193,7 @@ def measure(argv: list[str]) -> int:
     from tui.core.batch import Settings, TableStream, measure_image, profiles_folder
     from tui.core.formatting import counted, summary
     from tui.core.inputs import Inputs
+    from tui.core.notices import Alike
 
     session = Session(warn=False)  # its notices are printed as note: lines
     try:
@@ -233,7 +241,7 @@ def measure(argv: list[str]) -> int:
         client = _client(args, cleanup)
     except PhotometryError as exc:
         return _fail(str(exc))
-    failures, unreadable, interrupted = 0, 0, False
+    failures, unreadable, interrupted, alike_images = 0, 0, False, Alike()
     next_flush = time.monotonic()  # the first image's rows are written at once, then at most once a second
     with _progress(len(images) * len(apertures)) as advance:
         if client is None:
@@ -247,6 +255,9 @@ def measure(argv: list[str]) -> int:
             for result in results:
                 if result.unreadable is not None and len(images) == 1:
                     return _fail(result.unreadable)
+                for text in result.notes:  # a note on each of 500 _flt files would bury the rest
+                    if alike_images.first("note", text, _stem(result.path), everywhere=True):
+                        _say("note", text)
                 for kind, text in result.messages:
                     _say(kind, text)
                 failures += result.failures
@@ -270,6 +281,8 @@ def measure(argv: list[str]) -> int:
                     stream.flush(session)
         finally:
             cleanup.close()
+    for kind, text in alike_images.counted("images"):
+        _say(kind, text)
     tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
     tables = [t for t in tables if t is not None]
     if interrupted:

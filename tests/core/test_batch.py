@@ -318,3 +318,24 @@ def test_annuli_are_said_to_be_left_out_and_alone_are_nothing_to_measure(tmp_pat
     assert (alone.returncode, alone.stdout) == (2, "")
     assert alone.stderr == "aperphot-tui: error: nothing to measure: an annulus gives a background, not a source; " \
                            "add a circle, ellipse, rectangle or polygon\n"
+
+
+def test_a_note_on_every_image_is_said_three_times_then_counted(tmp_path):
+    # 500 _flt files gave 500 "holds 2 images" notes among the warnings
+    import shutil
+
+    from tui.demo import FILES, demo_dir
+
+    paths = []
+    for k in range(5):
+        paths.append(tmp_path / f"j{k}_flt.fits")
+        shutil.copy(demo_dir() / FILES[6], paths[-1])
+    reg = tmp_path / "r.reg"
+    reg.write_text("image\ncircle(40,40,5) # text={A}\n")
+    done = measure(*paths, "-r", reg)
+    notes = [line for line in done.stderr.splitlines() if "holds 2 images" in line]
+    assert notes == [f"note: j{k}_flt.fits holds 2 images: j{k}_flt[SCI,1] is opened; name j{k}_flt.fits[*] for all "
+                     f"of them (or [SCI,2])" for k in range(3)] + [
+        'note: 2 more images like "j2_flt.fits holds 2 images: j2_flt[SCI,1] is opened; name j2_flt.fits[*] for all '
+        'of them (or [SCI,2])": j3_flt, j4_flt']
+    assert len(done.stdout.strip().splitlines()) == 2 + 5  # a row from each image

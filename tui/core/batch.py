@@ -282,6 +282,7 @@ class ImageResult:
     path: str
     table: QTable | None = None
     messages: list[tuple[str, str]] = field(default_factory=list)  # ("skipped" | "warning" | "note", text)
+    notes: list[str] = field(default_factory=list)  # about the image itself, as it was read (alike across images)
     failures: int = 0
     attempted: int = 0
     unreadable: str | None = None  # why the image could not be read
@@ -306,7 +307,7 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
         result.messages.append(("skipped", str(exc)))
         result.failures = 1
         return result
-    result.messages += [("note", notice) for notice in s.pop_notices()]
+    result.notes += map(str, s.pop_notices())
     if settings.background_region is not None:
         s.inputs.background_region = settings.background_region
     elif settings.background is not None:

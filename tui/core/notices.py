@@ -92,10 +92,11 @@ class Alike:
     def __init__(self) -> None:
         self.seen: dict[tuple[str, str], list] = {}  # key -> [times said in full, the last said, (name, text) after]
 
-    def first(self, kind: str, text: str, name: str) -> bool:
-        """Note a message about `name`: whether it is among the first of its kind, to be said in full."""
+    def first(self, kind: str, text: str, name: str, everywhere: bool = False) -> bool:
+        """Note a message about `name` (named once in it, or `everywhere`: a file's name in its images' labels):
+        whether it is among the first of its kind, to be said in full."""
         # numbers standing alone (42%, 8 pixels), not those in names (Comp2, C3): stars stay apart
-        words = re.sub(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)", "#", text.replace(name, "\0", 1))
+        words = re.sub(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)", "#", text.replace(name, "\0", -1 if everywhere else 1))
         seen = self.seen.setdefault((kind, words), [0, "", []])
         if seen[0] < ALIKE_NAMED:
             seen[0], seen[1] = seen[0] + 1, text
