@@ -339,3 +339,27 @@ def test_a_note_on_every_image_is_said_three_times_then_counted(tmp_path):
         'note: 2 more images like "j2_flt.fits holds 2 images: j2_flt[SCI,1] is opened; name j2_flt.fits[*] for all '
         'of them (or [SCI,2])": j3_flt, j4_flt']
     assert len(done.stdout.strip().splitlines()) == 2 + 5  # a row from each image
+
+
+def test_images_of_one_name_in_other_folders_are_told_apart(tmp_path):
+    # night1/frame.fits and night2/frame.fits were both "frame[PRIMARY,1]": one row could not be told from the
+    # other, and --resume took the second night for measured
+    from tui.core.images import folders_apart
+
+    paths, reg = images(tmp_path, 1)
+    for night in ("night1", "night2", "x/deep", "y/deep"):
+        (tmp_path / night).mkdir(parents=True)
+        (tmp_path / night / "frame.fits").write_bytes(paths[0].read_bytes())
+    names = [str(tmp_path / night / "frame.fits") for night in ("night1", "night2", "x/deep", "y/deep")]
+    assert folders_apart({**{name: "frame" for name in names}, str(paths[0]): "img0"}) == {
+        names[0]: "night1/", names[1]: "night2/", names[2]: "x/deep/", names[3]: "y/deep/"}
+    gz = str(tmp_path / "night1" / "frame.fits.gz")  # one folder: the files' whole names
+    assert folders_apart({names[0]: "frame", gz: "frame"}) == {names[0]: "frame.fits:", gz: "frame.fits.gz:"}
+    out = tmp_path / "out.ecsv"
+    done = measure(*names[:2], "-r", reg, "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert read_results(out)["data_label"].tolist() == ["night1/frame[PRIMARY,1]"] * 2 + ["night2/frame[PRIMARY,1]"] * 2
+    again = measure(*names, "-r", reg, "-o", out, "--resume")
+    assert "holds 4 measurements already" in again.stderr
+    assert read_results(out)["data_label"].tolist()[4:] == ["x/deep/frame[PRIMARY,1]"] * 2 + \
+        ["y/deep/frame[PRIMARY,1]"] * 2

@@ -414,6 +414,34 @@ def test_stars_given_as_points_make_the_light_curve_circles_make(sequence, tmp_p
     assert outs[0] == outs[1]
 
 
+def test_two_nights_of_frames_with_the_same_names_stay_apart(sequence, tmp_path):
+    # night1/frame_0000.fits and night2/frame_0000.fits shared one label: the CSV gave night 2's times to night
+    # 1's rows and a NaN flux, and --resume would take one night's frames for the other's
+    import astropy.units as u
+    from astropy.time import Time
+
+    from tui.core import read_results
+
+    paths, regions, _ = sequence
+    for night, days in (("night1", 0), ("night2", 30)):
+        (tmp_path / night).mkdir()
+        for path in paths[:3]:
+            with fits.open(path) as hdul:
+                hdul[0].header["DATE-OBS"] = (Time(hdul[0].header["DATE-OBS"]) + days * u.day).isot
+                hdul.writeto(tmp_path / night / path.name)
+    out = tmp_path / "lc.csv"
+    done = series_cli(tmp_path / "night1", tmp_path / "night2", "--regions", regions, "--target", "Target",
+                      "--comparisons", "Comp1", "-o", out)
+    assert done.returncode == 0 and "Warning" not in done.stderr, done.stderr
+    table = read_results(out)
+    assert table["Label"].tolist() == [f"{night}/{path.name}" for night in ("night1", "night2") for path in paths[:3]]
+    jd = np.asarray(table["JD_UTC"], float)
+    assert np.allclose(jd[3:] - jd[:3], 30.0) and np.isfinite(np.asarray(table["rel_flux_T1"], float)).all()
+    again = series_cli(tmp_path / "night1", tmp_path / "night2", "--regions", regions, "--target", "Target",
+                       "--comparisons", "Comp1", "-o", out, "--resume")
+    assert again.returncode == 0 and len(read_results(out)) == 6, again.stderr
+
+
 def test_an_annulus_named_as_a_star_is_refused_in_words(sequence, tmp_path):
     # it was "a CircleAnnulusPixelRegion has no profile", from deep in the first frame's measurement
     paths, regions, _ = sequence

@@ -18,6 +18,7 @@ from astropy.table import QTable
 
 from tui.core.errors import PhotometryError
 from tui.core.export import folder_for, format_for, read_table, writable, write_table
+from tui.core.images import load_fits
 
 LINE_FORMATS = ("ascii.ecsv", "ascii.csv")
 
@@ -288,9 +289,11 @@ class ImageResult:
     unreadable: str | None = None  # why the image could not be read
 
 
-def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), advance=None) -> ImageResult:
+def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), advance=None,
+                  folders: dict[str, str] | None = None) -> ImageResult:
     """Every region of the settings on one image, in a Session of its own: the same code in one process and on a
-    dask.distributed worker, which opens the image from its path (pixels are never shipped)."""
+    dask.distributed worker, which opens the image from its path (pixels are never shipped). `folders`: what goes
+    before the label of an image whose label would be another's (images.folders_apart)."""
     from tui.core.notices import INCOMPLETE_SUM, Alike
     from tui.core.session import Session
 
@@ -301,7 +304,8 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
     subsets = [label for name in settings.region_files for label in s.load_regions(name)]
     s.pop_notices()  # the coordinator read the region files and said what there was to say
     try:
-        data = s.load_data(str(path))
+        image = load_fits(str(path))
+        data = s.load_data(image, label=(folders or {}).get(os.path.abspath(path.partition("[")[0]), "") + image.label)
     except PhotometryError as exc:
         result.unreadable = str(exc)
         result.messages.append(("skipped", str(exc)))

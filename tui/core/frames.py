@@ -7,7 +7,8 @@ pixels are memory-mapped when it is measured, with its ERR and DQ planes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from astropy.io import fits
@@ -17,7 +18,7 @@ from tui.core import quality
 from tui.core.errors import PhotometryError
 from tui.core.frametimes import FrameTime, frame_time, header_site, int_times_rows
 from tui.core.headers import keyword
-from tui.core.images import Image, file_stem, from_hdu, pick_hdu
+from tui.core.images import Image, file_stem, folders_apart, from_hdu, pick_hdu
 
 @dataclass(frozen=True)
 class Frame:
@@ -45,6 +46,10 @@ def list_frames(paths, skipped: list[str] | None = None, require_time: bool = Tr
             if skipped is None:
                 raise PhotometryError(str(exc)) from None
             skipped.append(str(exc))
+    # Each night's frame_0001.fits, or each visit's cube of one name: the labels are keys (rows, --resume)
+    folders = folders_apart({frame.path: frame.label.partition("[")[0] for frame in frames})
+    frames = [replace(f, label=folders[os.path.abspath(f.path)] + f.label) if os.path.abspath(f.path) in folders
+              else f for f in frames]
     frames.sort(key=lambda f: (math.isnan(f.time.jd_utc), f.time.jd_utc if not math.isnan(f.time.jd_utc) else 0.0))
     return frames
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -130,6 +131,27 @@ def file_stem(path: Path) -> str:
                 break
         else:
             return name
+
+
+def folders_apart(files: dict[str, str]) -> dict[str, str]:
+    """For files whose images would be labelled alike (night1/frame_0001.fits and night2/frame_0001.fits; `files`
+    maps each path to what its labels begin with), the folders to put before their labels (night1/), as few as
+    tell each apart, keyed by absolute path: rows, --resume and light curves know images by their labels.
+    Nothing is opened."""
+    alike: dict[str, set[str]] = {}
+    for path, name in files.items():
+        alike.setdefault(name, set()).add(os.path.abspath(path))
+    out = {}
+    for group in (sorted(paths) for paths in alike.values() if len(paths) > 1):
+        parents = {path: Path(path).parent.parts for path in group}
+        for path, parts in parents.items():
+            out[path] = f"{Path(path).name}:"  # one folder (img.fits and img.fits.gz): the whole name
+            for depth in range(1, len(parts) + 1):
+                mine = parts[-depth:]
+                if all(theirs[-depth:] != mine for other, theirs in parents.items() if other != path):
+                    out[path] = "/".join(mine) + "/"
+                    break
+    return out
 
 
 def _is_image_hdu(hdu) -> bool:
