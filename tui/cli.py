@@ -191,7 +191,7 @@ def measure(argv: list[str]) -> int:
         parser.error("no image: name one or more FITS images")
     from tui.core import PhotometryError, Session
     from tui.core.batch import Settings, TableStream, measure_image, profiles_folder
-    from tui.core.images import file_stem, folders_apart
+    from tui.core.images import folders_of
     from tui.core.formatting import counted, summary
     from tui.core.inputs import Inputs
     from tui.core.notices import Alike
@@ -245,7 +245,7 @@ def measure(argv: list[str]) -> int:
     failures, unreadable, interrupted, alike_images = 0, 0, False, Alike()
     next_flush = time.monotonic()  # the first image's rows are written at once, then at most once a second
     with _progress(len(images) * len(apertures)) as advance:
-        folders = folders_apart({path.partition("[")[0]: file_stem(Path(path.partition("[")[0])) for path in images})
+        folders = folders_of(images)
         if client is None:
             results = (measure_image(path, settings, done, advance, folders) for path in images)
         else:

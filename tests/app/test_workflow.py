@@ -325,6 +325,20 @@ async def test_every_image_of_a_file_opens_with_star_and_the_first_alone_points_
             "Opened the 2 images of hst_acs_demo_flt.fits: hst_acs_demo_flt[SCI,1], hst_acs_demo_flt[SCI,2]"]
 
 
+async def test_images_of_one_name_in_two_folders_are_labelled_apart(make_app, demo, tmp_path):
+    # they were "plain_demo[PRIMARY,1]" and "plain_demo[PRIMARY,1] (2)": which night was which?
+    import shutil
+
+    for night in ("night1", "night2"):
+        (tmp_path / night).mkdir()
+        shutil.copy(demo[0][2], tmp_path / night)
+    app = make_app(images=[str(tmp_path / night / Path(demo[0][2]).name) for night in ("night1", "night2")],
+                   regions=[demo[1][1]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        assert list(app.session.images) == ["night1/plain_demo[PRIMARY,1]", "night2/plain_demo[PRIMARY,1]"]
+
+
 async def test_a_region_file_beside_the_images_of_a_folder_is_pointed_at(make_app, demo, tmp_path):
     import shutil
 

@@ -199,9 +199,13 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
             except PhotometryError as exc:
                 errors.append(str(exc))
         else:
+            from tui.core.images import folders_of, load_fits
+
+            folders = folders_of(images)  # each night's frame_0001.fits: night1/frame_0001[PRIMARY,1]
             for path in images:
                 try:
-                    session.load_data(path)
+                    image = load_fits(path)
+                    session.load_data(image, label=folders.get(path, "") + image.label)
                 except PhotometryError as exc:
                     errors.append(str(exc))
         for path in regions:

@@ -293,7 +293,7 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
                   folders: dict[str, str] | None = None) -> ImageResult:
     """Every region of the settings on one image, in a Session of its own: the same code in one process and on a
     dask.distributed worker, which opens the image from its path (pixels are never shipped). `folders`: what goes
-    before the label of an image whose label would be another's (images.folders_apart)."""
+    before the label of an image whose label would be another's (images.folders_of)."""
     from tui.core.notices import INCOMPLETE_SUM, Alike
     from tui.core.session import Session
 
@@ -305,7 +305,7 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
     s.pop_notices()  # the coordinator read the region files and said what there was to say
     try:
         image = load_fits(str(path))
-        data = s.load_data(image, label=(folders or {}).get(os.path.abspath(path.partition("[")[0]), "") + image.label)
+        data = s.load_data(image, label=(folders or {}).get(path, "") + image.label)
     except PhotometryError as exc:
         result.unreadable = str(exc)
         result.messages.append(("skipped", str(exc)))

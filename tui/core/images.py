@@ -154,6 +154,16 @@ def folders_apart(files: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def folders_of(names: list[str]) -> dict[str, str]:
+    """folders_apart for images named as typed (night1/frame.fits, file.fits[SCI,2]): what goes before the label
+    of each name whose label would be another file's."""
+    def file(name: str) -> str:
+        return os.path.abspath(name.partition("[")[0])
+
+    apart = folders_apart({file(name): file_stem(Path(file(name))) for name in names})
+    return {name: apart[file(name)] for name in names if file(name) in apart}
+
+
 def _is_image_hdu(hdu) -> bool:
     return isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) and hdu.header.get("NAXIS", 0) >= 2
 
