@@ -329,7 +329,7 @@ async def test_images_of_one_name_in_two_folders_are_labelled_apart(make_app, de
     # they were "plain_demo[PRIMARY,1]" and "plain_demo[PRIMARY,1] (2)": which night was which?
     import shutil
 
-    for night in ("night1", "night2"):
+    for night in ("night1", "night2", "night3"):
         (tmp_path / night).mkdir()
         shutil.copy(demo[0][2], tmp_path / night)
     app = make_app(images=[str(tmp_path / night / Path(demo[0][2]).name) for night in ("night1", "night2")],
@@ -337,6 +337,15 @@ async def test_images_of_one_name_in_two_folders_are_labelled_apart(make_app, de
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
         assert list(app.session.images) == ["night1/plain_demo[PRIMARY,1]", "night2/plain_demo[PRIMARY,1]"]
+    app = make_app(images=[demo[0][2]], regions=[demo[1][1]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+o")  # another folder's file of that name, opened later: its folder joins its label
+        await pilot.pause()
+        app.screen.query_one("#open-path").value = str(tmp_path / "night3" / Path(demo[0][2]).name)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert list(app.session.images) == ["plain_demo[PRIMARY,1]", "night3/plain_demo[PRIMARY,1]"]
 
 
 async def test_a_region_file_beside_the_images_of_a_folder_is_pointed_at(make_app, demo, tmp_path):
