@@ -25,9 +25,8 @@ REGIONS_HELP = "DS9 or CRTF region file (repeatable; .reg and .crtf files named 
 def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """Images and region files in any order: `-r a.reg b.reg` (what `-r *.reg` becomes in the shell) and
     `*.fits *.reg` both work, as do images after the options. A file named among the images whose name ends in
-    .reg or .crtf is a region file; a folder stands for the FITS files in it, file.fits[*] for each image in the file.
-    An image named again is read once
-    (args.repeated: the names left out)."""
+    .reg or .crtf is a region file; a folder stands for the FITS files in it, file.fits[*] for each image in the
+    file. An image named again is read once (args.repeated: the names left out)."""
     args = parser.parse_intermixed_args(argv)
     args.beside = regions_in_folders(args.images)
     named, args.images = every_image(expand_folders(args.images)), []
@@ -167,9 +166,9 @@ def _glue_negative_numbers(argv: list[str], options=NUMBER_OPTIONS) -> list[str]
 
 def _stem(name: str) -> str:
     """The file's part of an image's label: f1 for f1.fits[SCI,2]."""
-    from tui.core.images import file_stem
+    from tui.core.images import file_part, file_stem
 
-    return file_stem(Path(name.split("[")[0]))
+    return file_stem(Path(file_part(name)))
 
 
 def _annuli_left_out(labels: list[str], hint: bool) -> str:
@@ -191,8 +190,8 @@ def measure(argv: list[str]) -> int:
         parser.error("no image: name one or more FITS images")
     from tui.core import PhotometryError, Session
     from tui.core.batch import Settings, TableStream, measure_image, profiles_folder
-    from tui.core.images import folders_of
     from tui.core.formatting import counted, summary
+    from tui.core.images import folders_of
     from tui.core.inputs import Inputs
     from tui.core.notices import Alike
 

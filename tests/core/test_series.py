@@ -449,8 +449,8 @@ def test_an_annulus_named_as_a_star_is_refused_in_words(sequence, tmp_path):
     ringed.write_text(regions.read_text() + "\nimage\nannulus(129.3,128.6,10,15) # text={Sky}\n")
     done = series_cli(*paths[:3], "--regions", ringed, "--target", "Target", "--comparisons", "Comp1,Sky")
     assert (done.returncode, done.stderr) == (2, "aperphot-tui: error: 'Sky' is an annulus: a star's region is a "
-                                                 "circle, ellipse, rectangle or polygon (each star's sky annulus is "
-                                                 "--annulus)\n")
+                                                 "point, circle, ellipse, rectangle or polygon (each star's sky "
+                                                 "annulus is --annulus)\n")
 
 
 def test_frames_without_times_or_of_other_shapes(sequence, tmp_path):

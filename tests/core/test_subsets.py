@@ -122,7 +122,8 @@ def test_exclusion_regions_are_skipped_with_a_note(tmp_path):
     assert s.load_regions(path) == ["Star"]
     assert s.pop_notices()[:2] == ["x.reg: skipped region 2 (circle 'Cosmic ray'): an exclusion region (DS9's '-') "
                                    "is not a source",
-                                   "x.reg: skipped region 3 (rectangle): an exclusion region (DS9's '-') is not a source"]
+                                   "x.reg: skipped region 3 (rectangle): an exclusion region (DS9's '-') is not a "
+                                   "source"]
 
 
 def test_sky_region_follows_each_image_wcs():

@@ -5,7 +5,6 @@ A mixin of the App: each flow opens a screen, then hands what the user chose to 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from tui.app.screens.confirm import ConfirmScreen
@@ -173,7 +172,7 @@ class DialogFlows:
 
     def _open_image(self, path: str) -> tuple[str, str]:
         """An image opened with ctrl+o: its label, and what to tell the user."""
-        from tui.core.images import folders_apart, load_fits
+        from tui.core.images import file_part, folders_apart, load_fits
 
         s = self.session
         image = load_fits(path)
@@ -182,7 +181,7 @@ class DialogFlows:
             return label, f"{label} is open already: selected"
         namesake = s.images.get(image.label)
         if namesake is not None and namesake.source:  # another night's frame_0001.fits: its folder tells it apart
-            mine, theirs = (re.sub(r"(\[\d+\])+$", "", source) for source in (image.source, namesake.source))
+            mine, theirs = file_part(image.source), file_part(namesake.source)
             image.label = folders_apart({mine: "", theirs: ""}).get(mine, "") + image.label
         label = s.load_data(image)
         return label, f"Loaded {label}"

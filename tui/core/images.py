@@ -154,14 +154,18 @@ def folders_apart(files: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def file_part(name: str) -> str:
+    """The file of an image named as typed (file.fits of file.fits[SCI,2], or of a source, file.fits[1][0])."""
+    match = _SELECTION.match(name)
+    return match["path"] if match and not Path(name).exists() else name
+
+
 def folders_of(names: list[str]) -> dict[str, str]:
     """folders_apart for images named as typed (night1/frame.fits, file.fits[SCI,2]): what goes before the label
     of each name whose label would be another file's."""
-    def file(name: str) -> str:
-        return os.path.abspath(name.partition("[")[0])
-
-    apart = folders_apart({file(name): file_stem(Path(file(name))) for name in names})
-    return {name: apart[file(name)] for name in names if file(name) in apart}
+    files = {name: os.path.abspath(file_part(name)) for name in names}
+    apart = folders_apart({file: file_stem(Path(file)) for file in files.values()})
+    return {name: apart[file] for name, file in files.items() if file in apart}
 
 
 def _is_image_hdu(hdu) -> bool:

@@ -3,8 +3,8 @@
 IRAF's LTV1, LTV2 and LTM1_1 ... LTM2_2 keywords map them onto the image's own pixels: image = LTM physical + LTV,
 both counted from 1. HST's subarrays and trimmed or binned ground-based images carry them, and DS9 saves regions
 in physical coordinates by default on an image without a WCS. Where the keywords are absent the two are the same.
-The regions package reads no physical regions: subsets.py reads them as image regions marked with FRAME, and each
-is placed on each image here, as sky regions are through each image's WCS.
+The regions package reads no physical regions: regionfiles.py reads them as image regions marked with FRAME, and
+each is placed on each image here, as sky regions are through each image's WCS.
 """
 
 from __future__ import annotations

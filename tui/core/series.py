@@ -456,8 +456,8 @@ def _stars(regions, target: str, comparisons: list[str]) -> list[SeriesStar]:
             raise PhotometryError(f"no region labelled {name!r} in the region file (labels: {labels})")
     ring = next((name for name in [target, *comparisons] if isinstance(by_label[name], ANNULUS_SHAPES)), None)
     if ring is not None:
-        raise PhotometryError(f"{ring!r} is an annulus: a star's region is a circle, ellipse, rectangle or polygon "
-                              f"(each star's sky annulus is --annulus)")
+        raise PhotometryError(f"{ring!r} is an annulus: a star's region is a point, circle, ellipse, rectangle or "
+                              f"polygon (each star's sky annulus is --annulus)")
     if target in comparisons:
         raise PhotometryError(f"the target {target!r} cannot be one of its own comparisons")
     if len(set(comparisons)) != len(comparisons):
