@@ -256,11 +256,14 @@ def measure(argv: list[str]) -> int:
             for result in results:
                 if result.unreadable is not None and len(images) == 1:
                     return _fail(result.unreadable)
-                for text in result.notes:  # a note on each of 500 _flt files would bury the rest
+                # A note on each of 500 _flt files, or a warning of the same star on each, would bury the rest:
+                # three are said, the others counted at the end. What was skipped is said for every image.
+                for text in result.notes:
                     if alike_images.first("note", text, _stem(result.path), everywhere=True):
                         _say("note", text)
                 for kind, text in result.messages:
-                    _say(kind, text)
+                    if kind == "skipped" or alike_images.first(kind, text, result.label, everywhere=True):
+                        _say(kind, text)
                 failures += result.failures
                 unreadable += result.unreadable is not None
                 if result.table is not None:

@@ -321,7 +321,8 @@ def test_annuli_are_said_to_be_left_out_and_alone_are_nothing_to_measure(tmp_pat
 
 
 def test_a_note_on_every_image_is_said_three_times_then_counted(tmp_path):
-    # 500 _flt files gave 500 "holds 2 images" notes among the warnings
+    # 500 _flt files gave 500 "holds 2 images" notes, and 500 warnings of a star on the edge of each
+    import re
     import shutil
 
     from tui.demo import FILES, demo_dir
@@ -331,14 +332,19 @@ def test_a_note_on_every_image_is_said_three_times_then_counted(tmp_path):
         paths.append(tmp_path / f"j{k}_flt.fits")
         shutil.copy(demo_dir() / FILES[6], paths[-1])
     reg = tmp_path / "r.reg"
-    reg.write_text("image\ncircle(40,40,5) # text={A}\n")
+    reg.write_text("image\ncircle(40,40,5) # text={A}\ncircle(1,1,5) # text={Edge}\n")
     done = measure(*paths, "-r", reg)
+    edge = [re.sub(r"\d+%", "N%", line) for line in done.stderr.splitlines() if "Edge on" in line]  # alike too
+    assert edge[:3] == [f"warning: Edge on j{k}_flt[SCI,1]: N% of the aperture lies off the image; the sum and "
+                        f"npix cover only the part on it." for k in range(3)]
+    assert edge[3:] == ['warning: 2 more images like "Edge on j2_flt[SCI,1]: N% of the aperture lies off the image; '
+                        'the sum and npix cover only the part on it.": j3_flt[SCI,1], j4_flt[SCI,1]']
     notes = [line for line in done.stderr.splitlines() if "holds 2 images" in line]
     assert notes == [f"note: j{k}_flt.fits holds 2 images: j{k}_flt[SCI,1] is opened; name j{k}_flt.fits[*] for all "
                      f"of them (or [SCI,2])" for k in range(3)] + [
         'note: 2 more images like "j2_flt.fits holds 2 images: j2_flt[SCI,1] is opened; name j2_flt.fits[*] for all '
         'of them (or [SCI,2])": j3_flt, j4_flt']
-    assert len(done.stdout.strip().splitlines()) == 2 + 5  # a row from each image
+    assert len(done.stdout.strip().splitlines()) == 2 + 2 * 5  # two rows from each image
 
 
 def test_images_of_one_name_in_other_folders_are_told_apart(tmp_path):

@@ -284,6 +284,7 @@ class ImageResult:
     table: QTable | None = None
     messages: list[tuple[str, str]] = field(default_factory=list)  # ("skipped" | "warning" | "note", text)
     notes: list[str] = field(default_factory=list)  # about the image itself, as it was read (alike across images)
+    label: str = ""  # the image's data label, once read
     failures: int = 0
     attempted: int = 0
     unreadable: str | None = None  # why the image could not be read
@@ -305,7 +306,7 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
     s.pop_notices()  # the coordinator read the region files and said what there was to say
     try:
         image = load_fits(str(path))
-        data = s.load_data(image, label=(folders or {}).get(path, "") + image.label)
+        data = result.label = s.load_data(image, label=(folders or {}).get(path, "") + image.label)
     except PhotometryError as exc:
         result.unreadable = str(exc)
         result.messages.append(("skipped", str(exc)))
