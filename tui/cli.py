@@ -189,7 +189,7 @@ def measure(argv: list[str]) -> int:
     if not args.images:
         parser.error("no image: name one or more FITS images")
     from tui.core import PhotometryError, Session
-    from tui.core.batch import Settings, TableStream, measure_image, profiles_folder
+    from tui.core.batch import Settings, TableStream, bare_labels, measure_image, profiles_folder
     from tui.core.formatting import counted, summary
     from tui.core.images import folders_of
     from tui.core.inputs import Inputs
@@ -234,6 +234,11 @@ def measure(argv: list[str]) -> int:
     if done:
         _say("note", f"--resume: {args.output} holds {counted(len(done), 'measurement')} already; they are skipped")
     images = [str(Path(p).resolve()) if Path(p).exists() else p for p in args.images]
+    folders = folders_of(images)
+    bare = sorted({label for label, _ in done if any(label.startswith(_stem(name) + "[") for name in folders)})
+    if bare:  # OUT was measured on fewer files, when nothing shared their names: the same images twice
+        now = next(folders[name] + bare[0] for name in folders if bare[0].startswith(_stem(name) + "["))
+        return _fail(f"--resume: {args.output} {bare_labels(bare, now)}")
     import contextlib
 
     cleanup = contextlib.ExitStack()
@@ -244,7 +249,6 @@ def measure(argv: list[str]) -> int:
     failures, unreadable, interrupted, alike_images = 0, 0, False, Alike()
     next_flush = time.monotonic()  # the first image's rows are written at once, then at most once a second
     with _progress(len(images) * len(apertures)) as advance:
-        folders = folders_of(images)
         if client is None:
             results = (measure_image(path, settings, done, advance, folders) for path in images)
         else:

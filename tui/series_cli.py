@@ -138,7 +138,7 @@ NUMBERS = ("--gain", "--read-noise", "--dark", "--saturation", "--period", "--si
 def run(argv: list[str]) -> int:
     args = parser().parse_intermixed_args(_glue_negative_numbers(argv, NUMBERS))  # frames after options too
     from tui.core import PhotometryError
-    from tui.core.batch import LineStream
+    from tui.core.batch import LineStream, bare_labels
     from tui.core.formatting import counted
     from tui.core.notices import Alike
     from tui.core.series import Series
@@ -167,6 +167,11 @@ def run(argv: list[str]) -> int:
         except PhotometryError as exc:
             return _fail(f"--resume: {args.output} {exc}")
         _say("note", f"--resume: {args.output} holds {counted(len(done), 'frame')} already; they are skipped")
+        labels = {f.label for f in series.frames}
+        bare = sorted(d for d in done if d not in labels and any(x.endswith(("/" + d, ":" + d)) for x in labels))
+        if bare:  # OUT was measured on fewer files, when nothing shared their names: the same frames twice
+            now = next(x for x in sorted(labels) if x.endswith(("/" + bare[0], ":" + bare[0])))
+            return _fail(f"--resume: {args.output} {bare_labels(bare, now)}")
     cleanup = contextlib.ExitStack()
     try:
         client = _client(args, cleanup)

@@ -369,3 +369,22 @@ def test_images_of_one_name_in_other_folders_are_told_apart(tmp_path):
     assert "holds 4 measurements already" in again.stderr
     assert read_results(out)["data_label"].tolist()[4:] == ["x/deep/frame[PRIMARY,1]"] * 2 + \
         ["y/deep/frame[PRIMARY,1]"] * 2
+
+
+def test_resuming_a_run_made_before_files_shared_a_name_is_refused(tmp_path):
+    # it measured the first file again under its new label: the same image twice in OUT
+    paths, reg = images(tmp_path, 1)
+    names = []
+    for night in ("night1", "night2"):
+        (tmp_path / night).mkdir()
+        names.append(tmp_path / night / "frame.fits")
+        names[-1].write_bytes(paths[0].read_bytes())
+    out = tmp_path / "out.ecsv"
+    assert measure(names[0], "-r", reg, "-o", out).returncode == 0
+    before = out.read_bytes()
+    again = measure(*names, "-r", reg, "-o", out, "--resume")
+    assert again.returncode == 2 and again.stderr.splitlines()[-1] == (
+        f"aperphot-tui: error: --resume: {out} names frame[PRIMARY,1] without a folder, as a run on fewer files did; "
+        f"files of that name are now labelled by folder (night1/frame[PRIMARY,1]): give --overwrite to measure them "
+        f"anew, or another OUT")
+    assert out.read_bytes() == before

@@ -440,6 +440,16 @@ def test_two_nights_of_frames_with_the_same_names_stay_apart(sequence, tmp_path)
     again = series_cli(tmp_path / "night1", tmp_path / "night2", "--regions", regions, "--target", "Target",
                        "--comparisons", "Comp1", "-o", out, "--resume")
     assert again.returncode == 0 and len(read_results(out)) == 6, again.stderr
+    first = tmp_path / "first.csv"  # a run on night 1 alone knew its frames without their folder
+    assert series_cli(tmp_path / "night1", "--regions", regions, "--target", "Target", "--comparisons", "Comp1",
+                      "-o", first).returncode == 0
+    both = series_cli(tmp_path / "night1", tmp_path / "night2", "--regions", regions, "--target", "Target",
+                      "--comparisons", "Comp1", "-o", first, "--resume")
+    assert both.returncode == 2 and both.stderr.splitlines()[-1] == (
+        f"aperphot-tui: error: --resume: {first} names {paths[0].name} ... without a folder, as a run on fewer files "
+        f"did; files of that name are now labelled by folder (night1/{paths[0].name}): give --overwrite to measure "
+        f"them anew, or another OUT")
+    assert len(read_results(first)) == 3
 
 
 def test_an_annulus_named_as_a_star_is_refused_in_words(sequence, tmp_path):

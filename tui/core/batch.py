@@ -290,6 +290,15 @@ class ImageResult:
     unreadable: str | None = None  # why the image could not be read
 
 
+def bare_labels(labels: list[str], now: str) -> str:
+    """Why OUT cannot be resumed when it names files without the folders that now tell them from others of their
+    name (it was measured on fewer files; `now`: what the first is called now): they would be measured again
+    under new labels, and be in it twice."""
+    return (f"names {labels[0]}{' ...' if len(labels) > 1 else ''} without a folder, as a run on fewer files did; "
+            f"files of that name are now labelled by folder ({now}): give --overwrite to measure them anew, or "
+            f"another OUT")
+
+
 def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), advance=None,
                   folders: dict[str, str] | None = None) -> ImageResult:
     """Every region of the settings on one image, in a Session of its own: the same code in one process and on a
