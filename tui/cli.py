@@ -247,6 +247,8 @@ def measure(argv: list[str]) -> int:
     except PhotometryError as exc:
         return _fail(str(exc))
     failures, unreadable, interrupted, alike_images = 0, 0, False, Alike()
+    measured: dict[str, str] = {}  # the images read, by source: what named each
+    typed = dict(zip(images, args.images))
     next_flush = time.monotonic()  # the first image's rows are written at once, then at most once a second
     with _progress(len(images) * len(apertures)) as advance:
         if client is None:
@@ -260,6 +262,12 @@ def measure(argv: list[str]) -> int:
             for result in results:
                 if result.unreadable is not None and len(images) == 1:
                     return _fail(result.unreadable)
+                if result.source in measured:  # a/img.fits and a/img.fits[SCI,1]: its rows once, not twice
+                    _say("note", f"{typed[result.path]} is {typed[measured[result.source]]} named again: measured "
+                                 f"once")
+                    continue
+                if result.source:
+                    measured[result.source] = result.path
                 # A note on each of 500 _flt files, or a warning of the same star on each, would bury the rest:
                 # three are said, the others counted at the end. What was skipped is said for every image.
                 for text in result.notes:

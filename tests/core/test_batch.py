@@ -388,3 +388,13 @@ def test_resuming_a_run_made_before_files_shared_a_name_is_refused(tmp_path):
         f"files of that name are now labelled by folder (night1/frame[PRIMARY,1]): give --overwrite to measure them "
         f"anew, or another OUT")
     assert out.read_bytes() == before
+
+
+def test_one_image_named_two_ways_is_measured_once(tmp_path):
+    # img0.fits and img0.fits[PRIMARY,1] are one image: its rows came twice
+    paths, reg = images(tmp_path, 2)
+    out = tmp_path / "out.ecsv"
+    done = measure(paths[0], f"{paths[0]}[PRIMARY,1]", tmp_path / "missing.fits", paths[1], "-r", reg, "-o", out)
+    assert f"note: {paths[0]}[PRIMARY,1] is {paths[0]} named again: measured once" in done.stderr.splitlines()
+    assert "skipped: " in done.stderr  # the missing file is said, and not taken for another
+    assert read_results(out)["data_label"].tolist() == ["img0[PRIMARY,1]"] * 2 + ["img1[PRIMARY,1]"] * 2

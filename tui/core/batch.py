@@ -285,6 +285,7 @@ class ImageResult:
     messages: list[tuple[str, str]] = field(default_factory=list)  # ("skipped" | "warning" | "note", text)
     notes: list[str] = field(default_factory=list)  # about the image itself, as it was read (alike across images)
     label: str = ""  # the image's data label, once read
+    source: str = ""  # the file and HDU read (Image.source): one image may be named two ways
     failures: int = 0
     attempted: int = 0
     unreadable: str | None = None  # why the image could not be read
@@ -316,6 +317,7 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
     try:
         image = load_fits(str(path))
         data = result.label = s.load_data(image, label=(folders or {}).get(path, "") + image.label)
+        result.source = image.source
     except PhotometryError as exc:
         result.unreadable = str(exc)
         result.messages.append(("skipped", str(exc)))
