@@ -308,7 +308,7 @@ async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path
 
 async def test_every_image_of_a_file_opens_with_star_and_the_first_alone_points_at_them(make_app, demo):
     flt = demo[0][4].removesuffix("[SCI,1]")
-    app = make_app(images=[flt], regions=[])
+    app = make_app(images=[flt, f"{flt}[SCI,1]"], regions=[])  # one image named two ways is listed once
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
         assert list(app.session.images) == ["hst_acs_demo_flt[SCI,1]"]

@@ -205,6 +205,8 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
             for path in images:
                 try:
                     image = load_fits(path)
+                    if any(open_.source == image.source for open_ in session.images.values()):
+                        continue  # one image named two ways (f1.fits and f1.fits[*]): listed once
                     session.load_data(image, label=folders.get(path, "") + image.label)
                 except PhotometryError as exc:
                     errors.append(str(exc))
