@@ -235,9 +235,12 @@ def measure(argv: list[str]) -> int:
         _say("note", f"--resume: {args.output} holds {counted(len(done), 'measurement')} already; they are skipped")
     images = [str(Path(p).resolve()) if Path(p).exists() else p for p in args.images]
     folders = folders_of(images)
-    bare = sorted({label for label, _ in done if any(label.startswith(_stem(name) + "[") for name in folders)})
+    prefixed: dict[str, str] = {}  # a label begins with its file's stem and "["; the first file of each stem
+    for name in folders:
+        prefixed.setdefault(_stem(name), folders[name])
+    bare = sorted({label for label, _ in done if label.partition("[")[0] in prefixed})
     if bare:  # OUT was measured on fewer files, when nothing shared their names: the same images twice
-        now = next(folders[name] + bare[0] for name in folders if bare[0].startswith(_stem(name) + "["))
+        now = prefixed[bare[0].partition("[")[0]] + bare[0]
         return _fail(f"--resume: {args.output} {bare_labels(bare, now)}")
     import contextlib
 

@@ -168,10 +168,11 @@ def run(argv: list[str]) -> int:
             return _fail(f"--resume: {args.output} {exc}")
         _say("note", f"--resume: {args.output} holds {counted(len(done), 'frame')} already; they are skipped")
         labels = {f.label for f in series.frames}
-        bare = sorted(d for d in done if d not in labels and any(x.endswith(("/" + d, ":" + d)) for x in labels))
+        # each label that has a folder before it (night1/ or img.fits:), by what it is without
+        prefixed = {x.rsplit(sep, 1)[1]: x for x in sorted(labels, reverse=True) for sep in "/:" if sep in x}
+        bare = sorted(d for d in done if d not in labels and d in prefixed)
         if bare:  # OUT was measured on fewer files, when nothing shared their names: the same frames twice
-            now = next(x for x in sorted(labels) if x.endswith(("/" + bare[0], ":" + bare[0])))
-            return _fail(f"--resume: {args.output} {bare_labels(bare, now)}")
+            return _fail(f"--resume: {args.output} {bare_labels(bare, prefixed[bare[0]])}")
     cleanup = contextlib.ExitStack()
     try:
         client = _client(args, cleanup)

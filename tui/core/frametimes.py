@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui.core.errors import PhotometryError
-from tui.core.headers import keyword, unreadable
+from tui.core.headers import finite, keyword, unreadable
 
 MJD_ZERO = 2400000.5
 EXPOSURE_KEYWORDS = ("EXPTIME", "EXPOSURE", "EFFINTTM")
@@ -32,14 +32,6 @@ class FrameTime:
     jd_utc: float  # mid-exposure, Julian date, UTC
     source: str  # which keywords it came from
     bjd_tdb: float = math.nan  # the pipeline's own, when it gives one (JWST INT_TIMES)
-
-
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _timesys(headers) -> str:
@@ -77,7 +69,7 @@ def _iso_start(headers) -> tuple[str, str] | None:
 
 def exposure_seconds(headers) -> tuple[float | None, str | None]:
     for name in EXPOSURE_KEYWORDS:
-        value = _number(keyword(headers, name))
+        value = finite(keyword(headers, name))
         if value is not None and value >= 0:
             return value, name
     return None, None
@@ -90,7 +82,7 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame") -
         return FrameTime(mjd_mid + MJD_ZERO, f"INT_TIMES int_mid_MJD_UTC (integration {number})",
                          bjd_mid + MJD_ZERO if math.isfinite(bjd_mid) else math.nan)
     headers = (header, primary)
-    start, end = _number(keyword(headers, "EXPSTART")), _number(keyword(headers, "EXPEND"))
+    start, end = finite(keyword(headers, "EXPSTART")), finite(keyword(headers, "EXPEND"))
     if start is not None and end is not None and end >= start:
         return FrameTime((start + end) / 2 + MJD_ZERO, "(EXPSTART+EXPEND)/2")
     scale = _timesys(headers)
@@ -98,9 +90,9 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame") -
     try:
         if iso := _iso_start(headers):
             found = (_to_utc_jd(iso[0], "isot" if "T" in iso[0] else "iso", scale), iso[1])
-        elif (mjd := _number(keyword(headers, "MJD-OBS"))) is not None:
+        elif (mjd := finite(keyword(headers, "MJD-OBS"))) is not None:
             found = (_to_utc_jd(mjd, "mjd", scale), "MJD-OBS")
-        elif (jd := _number(keyword(headers, "JD"))) is not None:
+        elif (jd := finite(keyword(headers, "JD"))) is not None:
             found = (_to_utc_jd(jd, "jd", scale), "JD")
     except ValueError as exc:
         raise PhotometryError(f"{label}: its time keywords cannot be read ({str(exc).splitlines()[0][:80]})") \
@@ -132,7 +124,7 @@ def int_times_rows(hdul, planes: int) -> list[tuple[float, float, int]] | None:
     mjd = np.asarray(table[names["int_mid_mjd_utc"]], dtype=float)
     bjd = np.asarray(table[names["int_mid_bjd_tdb"]], dtype=float) if "int_mid_bjd_tdb" in names \
         else np.full(len(table), math.nan)
-    start = int(_number(keyword((hdul[0].header,), "INTSTART")) or 1)
+    start = int(finite(keyword((hdul[0].header,), "INTSTART")) or 1)
     rows = {int(n): k for k, n in enumerate(numbers.tolist())}
     out = []
     for plane in range(planes):
@@ -146,7 +138,7 @@ def int_times_rows(hdul, planes: int) -> list[tuple[float, float, int]] | None:
 # -- where the observer is, where the target is ---------------------------------------------------------------
 def _angle(value, hours: bool = False) -> float | None:
     """Degrees from a number or a sexagesimal string ('12:34:56.7', '12 34 56.7', '-05:06:07')."""
-    if (number := _number(value)) is not None:
+    if (number := finite(value)) is not None:
         return number * (15.0 if hours else 1.0)
     if value is None:
         return None
@@ -164,7 +156,7 @@ def header_site(headers) -> tuple[float, float, float] | None:
     lon = _angle(keyword(headers, "SITELONG") or keyword(headers, "LONGITUD"))
     if lat is None or lon is None:
         return None
-    height = _number(keyword(headers, "SITEELEV") or keyword(headers, "ALTITUDE")) or 0.0
+    height = finite(keyword(headers, "SITEELEV") or keyword(headers, "ALTITUDE")) or 0.0
     return lat, lon, height
 
 
@@ -176,7 +168,7 @@ def header_target(headers):
         ra, dec = keyword(headers, ra_name), keyword(headers, dec_name)
         if ra is None or dec is None:
             continue
-        sexagesimal = isinstance(ra, str) and _number(ra) is None
+        sexagesimal = isinstance(ra, str) and finite(ra) is None
         ra_deg, dec_deg = _angle(ra, hours=sexagesimal), _angle(dec)
         if ra_deg is not None and dec_deg is not None and -90 <= dec_deg <= 90:
             return SkyCoord(ra_deg, dec_deg, unit="deg", frame="icrs"), f"{ra_name}/{dec_name}"

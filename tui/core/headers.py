@@ -6,6 +6,8 @@ raises VerifyError when read; here it counts as absent, so one bad card never st
 
 from __future__ import annotations
 
+import math
+
 from astropy.io.fits.verify import VerifyError
 
 
@@ -36,3 +38,12 @@ def unreadable(headers, names) -> list[str]:
     """Which of the keywords the headers hold in cards astropy cannot parse: worth naming when a value was looked
     for and not found."""
     return [name for name in names if any(_value(header, name) is _UNREADABLE for header in headers)]
+
+
+def finite(value) -> float | None:
+    """A header value as a finite number; None when it is none (absent, text, NaN)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

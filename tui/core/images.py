@@ -6,6 +6,7 @@ import os
 import re
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ _UNIT_ALIASES = {
 }
 _SKY_AXIS = re.compile(r"^(RA|DEC|GLON|GLAT|ELON|ELAT)-", re.IGNORECASE)  # a celestial CTYPE
 _AMPERE = re.compile(r"(?<![A-Za-z])A(?![A-Za-z])")
+_LTM = ("LTM1_1", "LTM2_2", "LTM1_2", "LTM2_1", "LTV1", "LTV2")
 _FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fz", ".gz", ".bz2")
 # file.fits[SCI,2], file.fits[1], and a plane of a cube: file.fits[SCI,1][0]
 _SELECTION = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\[\]]+)\](?:\[(?P<plane>\d+)\])?$")
@@ -63,6 +65,13 @@ class Image:
     def keyword(self, name: str):
         """A header keyword from the image's own header first, then the primary header."""
         return headers.keyword((self.header, self.primary_header), name)
+
+    @cached_property
+    def ltm(self) -> tuple[float, ...]:
+        """IRAF's LTM1_1, LTM2_2, LTM1_2, LTM2_1, LTV1 and LTV2, which place DS9's physical pixels on this image
+        (physical.py), the identity where they are absent or unreadable: read once, not for each region."""
+        return tuple(default if (value := headers.finite(self.keyword(name))) is None else value
+                     for name, default in zip(_LTM, (1.0, 1.0, 0.0, 0.0, 0.0, 0.0)))
 
 
 def parse_unit(text: str | None) -> tuple[u.UnitBase | None, str | None]:

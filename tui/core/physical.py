@@ -9,8 +9,6 @@ each is placed on each image here, as sky regions are through each image's WCS.
 
 from __future__ import annotations
 
-import math
-
 import regions as rg
 
 from tui.core.errors import PhotometryError
@@ -18,31 +16,22 @@ from tui.core.images import Image
 from tui.core.photometry import region_center
 
 FRAME = "physical"  # region.meta["frame"] of a region read in physical coordinates
-_SIZES = ("radius", "inner_radius", "outer_radius", "width", "height", "inner_width", "outer_width",
-          "inner_height", "outer_height")
+SIZES = ("radius", "inner_radius", "outer_radius", "width", "height", "inner_width", "outer_width",
+         "inner_height", "outer_height")  # a region's lengths, in the regions package's names
 
 
 def is_physical(region) -> bool:
     return region.meta.get("frame") == FRAME
 
 
-def _number(image: Image, name: str, default: float) -> float:
-    value = image.keyword(name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):  # absent, or not a number: as if absent, like any unreadable card
-        return default
-    return number if math.isfinite(number) else default
-
-
 def transform(image: Image, label: str) -> tuple[float, float, float]:
     """(scale, LTV1, LTV2) of the image; a region cannot keep its shape under an LTM that is not one positive scale
     on both axes (a flip, a rotation, other binning across than along): refused, naming what to do instead."""
-    m11, m22 = _number(image, "LTM1_1", 1.0), _number(image, "LTM2_2", 1.0)
-    if _number(image, "LTM1_2", 0.0) or _number(image, "LTM2_1", 0.0) or m11 != m22 or not m11 > 0:
+    m11, m22, m12, m21, ltv1, ltv2 = image.ltm
+    if m12 or m21 or m11 != m22 or not m11 > 0:
         raise PhotometryError(f"{label} is in DS9 physical coordinates, which {image.label}'s LTM keywords flip, "
                               f"turn or stretch: save the regions in image or sky coordinates")
-    return m11, _number(image, "LTV1", 0.0), _number(image, "LTV2", 0.0)
+    return m11, ltv1, ltv2
 
 
 def to_image(region: rg.PixelRegion, image: Image, label: str) -> rg.PixelRegion:
@@ -57,7 +46,7 @@ def to_image(region: rg.PixelRegion, image: Image, label: str) -> rg.PixelRegion
     if isinstance(region, rg.PolygonPixelRegion):
         return rg.PolygonPixelRegion(place(region.vertices.x, region.vertices.y), meta=region.meta,
                                      visual=region.visual)
-    sizes = {name: getattr(region, name) * scale for name in _SIZES if hasattr(region, name)}
+    sizes = {name: getattr(region, name) * scale for name in SIZES if hasattr(region, name)}
     return region.copy(center=place(region.center.x, region.center.y), **sizes)
 
 

@@ -26,6 +26,7 @@ from tui.core import frametimes, physical, profiles, starphot
 from tui.core.errors import PhotometryError
 from tui.core.formatting import counted
 from tui.core.frames import Frame, FrameReader, list_frames
+from tui.core.headers import finite
 from tui.core.images import Image
 from tui.core.photometry import region_center
 from tui.core.starphot import Apertures, Detector, Star
@@ -470,12 +471,7 @@ def _stars(regions, target: str, comparisons: list[str]) -> list[SeriesStar]:
 
 def _number_of(image: Image, names) -> tuple[float | None, str | None]:
     for name in names:
-        value = image.keyword(name)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(number):
+        if (number := finite(image.keyword(name))) is not None:
             return number, name
     return None, None
 

@@ -60,8 +60,7 @@ def shape_name(region) -> str:
     return type(region).__name__.replace("PixelRegion", "").replace("SkyRegion", "").lower()
 
 
-_SIZES = ("radius", "inner_radius", "outer_radius", "width", "height", "inner_width", "outer_width",
-          "inner_height", "outer_height", "angle")
+_SIZES = physical.SIZES + ("angle",)
 
 
 def _numbers(region):
