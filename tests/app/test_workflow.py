@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+import astropy.units as u
 
 from tests.app.conftest import ready, screen_text, type_text
 from tui.app.widgets.results_table import ResultsTable
@@ -497,6 +499,32 @@ async def test_damaged_aperture_is_warned_next_to_the_result(make_app):
         err = row["aperture_sum_err"].value
         assert f"{row['aperture_sum'].value:.4e} ± {err:.2g} MJy" in text
         assert any(n.title == "Damaged aperture" for n in app._notifications)
+
+
+async def test_per_steradian_data_without_a_pixel_area_are_said_not_to_give_a_flux(make_app, tmp_path):
+    from astropy.io import fits
+
+    image, regions = tmp_path / "mosaic.fits", tmp_path / "one.reg"
+    fits.PrimaryHDU(np.ones((40, 40), np.float32), fits.Header({"BUNIT": "MJy/sr"})).writeto(image)
+    regions.write_text("image\ncircle(20,20,4) # text={Star}\n")
+    app = make_app(images=[str(image)], regions=[str(regions)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        assert field(app, "pixel_area") == "0"  # no PIXAR_*, no WCS
+        await pilot.press("f5")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "! per-steradian data and no pixel area:" in text and "aperture_sum adds up MJy/sr, not a" in text
+        assert any(n.title == "aperture_sum is not a flux" for n in app._notifications)
+        app.clear_notifications()
+        app.screen.query_one("#pixel_area").focus()
+        await type_text(pilot, "0.01")
+        await pilot.press("f5")
+        await pilot.pause()
+        row = app.session.result_rows[-1]
+        assert row["id"] == 1 and row["aperture_sum"].unit == u.MJy  # a new table, in MJy
+        assert "per-steradian" not in screen_text(app)
+        assert not any(n.title == "aperture_sum is not a flux" for n in app._notifications)
 
 
 async def test_aperture_over_the_edge_is_warned_next_to_the_result_and_counted_by_measure_all(make_app, demo,

@@ -156,8 +156,8 @@ def test_a_header_card_astropy_cannot_parse_counts_as_absent(tmp_path):
                                  "(+TIME-OBS/UT), MJD-OBS, JD; DATE-OBS not readable: not in FITS form)")
     reg = tmp_path / "r.reg"
     reg.write_text("image\ncircle(10,10,3) # text={S}\n")
-    done = subprocess.run([sys.executable, "-m", "tui", "measure", str(path), "-r", str(reg)], capture_output=True,
-                          text=True)
+    done = subprocess.run([sys.executable, "-m", "tui", "measure", str(path), "-r", str(reg), "--pixel-area", "0.01"],
+                          capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr == ""  # astropy's own warnings about the card reached the terminal
 
 

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import astropy.units as u
 
+from regions import CirclePixelRegion, PixCoord
+
 from tests.conftest import tan_wcs
 from tui.core import Session
 from tui.core.metadata import ARCSEC2_PER_SR
@@ -91,3 +93,53 @@ def test_calculate_on_other_data_autofills_like_selecting_it(write_fits):
     row = s.calculate(data=jw)
     assert s.selected_data == jw and s.inputs.pixel_area == 0.001
     assert row["pixarea_tot"].unit == u.sr
+
+
+def test_per_steradian_data_without_a_pixel_area_are_said_to_sum_surface_brightness(write_fits):
+    """SPEC leaves aperture_sum in MJy/sr when no pixel area is known (no PIXAR_*, no WCS): a sum of surface
+    brightnesses the user could take for a flux. calculate says so once per row, calculate_many once, as a
+    warning to scripts; a pixel area (auto-filled or typed) silences it, and data not per steradian never have it."""
+    import warnings
+
+    from tui.core.notices import ABOUT_THE_SUM, NewTableWarning, SurfaceBrightnessWarning
+
+    s = load(write_fits, "sb.fits", {"BUNIT": "MJy/sr"}, shape=(30, 30))
+    s.add_subset(CirclePixelRegion(PixCoord(14.0, 14.0), 4), label="Star")
+    s.add_subset(CirclePixelRegion(PixCoord(8.0, 8.0), 3), label="Other")
+    said = ("per-steradian data and no pixel area: aperture_sum adds up MJy/sr, not a flux; set the pixel area")
+    with pytest.warns(SurfaceBrightnessWarning) as caught:
+        row = s.calculate(subset="Star")
+    assert row["aperture_sum"].unit == u.MJy / u.sr and row["aperture_sum"].value == pytest.approx(16 * math.pi)
+    assert [str(w.message) for w in caught] == [f"Star on sb[SCI,1]: {said}"]
+    notice, = s.pop_notices()
+    assert notice.detail == said and notice.category in ABOUT_THE_SUM and notice.subset == "Star"
+    with pytest.warns(SurfaceBrightnessWarning):
+        s.calculate_many()
+    assert [(n, n.subset) for n in s.pop_notices()] == [(f"sb[SCI,1]: {said}", None)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SurfaceBrightnessWarning)
+        row = s.calculate(subset="Star", pixel_area=0.01)  # in MJy: a new table, and that is all it says
+        assert row["aperture_sum"].unit == u.MJy
+        s.calculate_many(pixel_area=0.01)
+        other = load(write_fits, "flam.fits", {"BUNIT": "electron/s"}, shape=(30, 30))
+        other.add_subset(CirclePixelRegion(PixCoord(14.0, 14.0), 4), label="Star")
+        other.calculate()
+    assert {n.category for n in s.pop_notices() + other.pop_notices()} == {NewTableWarning}
+
+
+def test_measure_notes_once_per_image_that_sums_surface_brightness(tmp_path):
+    import subprocess
+    import sys
+
+    from astropy.io import fits
+
+    image, regions = tmp_path / "sb.fits", tmp_path / "two.reg"
+    fits.PrimaryHDU(np.ones((30, 30), np.float32), fits.Header({"BUNIT": "MJy/sr"})).writeto(image)
+    regions.write_text("image\ncircle(10,10,3) # text={A}\ncircle(20,20,3) # text={B}\n")
+    run = [sys.executable, "-m", "tui", "measure", str(image), "-r", str(regions)]
+    done = subprocess.run(run, capture_output=True, text=True)
+    assert done.returncode == 0 and [line for line in done.stderr.splitlines() if "per-steradian" in line] == [
+        "note: sb[PRIMARY,1]: per-steradian data and no pixel area: aperture_sum adds up MJy/sr, not a flux; set "
+        "the pixel area"]
+    done = subprocess.run(run + ["--pixel-area", "0.01"], capture_output=True, text=True)
+    assert done.returncode == 0 and "per-steradian" not in done.stderr and "[MJy]" in done.stdout

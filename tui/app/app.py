@@ -570,7 +570,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
             return
         from tui.core import PhotometryError
         from tui.core.formatting import result_lines
-        from tui.core.notices import INCOMPLETE_SUM
+        from tui.core.notices import ABOUT_THE_SUM
 
         s = self.session
         archived = len(s.archived_results)
@@ -581,11 +581,11 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
             self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
             return
         notices = s.pop_notices()
-        incomplete = [n for n in notices if n.category in INCOMPLETE_SUM]  # said next to the numbers
+        about_sum = [n for n in notices if n.category in ABOUT_THE_SUM]  # said under the numbers
         self._count_unexported(1)
         self.main("#result", ResultPanel).show(
             f"#{row['id']}  {row['subset_label']} on {row['data_label']}", result_lines(row),
-            " ".join(n.detail for n in incomplete) or None)
+            " ".join(n.detail for n in about_sum) or None)
         table = self.main("#results", ResultsTable)
         if len(s.archived_results) > archived:
             table.reset(s.result_rows)
@@ -600,7 +600,8 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
 
         titles = {kinds.DamagedApertureWarning: ("Damaged aperture", 10),
                   kinds.OffImageWarning: ("Aperture partly off the image", 10),
-                  kinds.NewTableWarning: ("New results table: ctrl+s exports the previous one too", 12)}
+                  kinds.NewTableWarning: ("New results table: ctrl+s exports the previous one too", 12),
+                  kinds.SurfaceBrightnessWarning: ("aperture_sum is not a flux", 10)}
         for notice in self.session.pop_notices() if notices is None else notices:
             title, timeout = titles.get(notice.category, ("", 8))
             self.notify(notice, title=title, severity="warning", timeout=timeout)

@@ -29,6 +29,14 @@ class OffImageWarning(PhotometryWarning):
 INCOMPLETE_SUM = (DamagedApertureWarning, OffImageWarning)
 
 
+class SurfaceBrightnessWarning(PhotometryWarning):
+    """Per-steradian data measured with no pixel area: aperture_sum adds surface brightnesses, not a flux."""
+
+
+# What the result panel says under the numbers: what makes aperture_sum other than the flux it seems to be.
+ABOUT_THE_SUM = INCOMPLETE_SUM + (SurfaceBrightnessWarning,)
+
+
 class NewTableWarning(PhotometryWarning):
     """A result whose columns or units differ from the table's started a new table; the old one is archived."""
 
@@ -78,6 +86,16 @@ def off_image(share: float, subset: str, data: str) -> Notice | None:
         return None
     return about_row(f"{share_text(share)} of the aperture lies off the image; the sum and npix cover only the part "
                      f"on it.", OffImageWarning, subset, data)
+
+
+def surface_brightness_sum(unit: str, data: str, subset: str | None = None) -> Notice:
+    """What the user must be told when per-steradian data (in `unit`, as shown) are summed without a pixel area
+    to turn them into a flux (SPEC: aperture_sum then stays in the data unit). About one row, or (no subset)
+    about every row of `data` measured together."""
+    detail = f"per-steradian data and no pixel area: aperture_sum adds up {unit}, not a flux; set the pixel area"
+    if subset is not None:
+        return about_row(detail, SurfaceBrightnessWarning, subset, data)
+    return Notice(f"{data}: {detail}", SurfaceBrightnessWarning, None, data, detail)
 
 
 ALIKE_NAMED = 3  # alike messages said in full before the rest are counted

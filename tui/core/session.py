@@ -278,6 +278,8 @@ class Session:
             self._journal.append(stored)
         self._notify(notices.damaged_aperture(stored["npix_bad"], subset, data))
         self._notify(notices.off_image(share_off_image(region, image.shape, stored["npix"].value), subset, data))
+        if self._sums_surface_brightness(image, inputs):
+            self._notify(notices.surface_brightness_sum(unit_text(image.unit), data, subset))
         self.inputs, self.selected_data, self.selected_subset = base, data, subset
         return stored
 
@@ -319,8 +321,14 @@ class Session:
                                          stored["npix"].value.tolist()):
                 self._notify(notices.damaged_aperture(bad, subset, data))
                 self._notify(notices.off_image(share_off_image(measured[subset], image.shape, npix), subset, data))
+            if self._sums_surface_brightness(image, inputs):
+                self._notify(notices.surface_brightness_sum(unit_text(image.unit), data))
         self.inputs, self.selected_data = base, data
         return stored, skipped
+
+    @staticmethod
+    def _sums_surface_brightness(image, inputs) -> bool:
+        return photometry.is_per_steradian(image.unit) and not inputs.pixel_area > 0
 
     def _new_table_notice(self, started_new: bool, first: dict) -> None:
         if started_new:
