@@ -96,12 +96,12 @@ def measure_parser() -> argparse.ArgumentParser:
 
 def _number(text: str) -> float:
     """An argparse type: a float, refused in the words the app's fields use (a decimal comma gets a hint)."""
-    try:
-        return float(text)
-    except ValueError:
-        from tui.core.inputs import not_a_number
+    from tui.core.inputs import typed_number
 
-        raise argparse.ArgumentTypeError(not_a_number(text)) from None
+    try:
+        return typed_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:

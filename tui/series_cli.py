@@ -31,12 +31,12 @@ def _floats(text: str, n: int) -> tuple:
 def _at_least(low: float, strict: bool, what: str):
     """An argparse type: a finite number above `low` (or from it, when not strict)."""
     def number(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            from tui.core.inputs import not_a_number
+        from tui.core.inputs import typed_number
 
-            raise argparse.ArgumentTypeError(not_a_number(text)) from None
+        try:
+            value = typed_number(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
         if not (math.isfinite(value) and (value > low if strict else value >= low)):
             raise argparse.ArgumentTypeError(f"{what} must be {'above' if strict else 'at least'} {low:g}, not {text}")
         return value

@@ -77,6 +77,11 @@ def test_a_decimal_comma_on_the_command_line_gets_the_fields_hint():
     assert done.returncode == 2 and done.stderr.splitlines()[-1] == (
         "aperphot-tui measure: error: argument --pixel-area: '0,04' is not a number (decimals take a point, "
         "thousands no separator)")
+    # float() reads 1e400 as inf, which the check for finite numbers then called "not inf": not what was typed
+    done = run("series", demo_files()[0][0], "-r", demo_files()[1][0], "--target", "Star A", "--comparisons",
+               "Star B", "--gain", "1e400")
+    assert done.returncode == 2 and done.stderr.splitlines()[-1] == (
+        "aperphot-tui series: error: argument --gain: '1e400' is too large for a number (at most about 1.8e308)")
 
 
 def test_images_and_region_files_in_any_order():

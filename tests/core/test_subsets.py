@@ -73,6 +73,13 @@ def test_many_lines_left_out_are_one_note(tmp_path):
     assert s.pop_notices() == [  # forty-one toasts buried the screen
         "catalogue.reg: 41 lines or regions left out: skipped line 3 ('radius' must be a strictly positive "
         "scalar); skipped line 4 ('radius' must be a strictly positive scalar); ..."]
+    frames = tmp_path / "frames.reg"  # DS9's own "wcs" and "linear" systems, which regions does not read
+    frames.write_text("image\ncircle(20,20,4) # text={Star}\n" + "wcs\ncircle(10,10,3)\nlinear\ncircle(9,9,3)\n" * 2)
+    s = Session(warn=False)
+    assert s.load_regions(frames) == ["Star"]
+    note, = s.pop_notices()  # regions' warnings end in "skipping.", which read ".;" where they were joined
+    assert note.startswith('frames.reg: 8 lines or regions left out: "wcs" frame or shape is not supported by the '
+                           'regions package, skipping; A coordinate frame was not found for region') and ".;" not in note
 
 
 def test_crtf_file(tmp_path):
@@ -167,7 +174,9 @@ def test_unknown_labels_and_bad_fields_change_nothing():
                                                     r"point, thousands no separator\)$"),
                             ({"pixel_area": -1}, "Pixel area: must not be negative"),
                             ({"counts_factor": "1e"}, "Counts conversion factor"),
-                            ({"flux_scaling": "inf"}, "Flux scaling: must be a finite number")]:
+                            ({"flux_scaling": "inf"}, "Flux scaling: must be a finite number"),
+                            ({"flux_scaling": "-1e400"}, r"Flux scaling: '-1e400' is too large for a number \(at "
+                                                         r"most about 1.8e308\)$")]:
         with pytest.raises(PhotometryError, match=message):
             s.calculate(**kwargs)
     assert len(s.get_aperture_photometry_results()) == 1

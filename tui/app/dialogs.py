@@ -36,12 +36,12 @@ class DialogFlows:
             if name == "size2" and (not text or form.shape == "circle"):
                 numbers[name] = None
                 continue
-            try:
-                numbers[name] = float(text or "0")
-            except ValueError:
-                from tui.core.inputs import not_a_number
+            from tui.core.inputs import typed_number
 
-                self.notify(f"{name}: {not_a_number(text)}", title="Region not added", severity="error")
+            try:
+                numbers[name] = typed_number(text or "0")
+            except ValueError as exc:
+                self.notify(f"{name}: {exc}", title="Region not added", severity="error")
                 self._region_form_again(form, name)
                 return
         if not self._add_region(form.shape, numbers["x"], numbers["y"], numbers["size"], numbers["size2"],

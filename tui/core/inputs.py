@@ -15,10 +15,18 @@ FIELD_TITLES = {
 }
 
 
-def not_a_number(text: str) -> str:
-    """Why typed text is no number, in words for every field: a comma gets a hint, as many locales write decimals
-    with one (1,5) and others group thousands with it (1,000)."""
-    return f"{text!r} is not a number" + (" (decimals take a point, thousands no separator)" if "," in text else "")
+def typed_number(text: str) -> float:
+    """Typed text as a float, or ValueError saying why not in words for every field: a comma gets a hint, as many
+    locales write decimals with one (1,5) and others group thousands with it (1,000); 1e400 is too large, where
+    float() would give inf."""
+    try:
+        number = float(text)
+    except ValueError:
+        hint = " (decimals take a point, thousands no separator)" if "," in text else ""
+        raise ValueError(f"{text!r} is not a number{hint}") from None
+    if math.isinf(number) and "inf" not in text.lower():
+        raise ValueError(f"{text.strip()!r} is too large for a number (at most about 1.8e308)")
+    return number
 
 
 def parse_field(name: str, value) -> float:
@@ -31,9 +39,9 @@ def parse_field(name: str, value) -> float:
         if not text:
             return 0.0
         try:
-            number = float(text)
-        except ValueError:
-            raise PhotometryError(f"{title}: {not_a_number(text)}") from None
+            number = typed_number(text)
+        except ValueError as exc:
+            raise PhotometryError(f"{title}: {exc}") from None
     else:
         try:
             number = float(value)

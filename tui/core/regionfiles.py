@@ -101,7 +101,8 @@ def _parse(path: Path, points: bool):
     if not usable:
         raise PhotometryError(f"{path.name}: no usable regions in this file" + (f" ({notes[0]})" if notes else ""))
     if len(reasons) > SAID_APART:  # a catalogue with many bad lines: one note, not a toast for each
-        notes = [f"{path.name}: {len(reasons)} lines or regions left out: {'; '.join(reasons[:2])}; ..."]
+        shown = "; ".join(why.rstrip(".") for why in reasons[:2])  # regions' own end in "skipping."
+        notes = [f"{path.name}: {len(reasons)} lines or regions left out: {shown}; ..."]
     labels = [region_text(r) for r in usable]
     counts = Counter(labels)
     unique = [t if t is not None and counts[t] == 1 else None for t in labels]
