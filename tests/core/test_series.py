@@ -386,6 +386,36 @@ def test_a_site_south_and_west_is_taken_as_typed(sequence):
     assert "note: BJD_TDB toward the target (the first frame's WCS) from the site given (--site)" in done.stderr
 
 
+def test_a_site_that_puts_the_target_below_the_horizon_is_said(sequence, tmp_path):
+    """IRAF writes longitudes west-positive, FITS and AstroImageJ east-positive: read the wrong way, the site moves
+    to the other side of the Earth, where the target had set. AIRMASS came out empty without a word."""
+    paths, regions, truth = sequence
+    flipped = []
+    for path in paths[:3]:
+        with fits.open(path) as hdul:
+            hdul[0].header["SITELONG"] = -SITE[1]
+            del hdul[0].header["AIRMASS"]
+            hdul.writeto(tmp_path / path.name)
+        flipped.append(tmp_path / path.name)
+    s = Series(flipped, regions, "Target", ["Comp1"])
+    lat, lon, height = SITE
+    said = [n for n in s.notes if "horizon" in n]
+    assert said == [f"the target is below the horizon on 3 of 3 frames from the site (latitude {lat:g}, longitude "
+                    f"{-lon:g} east) in SITELAT/SITELONG: AIRMASS is left empty there, and BJD_TDB may be off by up "
+                    f"to 43 ms (the Earth's width in light time); if the longitude was written west-positive, the "
+                    f"site is {lat:g},{lon:g},{height:g} (series --site takes it)"]
+    assert np.isnan(s.airmass).all()
+    done = series_cli(*flipped, "-r", regions, "--target", "Target", "--comparisons", "Comp1", "--site",
+                      f"{lat},{lon},{height}")
+    assert done.returncode == 0 and "horizon" not in done.stderr  # the site as it should have been read
+    s = Series(paths[:3], regions, "Target", ["Comp1"], site=(lat, -lon, height))  # every AIRMASS in the headers
+    assert [n.split(":")[0] for n in s.notes if "horizon" in n] == [
+        f"the target is below the horizon on the first frame from the site (latitude {lat:g}, longitude {-lon:g} "
+        f"east) given (--site)"]
+    assert np.allclose(s.airmass, truth["airmass"][:3])  # from the headers, as before
+    assert not any("horizon" in n for n in Series(paths[:3], regions, "Target", ["Comp1"]).notes)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--target", "Nobody", "--comparisons", "Comp1"], "no region labelled 'Nobody' in the region file"),
     (["--target", "Target", "--comparisons", "Comp1,Target"], "cannot be one of its own comparisons"),

@@ -235,10 +235,26 @@ class Series:
                     "from the geocentre (no site: up to 21 ms off for a ground site, 23 ms for HST)"
                 self.time_note = f"BJD_TDB toward the target ({self.target_source}) {where}"
         airmass = np.array([f.airmass for f in self.frames])
-        if not np.isfinite(airmass).all() and self.site is not None and self.target_sky is not None:
-            computed = frametimes.airmass(jd, self.target_sky, self.site)
-            airmass = np.where(np.isfinite(airmass), airmass, computed)
+        if self.site is not None and self.target_sky is not None:
+            missing = ~np.isfinite(airmass)
+            # with every AIRMASS in the headers, the first frame alone checks the site
+            computed = frametimes.airmass(jd if missing.any() else jd[:1], self.target_sky, self.site)
+            airmass = np.where(missing, computed, airmass) if missing.any() else airmass
+            self._check_site(np.isfinite(computed), missing.any())
         self.jd_utc, self.bjd_tdb, self.airmass = jd, bjd, airmass
+
+    def _check_site(self, above: np.ndarray, filled: bool) -> None:
+        """A target below the horizon when the frames were taken means a wrong site; most often a longitude
+        written west-positive (IRAF's convention) read as east-positive (the FITS and AstroImageJ one)."""
+        if above.all():
+            return
+        lat, lon, height = self.site
+        when = f"on {int((~above).sum())} of {counted(above.size, 'frame')}" if filled else "on the first frame"
+        self.notes.append(
+            f"the target is below the horizon {when} from the site (latitude {lat:g}, longitude {lon:g} east) "
+            f"{self.site_source.removeprefix('the site ')}: " + ("AIRMASS is left empty there, and " if filled else "")
+            + f"BJD_TDB may be off by up to 43 ms (the Earth's width in light time); if the longitude was written "
+            f"west-positive, the site is {lat:g},{-lon:g},{height:g} (series --site takes it)")
 
     # -- measuring -----------------------------------------------------------------------------------------------
     def run(self, done: set[str] = frozenset(), start: tuple[float, float] | None = None, progress=None,
