@@ -180,9 +180,19 @@ def _annuli_left_out(labels: list[str], hint: bool) -> str:
             (f" (--background-region {labels[0] if len(labels) == 1 else 'LABEL'})" if hint else ""))
 
 
+def check_output(parser: argparse.ArgumentParser, args) -> None:
+    """OUT as measure and series need it: `-o ""` (an unset shell variable) and --resume without -o were taken
+    for no OUT at all, and the table was printed and written nowhere without a word."""
+    if args.output is not None and not args.output.strip():
+        parser.error("-o: the name of OUT is empty")
+    if args.resume and args.output is None:
+        parser.error("--resume goes on with OUT: give -o OUT")
+
+
 def measure(argv: list[str]) -> int:
     parser = measure_parser()
     args = parse_files(parser, _glue_negative_numbers(argv))
+    check_output(parser, args)
     if not args.regions:
         parser.error("no region file: give one with -r FILE (or name a .reg or .crtf file)" +
                      (f"; {args.beside[0]} is beside the images" if args.beside else ""))

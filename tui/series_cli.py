@@ -8,7 +8,7 @@ import math
 import time
 
 from tui.cli import (FLUSH_SECONDS, INTERRUPTED, _client, _dq_flags, _fail, _glue_negative_numbers, _positive_int,
-                     _progress, _say)
+                     _progress, _say, check_output)
 
 SHOWN = 12  # rows of the light curve printed (first and last); OUT holds them all
 
@@ -136,7 +136,9 @@ NUMBERS = ("--gain", "--read-noise", "--dark", "--saturation", "--period", "--si
 
 
 def run(argv: list[str]) -> int:
-    args = parser().parse_intermixed_args(_glue_negative_numbers(argv, NUMBERS))  # frames after options too
+    argparser = parser()
+    args = argparser.parse_intermixed_args(_glue_negative_numbers(argv, NUMBERS))  # frames after options too
+    check_output(argparser, args)
     from tui.core import PhotometryError
     from tui.core.batch import LineStream, bare_labels
     from tui.core.formatting import counted
@@ -154,7 +156,8 @@ def run(argv: list[str]) -> int:
     _say("note", f"{len(series.frames)} frames; {roles}")
     _say("note", f"aperture {series.aperture_note}; sky annulus {series.apertures.inner:g} to "
                  f"{series.apertures.outer:g} px")
-    _say("note", series.time_note or "no BJD_TDB")
+    if series.time_note:  # without one, a note among series.notes says why there is no BJD_TDB
+        _say("note", series.time_note)
     for note in [*series.notes, *(stream.notes if stream is not None else ())]:
         _say("note", note)
     for problem in series.skipped:

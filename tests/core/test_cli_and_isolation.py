@@ -84,6 +84,16 @@ def test_a_decimal_comma_on_the_command_line_gets_the_fields_hint():
         "aperphot-tui series: error: argument --gain: '1e400' is too large for a number (at most about 1.8e308)")
 
 
+@pytest.mark.parametrize("command", ["measure", "series"])
+def test_resume_without_out_and_an_empty_out_are_refused(command):
+    # both printed the table and wrote it nowhere, without a word (-o "$OUT" with OUT unset gives -o "")
+    stars = ["--target", "Star A", "--comparisons", "Star B"] if command == "series" else []
+    for args, message in ((["--resume"], "--resume goes on with OUT: give -o OUT"),
+                          (["-o", ""], "-o: the name of OUT is empty")):
+        done = run(command, demo_files()[0][0], "-r", demo_files()[1][0], *stars, *args)
+        assert done.returncode == 2 and done.stderr.splitlines()[-1] == f"aperphot-tui {command}: error: {message}"
+
+
 def test_images_and_region_files_in_any_order():
     from tui.cli import app_parser, parse_files
 
