@@ -176,3 +176,18 @@ def test_an_axis_label_that_hides_ticks_goes_to_the_top_line():
                   legend="o flux  - transit  x excluded  O bin 5")
     lines = [str(line) for line in render_figure(busy, 55, 10)]
     assert "vs" not in lines[0] and lines[-1].rstrip().endswith("  BJD_TDB-2460999") and len(lines[-1].split()) == 4
+
+
+def test_time_ticks_take_the_decimals_their_spacing_needs():
+    """A 25-second burst of a cube's planes, in days after the JD offset, read 0.625 at every tick."""
+    import numpy as np
+
+    t = 0.625 + np.arange(50) * 0.5 / 86400
+    figure = Figure([Series(t, np.ones(50), "points", "o")], xlabel="JD_UTC-2460676", ylabel="relative flux",
+                    x_from_zero=False, xfixed=True)
+    ticks = [str(line) for line in render_figure(figure, 55, 10)][-1].split()
+    assert len(ticks) == 5 and len(set(ticks)) == 5 and ticks[0] == "0.62499"
+    assert [float(v) for v in ticks] == sorted(float(v) for v in ticks)
+    night = Figure([Series(np.linspace(0.6675, 0.755, 120), np.ones(120))], xlabel="BJD_TDB-2460999",
+                   ylabel="relative flux", x_from_zero=False, xfixed=True)
+    assert [str(line) for line in render_figure(night, 55, 10)][-1].split()[:2] == ["0.663", "0.687"]  # as before

@@ -17,6 +17,7 @@ import astropy.units as u
 
 from tui.core import PhotometryError
 from tui.core import frametimes
+from tui.core.frames import list_frames
 from tui.core.series import Series, relative_fluxes
 from tui.core import starphot
 from tui.core.images import from_array
@@ -123,6 +124,52 @@ def test_int_times_map_a_segment_to_its_integrations(tmp_path):
     assert [r[2] for r in rows] == list(range(41, 61))  # plane k is integration INTSTART + k
     k = list(table["integration_number"]).index(41)
     assert rows[0][:2] == (table["int_mid_MJD_UTC"][k], table["int_mid_BJD_TDB"][k])
+
+
+@pytest.mark.parametrize("cards, step_s, source", [
+    ({"KCT": 0.6, "EXPTIME": 0.5}, 0.6, "DATE-OBS + 7 x KCT + EXPTIME/2"),  # Andor's kinetic cycle time
+    ({"TIMEDEL": 0.6 / 86400, "TIMEUNIT": "d", "EXPOSURE": 0.5}, 0.6, "DATE-OBS + 7 x TIMEDEL + EXPOSURE/2"),
+    ({"EXPTIME": 0.5}, 0.5, "DATE-OBS + 7 x EXPTIME (back to back: no KCT or TIMEDEL) + EXPTIME/2"),
+])
+def test_a_plane_of_a_cube_without_int_times_is_timed_by_its_place(cards, step_s, source):
+    """Every plane of a ground camera's cube had the cube's one time: the light curve was a vertical line."""
+    found = frametimes.frame_time(header(DATE_OBS="2025-01-01T03:00:00", **cards), None, None, "c[7]", 7, 50)
+    assert found.source == source
+    assert (found.jd_utc - Time("2025-01-01T03:00:00").jd) * 86400 == pytest.approx(7 * step_s + 0.25, abs=1e-4)
+    alone = frametimes.frame_time(header(DATE_OBS="2025-01-01T03:00:00", **cards), None, None, "c")  # 2-D: as before
+    assert alone.source == f"DATE-OBS + {source.rsplit(' + ', 1)[1]}"
+    with pytest.raises(PhotometryError, match=r"c\[7\]: no time of its own: its cube has no INT_TIMES, no cycle "
+                                              r"time \(KCT, TIMEDEL\) and no exposure time"):
+        frametimes.frame_time(header(DATE_OBS="2025-01-01T03:00:00"), None, None, "c[7]", 7, 50)
+
+
+def test_a_jwst_cube_without_int_times_cuts_its_exposure_into_integrations(tmp_path):
+    cube, _, _ = make_cube(tmp_path, n_int=20, segment=2, intstart=41)
+    with fits.open(cube) as hdul:
+        table = hdul["INT_TIMES"].data
+        start, end = table["int_start_MJD_UTC"][0], table["int_end_MJD_UTC"][hdul[0].header["NINTS"] - 1]
+        hdul[0].header.update(EXPSTART=start, EXPEND=end)
+        expected = [table["int_mid_MJD_UTC"][list(table["integration_number"]).index(n)] for n in range(41, 61)]
+        fits.HDUList([h for h in hdul if h.name != "INT_TIMES"]).writeto(tmp_path / "older_calints.fits")
+    frames = list_frames([tmp_path / "older_calints.fits"])
+    assert [f.time.source for f in frames[:2]] == [f"EXPSTART..EXPEND in 60 equal integrations (integration {n})"
+                                                   for n in (41, 42)]
+    assert np.allclose([f.time.jd_utc - frametimes.MJD_ZERO for f in frames], expected, rtol=0, atol=1e-9)
+
+
+def test_a_cube_timed_back_to_back_is_said_once(tmp_path):
+    yy, xx = np.mgrid[:60, :60]
+    star = lambda x, y: 2000 * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / 8.0)  # noqa: E731
+    cube = np.array([100 + star(20, 20) + star(40, 35) + k for k in range(6)], np.float32)
+    fits.PrimaryHDU(cube, fits.Header({"DATE-OBS": "2025-01-01T03:00:00", "EXPTIME": 2.0})).writeto(
+        tmp_path / "burst.fits")
+    regions = tmp_path / "s.reg"
+    regions.write_text("image\ncircle(21,21,4) # text={T}\ncircle(41,36,4) # text={C}\n")
+    s = Series([tmp_path / "burst.fits"], regions, "T", ["C"], aperture=4.0)
+    assert [n for n in s.notes if "back to back" in n] == [
+        "burst.fits: no time for each plane (no INT_TIMES, nor a cycle time in KCT or TIMEDEL), so the planes are "
+        "taken as exposures back to back from the start; time_source says which"]
+    assert np.allclose(np.diff(s.jd_utc) * 86400, 2.0, atol=1e-4)
 
 
 # -- measuring ---------------------------------------------------------------------------------------------------
@@ -384,6 +431,20 @@ def test_a_site_south_and_west_is_taken_as_typed(sequence):
                       "--site", "-30.24,-70.74,2715", "--annulus", "8,14")
     assert done.returncode == 0, done.stderr
     assert "note: BJD_TDB toward the target (the first frame's WCS) from the site given (--site)" in done.stderr
+
+
+def test_frames_without_a_target_position_say_once_why_there_is_no_bjd(sequence, tmp_path):
+    paths, regions, _ = sequence
+    bare = []
+    for path in paths[:3]:
+        with fits.open(path) as hdul:
+            kept = {key: hdul[0].header[key] for key in ("DATE-OBS", "EXPTIME", "GAIN")}
+            fits.PrimaryHDU(hdul[0].data, fits.Header(kept)).writeto(tmp_path / path.name)
+        bare.append(tmp_path / path.name)
+    done = series_cli(*bare, "-r", regions, "--target", "Target", "--comparisons", "Comp1")
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stderr.splitlines() if "BJD" in line] == [  # and "note: no BJD_TDB" before it
+        "note: no target position (no WCS, no RA/DEC keywords): BJD_TDB is left empty"]
 
 
 def test_a_site_that_puts_the_target_below_the_horizon_is_said(sequence, tmp_path):

@@ -59,9 +59,9 @@ class _Unreadable(PhotometryError):
 
 
 def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
-    def when(header, primary, row, label) -> FrameTime:
+    def when(header, primary, row, label, plane=None, planes=1) -> FrameTime:
         try:
-            return frame_time(header, primary, row, label)
+            return frame_time(header, primary, row, label, plane, planes)
         except PhotometryError as exc:
             if require_time:
                 raise
@@ -89,7 +89,7 @@ def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
                 rows = int_times_rows(hdul, planes)
                 stem = file_stem(path)
                 return [Frame(str(path), k, f"{stem}[{k}]",
-                              when(header, primary, rows[k] if rows else None, f"{stem}[{k}]"), **common)
+                              when(header, primary, rows[k] if rows else None, f"{stem}[{k}]", k, planes), **common)
                         for k in range(planes)]
             return [Frame(str(path), None, path.name, when(header, primary, None, path.name), **common)]
     except PhotometryError:

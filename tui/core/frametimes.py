@@ -7,6 +7,9 @@ The keyword chains are those JWST, HST and ground software write (shared/spec/TI
 - otherwise the start, DATE-OBS (with TIME-OBS or UT when it holds a date only), MJD-OBS or JD, plus half of
   EXPTIME, EXPOSURE or EFFINTTM, as AstroImageJ does (EXOTIC adds it only when a comment says "start", and so
   stamps most frames half an exposure early).
+A plane of a cube without INT_TIMES (a ground camera's burst, an EMCCD or sCMOS cube) is its place in the cube
+after the start: EXPSTART..EXPEND cut into its NINTS integrations, else the start plus the plane's number of
+cycles (Andor's KCT, the kinetic cycle time; the FITS TIMEDEL, in TIMEUNIT), else of exposures, back to back.
 Each frame says which keywords its time came from.
 """
 
@@ -75,8 +78,27 @@ def exposure_seconds(headers) -> tuple[float | None, str | None]:
     return None, None
 
 
-def frame_time(header, primary=None, int_times_row=None, label: str = "frame") -> FrameTime:
-    """The mid-exposure time of a frame; raises PhotometryError naming the frame and the keywords looked for."""
+BACK_TO_BACK = "back to back"  # in the source of a cube plane's time when nothing gave the cadence
+
+
+def cycle_seconds(headers) -> tuple[float | None, str | None]:
+    """The time from one plane of a cube to the next, in seconds: Andor's KCT, else TIMEDEL in TIMEUNIT."""
+    if (kct := finite(keyword(headers, "KCT"))) is not None and kct > 0:
+        return kct, "KCT"
+    if (step := finite(keyword(headers, "TIMEDEL"))) is not None and step > 0:
+        import astropy.units as u
+
+        try:
+            return step * u.Unit(str(keyword(headers, "TIMEUNIT") or "s").strip()).to(u.s), "TIMEDEL"
+        except (ValueError, TypeError, u.UnitConversionError):
+            return None, None
+    return None, None
+
+
+def frame_time(header, primary=None, int_times_row=None, label: str = "frame", plane: int | None = None,
+               planes: int = 1) -> FrameTime:
+    """The mid-exposure time of a frame, or of `plane` (0-based) of a cube of `planes`; raises PhotometryError
+    naming the frame and the keywords looked for."""
     if int_times_row is not None:
         mjd_mid, bjd_mid, number = int_times_row
         return FrameTime(mjd_mid + MJD_ZERO, f"INT_TIMES int_mid_MJD_UTC (integration {number})",
@@ -84,7 +106,14 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame") -
     headers = (header, primary)
     start, end = finite(keyword(headers, "EXPSTART")), finite(keyword(headers, "EXPEND"))
     if start is not None and end is not None and end >= start:
-        return FrameTime((start + end) / 2 + MJD_ZERO, "(EXPSTART+EXPEND)/2")
+        if plane is None:
+            return FrameTime((start + end) / 2 + MJD_ZERO, "(EXPSTART+EXPEND)/2")
+        # the exposure holds NINTS integrations, of which a segment file's planes start at INTSTART
+        total = int(finite(keyword(headers, "NINTS")) or planes)
+        number = int(finite(keyword(headers, "INTSTART")) or 1) + plane
+        if 1 <= number <= total:
+            return FrameTime(start + (number - 0.5) * (end - start) / total + MJD_ZERO,
+                             f"EXPSTART..EXPEND in {total} equal integrations (integration {number})")
     scale = _timesys(headers)
     found = None
     try:
@@ -103,6 +132,15 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame") -
                               (f"; {', '.join(bad)} not readable: not in FITS form" if bad else "") + ")")
     jd, source = found
     exposure, exposure_name = exposure_seconds(headers)
+    if plane is not None:
+        cycle, cycle_name = cycle_seconds(headers)
+        if cycle is None and exposure is not None:
+            cycle, cycle_name = exposure, f"{exposure_name} ({BACK_TO_BACK}: no KCT or TIMEDEL)"
+        if cycle is None:
+            raise PhotometryError(f"{label}: no time of its own: its cube has no INT_TIMES, no cycle time (KCT, "
+                                  f"TIMEDEL) and no exposure time ({'/'.join(EXPOSURE_KEYWORDS)}) to step from the start")
+        jd += plane * cycle / 86400.0
+        source = f"{source} + {plane} x {cycle_name}"
     if exposure is None:
         return FrameTime(jd, f"{source} (no EXPTIME/EXPOSURE/EFFINTTM: the start)")
     return FrameTime(jd + exposure / 2 / 86400.0, f"{source} + {exposure_name}/2")

@@ -181,6 +181,12 @@ class Series:
             self.notes.append(f"{counted(len(timeless), 'frame')} without a time left out ({names}): "
                               f"looked for {frametimes.LOOKED_FOR}")
             self.frames = [f for f in self.frames if math.isfinite(f.time.jd_utc)]
+        stepped = list(dict.fromkeys(Path(f.path).name for f in self.frames
+                                     if frametimes.BACK_TO_BACK in f.time.source))
+        if stepped:
+            self.notes.append(f"{', '.join(stepped[:3])}{' ...' if len(stepped) > 3 else ''}: no time for each plane "
+                              f"(no INT_TIMES, nor a cycle time in KCT or TIMEDEL), so the planes are taken as "
+                              f"exposures back to back from the start; time_source says which")
         if not self.frames and timeless:
             raise PhotometryError(f"no frame has a time ({timeless[0].time.source})")
         if not self.frames:

@@ -349,7 +349,8 @@ class LightCurveScreen(Screen):
         cursor = Marker(float(view.time[self.frame]), "", ":", "green")
         what = "detrended flux" if fitted else "relative flux"
         return Figure(series, [cursor], xlabel=f"{view.time_name}-{view.offset:.0f}", ylabel=what,
-                      legend="  ".join(x for x in legend if x), ylim=ylim, x_from_zero=False, yfixed=True)
+                      legend="  ".join(x for x in legend if x), ylim=ylim, x_from_zero=False, yfixed=True,
+                      xfixed=True)
 
     def _panel_name(self, view) -> str:
         from tui.core.lightcurve import PANELS
@@ -367,7 +368,7 @@ class LightCurveScreen(Screen):
             legend.append(f"{char} {label}" if name in ("comparisons", "drift") else "")
         cursor = Marker(float(view.time[self.frame]), "", ":", "green")
         return Figure(series, [cursor], xlabel=f"{view.time_name}-{view.offset:.0f}", ylabel=ylabel,
-                      legend="  ".join(x for x in legend if x), x_from_zero=False, yfixed=True)
+                      legend="  ".join(x for x in legend if x), x_from_zero=False, yfixed=True, xfixed=True)
 
     def _fit_text(self) -> Text:
         curve = self.curve

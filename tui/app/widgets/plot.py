@@ -46,14 +46,20 @@ class Figure:
     ylim: tuple[float, float] | None = None
     x_from_zero: bool = True  # radii start at the centre; times do not
     yfixed: bool = False  # y ticks with the decimals their spacing needs (0.9951, 1.0000), not 3 digits
+    xfixed: bool = False  # x ticks so too, 3 decimals at least: a burst of 25 s, in days, read 0.625 at every tick
 
 
 def _tick(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _decimals(step: float, least: int, most: int, spare: int = 1) -> int:
+    """The decimals that tell ticks `step` apart, and `spare` more."""
+    return min(max(math.ceil(-math.log10(step)) + spare, least), most) if step > 0 else 3
+
+
 def _fixed_ticks(values: list[float], step: float) -> list[str]:
-    decimals = min(max(math.ceil(-math.log10(step)) + 1, 0), 6) if step > 0 else 3
+    decimals = _decimals(step, 0, 6)
     out = [f"{v:.{decimals}f}" for v in values]
     return out if all(len(t) < Y_LABEL_WIDTH for t in out) else [_tick(v) for v in values]
 
@@ -155,11 +161,12 @@ def _x_ticks(figure: Figure, x0: float, x1: float, plot_w: int, width: int, col)
     ticks would be left: a time axis ("BJD_TDB-2460999") in a 44-column plot kept two of five, and the ticks are
     what tells where on the axis a dip lies."""
     values = np.linspace(x0 if x0 >= 0 or not figure.x_from_zero else 0.0, x1, 5)
+    decimals = _decimals(float(values[1] - values[0]), 3, 8, spare=0)  # five ticks of 0.62515 fit in 44 columns
+    texts = [f"{v:.{decimals}f}" if figure.xfixed else _tick(v) for v in values]
 
     def place(room: int) -> tuple[str, int]:
         ticks, placed = [" "] * plot_w, 0
-        for value in values:
-            text = _tick(value)
+        for value, text in zip(values, texts):
             start = min(max(col(value) - len(text) // 2, 0), plot_w - len(text))
             if start + len(text) <= room and all(ch == " " for ch in ticks[max(start - 1, 0): start + len(text) + 1]):
                 ticks[start: start + len(text)] = list(text)
