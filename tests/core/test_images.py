@@ -121,6 +121,38 @@ def test_a_wcs_whose_frame_astropy_does_not_know_is_said_and_sky_regions_refused
         s.calculate(subset="Star")  # was astropy's ValueError from world_to_pixel
 
 
+@pytest.mark.parametrize("scale", [
+    {"CD1_1": 0.0, "CD1_2": 0.0, "CD2_1": 0.0, "CD2_2": 0.0},  # a failed plate solution's placeholder
+    {"CD1_1": -1e-4, "CD1_2": 0.0, "CD2_1": 0.0, "CD2_2": 0.0},  # one axis without a scale
+    {"CDELT1": 0.0, "CDELT2": 0.0},
+    {},  # a pointing, no scale at all
+])
+def test_a_celestial_wcs_without_a_pixel_scale_is_no_wcs(tmp_path, scale):
+    """wcslib makes such an axis 1 degree a pixel: the pixel area auto-filled 12,960,000 arcsec^2 and a 1" sky
+    circle was measured as a ten-thousandth of a pixel, with no word."""
+    from regions import CircleSkyRegion
+    from astropy.coordinates import SkyCoord
+
+    path = tmp_path / "img.fits"
+    header = fits.Header({"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CRVAL1": 10.0, "CRVAL2": 20.0,
+                          "CRPIX1": 20.0, "CRPIX2": 20.0, "BUNIT": "MJy/sr", **scale})
+    fits.PrimaryHDU(np.ones((40, 40), np.float32), header).writeto(path)
+    s = Session(warn=False)
+    label = s.load_data(str(path))
+    assert s.images[label].wcs is None and s.inputs.pixel_area == 0
+    assert s.pop_notices() == [f"{label}: its WCS gives no pixel scale (no CDELT or CD, or zeros); sky regions "
+                               f"cannot be placed on it"]
+    s.add_subset(CircleSkyRegion(SkyCoord(10.0, 20.0, unit="deg"), 1 * u.arcsec), label="Star")
+    with pytest.raises(PhotometryError, match="Star is in sky coordinates but img.PRIMARY,1. has no celestial WCS"):
+        s.calculate(subset="Star")
+    rotated = dict(header, CD1_1=0.0, CD1_2=-1e-4, CD2_1=1e-4, CD2_2=0.0)  # turned 90 degrees: a scale
+    for key in ("CDELT1", "CDELT2"):
+        rotated.pop(key, None)
+    fits.PrimaryHDU(np.ones((40, 40), np.float32), fits.Header(rotated)).writeto(tmp_path / "turned.fits")
+    s.select_data(label := s.load_data(str(tmp_path / "turned.fits")))
+    assert s.images[label].wcs is not None and s.inputs.pixel_area == pytest.approx(0.1296)
+
+
 def test_an_unparsable_extname_is_one_line_and_an_unparsable_airmass_is_absent(tmp_path):
     from tui.core.frames import list_frames
 

@@ -93,7 +93,28 @@ def parse_unit(text: str | None) -> tuple[u.UnitBase | None, str | None]:
     return unit, None
 
 
+_CD = re.compile(r"^CD(\d+)_(\d+)$")
+
+
+def zero_scale(header: fits.Header) -> bool:
+    """Whether a celestial axis has no pixel scale: a CD matrix with its row all zero (or left out), or no CD and
+    no CDELT. Such a header holds a pointing, or a pipeline's placeholder for a failed astrometric solution, yet
+    wcslib makes the axis 1 degree a pixel (the FITS default, and cdfix's for a zero row): a pixel area of 13
+    million arcsec^2, and sky regions a ten-thousandth of a pixel wide."""
+    rows: dict[int, list] = {}
+    for key in header:
+        if match := _CD.match(key):
+            rows.setdefault(int(match[1]), []).append(headers.finite(header[key]))
+    sky_axes = [i for i in range(1, int(header.get("NAXIS", 2) or 2) + 1)
+                if _SKY_AXIS.match(str(header.get(f"CTYPE{i}", "")))]
+    if rows:
+        return any(not any(rows.get(i, [])) for i in sky_axes)
+    return any(not headers.finite(header.get(f"CDELT{i}")) for i in sky_axes)
+
+
 def celestial_wcs(header: fits.Header) -> WCS | None:
+    if zero_scale(header):
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FITSFixedWarning)
         warnings.simplefilter("ignore", VerifyWarning)  # a card astropy had to fix, outside the WCS or in it
@@ -245,7 +266,9 @@ def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: i
         image.notes.append(f"{label}: {problem}")
     ctype = str(headers.keyword((header,), "CTYPE1") or "")
     if with_wcs and image.wcs is None and _SKY_AXIS.match(ctype):
-        image.notes.append(f"{label}: its WCS cannot be read (CTYPE1 {ctype!r}); sky regions cannot be placed on it")
+        why = "its WCS gives no pixel scale (no CDELT or CD, or zeros)" if zero_scale(header) else \
+            f"its WCS cannot be read (CTYPE1 {ctype!r})"
+        image.notes.append(f"{label}: {why}; sky regions cannot be placed on it")
     return image
 
 
