@@ -184,8 +184,8 @@ def test_a_header_card_astropy_cannot_parse_counts_as_absent(tmp_path):
     label = s.load_data(str(path))  # was astropy's VerifyError, which closed the app
     assert s.images[label].unit == u.MJy / u.sr
     [frame] = list_frames([path], require_time=False)
-    assert frame.time.source == ("odd.fits: no time found (looked for INT_TIMES, EXPSTART+EXPEND, DATE-OBS "
-                                 "(+TIME-OBS/UT), MJD-OBS, JD; DATE-OBS not readable: not in FITS form)")
+    assert frame.time.source == ("odd.fits: no time found (looked for INT_TIMES, EXPSTART+EXPEND, MJD-AVG, DATE-AVG, "
+                                 "DATE-OBS (+TIME-OBS/UT), MJD-OBS, JD; DATE-OBS not readable: not in FITS form)")
     reg = tmp_path / "r.reg"
     reg.write_text("image\ncircle(10,10,3) # text={S}\n")
     done = subprocess.run([sys.executable, "-m", "tui", "measure", str(path), "-r", str(reg), "--pixel-area", "0.01"],

@@ -70,6 +70,39 @@ def test_the_time_keyword_conventions(cards, jd, source):
     assert found.jd_utc == pytest.approx(jd, abs=1e-9) and found.source == source
 
 
+@pytest.mark.parametrize("written, utc, source", [
+    ("2025-01-01 03:00:00", "2025-01-01T03:00:00", "DATE-OBS"),  # str(datetime): a space for the T
+    ("2025-01-01T03:00:00+00:00", "2025-01-01T03:00:00", "DATE-OBS"),  # datetime.isoformat() of an aware time
+    ("2025-01-01T03:00:00-07:00", "2025-01-01T10:00:00", "DATE-OBS (its UTC offset -07:00 taken off)"),
+    ("2025-01-01T10:30:00+0530", "2025-01-01T05:00:00", "DATE-OBS (its UTC offset +0530 taken off)"),
+])
+def test_a_date_obs_as_python_writes_it_is_read(written, utc, source):
+    # each was "its time keywords cannot be read": the frame was left out of the light curve
+    found = frametimes.frame_time(header(DATE_OBS=written, EXPTIME=60.0), None, None, "f.fits")
+    assert found.jd_utc == pytest.approx(Time(utc).jd + 30 / 86400, abs=1e-9)
+    assert found.source == f"{source} + EXPTIME/2"
+
+
+def test_mid_exposure_keywords_are_taken_as_they_are():
+    """FITS 4.0's MJD-AVG and DATE-AVG are the mid-exposure, and a start keyword whose comment says it is the
+    middle (MJD-OBS is the start "not always; check the comment") gets no half exposure added."""
+    start = Time("2024-03-01T02:00:00")
+    for cards, source in (({"MJD_AVG": start.mjd}, "MJD-AVG"), ({"DATE_AVG": "2024-03-01T02:00:00"}, "DATE-AVG")):
+        found = frametimes.frame_time(header(DATE_OBS="2024-03-01T01:59:00", EXPTIME=120.0, **cards), None, None, "f")
+        assert (found.jd_utc, found.source) == (pytest.approx(start.jd, abs=1e-9), source)
+    for comment, mid in (("MJD at mid-exposure", True), ("MJD at the centre of the exposure", True),
+                         ("MJD at start of exposure", False), ("modified Julian date", False),
+                         ("date at midnight", False)):
+        h = header(EXPTIME=120.0)
+        h["MJD-OBS"] = (start.mjd, comment)
+        found = frametimes.frame_time(h, None, None, "f")
+        assert found.jd_utc == pytest.approx(start.jd + (0 if mid else 60 / 86400), abs=1e-9), comment
+        assert found.source == ("MJD-OBS (mid-exposure, as its comment says)" if mid else "MJD-OBS + EXPTIME/2")
+    h = header(DATE_OBS="2024-03-01", EXPTIME=120.0)
+    h["TIME-OBS"] = ("02:00:00", "UT at mid exposure")
+    assert frametimes.frame_time(h, None, None, "f").source == "DATE-OBS+TIME-OBS (mid-exposure, as its comment says)"
+
+
 def test_a_time_system_other_than_utc_is_converted():
     tt = frametimes.frame_time(header(DATE_OBS="2024-03-01T02:00:00", TIMESYS="TT"), None, None, "f")
     assert (Time("2024-03-01T02:00:00", scale="tt").utc.jd - tt.jd_utc) == pytest.approx(0, abs=1e-9)
@@ -77,7 +110,7 @@ def test_a_time_system_other_than_utc_is_converted():
 
 def test_a_frame_without_a_time_names_the_keywords():
     with pytest.raises(PhotometryError, match=r"f\.fits: no time found \(looked for INT_TIMES, EXPSTART\+EXPEND, "
-                                              r"DATE-OBS \(\+TIME-OBS/UT\), MJD-OBS, JD\)"):
+                                              r"MJD-AVG, DATE-AVG, DATE-OBS \(\+TIME-OBS/UT\), MJD-OBS, JD\)"):
         frametimes.frame_time(header(EXPTIME=10.0), None, None, "f.fits")
 
 

@@ -4,9 +4,10 @@ The keyword chains are those JWST, HST and ground software write (shared/spec/TI
 - a JWST time-series cube's INT_TIMES table, one row per integration (its BJD columns are BJD_TDB - 2400000.5);
 - HST (and JWST 2-D files): (EXPSTART + EXPEND) / 2, both MJD UTC; not EXPSTART + EXPTIME / 2, which is wrong for
   interrupted exposures;
+- FITS 4.0's mid-exposure MJD-AVG or DATE-AVG;
 - otherwise the start, DATE-OBS (with TIME-OBS or UT when it holds a date only), MJD-OBS or JD, plus half of
   EXPTIME, EXPOSURE or EFFINTTM, as AstroImageJ does (EXOTIC adds it only when a comment says "start", and so
-  stamps most frames half an exposure early).
+  stamps most frames half an exposure early), unless the keyword's comment calls it the middle.
 A plane of a cube without INT_TIMES (a ground camera's burst, an EMCCD or sCMOS cube) is its place in the cube
 after the start: EXPSTART..EXPEND cut into its NINTS integrations, else the start plus the plane's number of
 cycles (Andor's KCT, the kinetic cycle time; the FITS TIMEDEL, in TIMEUNIT), else of exposures, back to back.
@@ -22,12 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui.core.errors import PhotometryError
-from tui.core.headers import finite, keyword, unreadable
+from tui.core.headers import comment, finite, keyword, unreadable
 
 MJD_ZERO = 2400000.5
 EXPOSURE_KEYWORDS = ("EXPTIME", "EXPOSURE", "EFFINTTM")
-LOOKED_FOR = "INT_TIMES, EXPSTART+EXPEND, DATE-OBS (+TIME-OBS/UT), MJD-OBS, JD"
-TIME_KEYWORDS = ("EXPSTART", "EXPEND", "DATE-OBS", "TIME-OBS", "UT", "MJD-OBS", "JD")
+LOOKED_FOR = "INT_TIMES, EXPSTART+EXPEND, MJD-AVG, DATE-AVG, DATE-OBS (+TIME-OBS/UT), MJD-OBS, JD"
+TIME_KEYWORDS = ("EXPSTART", "EXPEND", "MJD-AVG", "DATE-AVG", "DATE-OBS", "TIME-OBS", "UT", "MJD-OBS", "JD")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,16 @@ def _to_utc_jd(value, fmt: str, scale: str) -> float:
 
 
 _OLD_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{2})$")  # DD/MM/YY, before the FITS Y2K agreement: 19YY
+_SPACED = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}) +(\d)")  # Python's str(datetime): a space for the T
+_OFFSET = re.compile(r"^(.*T[0-9:.]+)(Z|[+-]\d{2}:?\d{2})$")  # ...+00:00 (datetime.isoformat()), -07:00, Z
+
+
+def _utc_offset(text: str) -> tuple[str, float]:
+    """An ISO date-time without its UTC offset, and the offset in minutes (local = UTC + offset)."""
+    if not (match := _OFFSET.match(text)) or match[2] == "Z":
+        return (match[1] if match else text), 0.0
+    digits = match[2][1:].replace(":", "")
+    return match[1], (1 if match[2][0] == "+" else -1) * (int(digits[:2]) * 60 + int(digits[2:]))
 
 
 def _iso_start(headers) -> tuple[str, str] | None:
@@ -61,6 +72,7 @@ def _iso_start(headers) -> tuple[str, str] | None:
     if match := _OLD_DATE.match(date):
         day, month, year = match.groups()
         date = f"19{year}-{month}-{day}"
+    date = _SPACED.sub(r"\1T\2", date)
     if "T" in date:
         return date, "DATE-OBS"
     for name in ("TIME-OBS", "UT"):
@@ -68,6 +80,33 @@ def _iso_start(headers) -> tuple[str, str] | None:
         if time_of_day is not None:
             return f"{date}T{str(time_of_day).strip()}", f"DATE-OBS+{name}"
     return f"{date}T00:00:00", "DATE-OBS (a date alone: midnight)"
+
+
+def _iso_jd(text: str, scale: str) -> tuple[float, str]:
+    """The UTC Julian date of an ISO date-time in `scale`, with a UTC offset taken off (and words saying so)."""
+    bare, minutes = _utc_offset(text)
+    jd = _to_utc_jd(bare, "isot" if "T" in bare else "iso", scale) - minutes / 1440.0
+    return jd, (f" (its UTC offset {text[len(bare):]} taken off)" if minutes else "")
+
+
+def _mid_keyword(headers, scale) -> FrameTime | None:
+    """FITS 4.0's mid-exposure keywords: MJD-AVG, DATE-AVG."""
+    if (mjd := finite(keyword(headers, "MJD-AVG"))) is not None:
+        return FrameTime(_to_utc_jd(mjd, "mjd", scale), "MJD-AVG")
+    if (date := keyword(headers, "DATE-AVG")) is not None and "T" in (text := _SPACED.sub(r"\1T\2", str(date).strip())):
+        jd, taken_off = _iso_jd(text, scale)
+        return FrameTime(jd, f"DATE-AVG{taken_off}")
+    return None
+
+
+_MID = re.compile(r"\bmid(?!night)|\bcent(?:er|re)\b")
+
+
+def _says_mid(headers, names) -> bool:
+    """Whether the time keywords' comments call them mid-exposure (MJD-OBS is the start "not always; check the
+    comment"), and not the start."""
+    text = " ".join(comment(headers, name) for name in names).lower()
+    return bool(_MID.search(text)) and not re.search(r"\bstart|\bbegin|\bopen", text)
 
 
 def exposure_seconds(headers) -> tuple[float | None, str | None]:
@@ -117,12 +156,15 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame", p
     scale = _timesys(headers)
     found = None
     try:
+        if plane is None and (mid := _mid_keyword(headers, scale)) is not None:
+            return mid
         if iso := _iso_start(headers):
-            found = (_to_utc_jd(iso[0], "isot" if "T" in iso[0] else "iso", scale), iso[1])
+            jd, taken_off = _iso_jd(iso[0], scale)
+            found = (jd, iso[1] + taken_off, iso[1].split(" ")[0].split("+"))
         elif (mjd := finite(keyword(headers, "MJD-OBS"))) is not None:
-            found = (_to_utc_jd(mjd, "mjd", scale), "MJD-OBS")
+            found = (_to_utc_jd(mjd, "mjd", scale), "MJD-OBS", ["MJD-OBS"])
         elif (jd := finite(keyword(headers, "JD"))) is not None:
-            found = (_to_utc_jd(jd, "jd", scale), "JD")
+            found = (_to_utc_jd(jd, "jd", scale), "JD", ["JD"])
     except ValueError as exc:
         raise PhotometryError(f"{label}: its time keywords cannot be read ({str(exc).splitlines()[0][:80]})") \
             from None
@@ -130,7 +172,9 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame", p
         bad = unreadable(headers, TIME_KEYWORDS)
         raise PhotometryError(f"{label}: no time found (looked for {LOOKED_FOR}" +
                               (f"; {', '.join(bad)} not readable: not in FITS form" if bad else "") + ")")
-    jd, source = found
+    jd, source, names = found
+    if plane is None and _says_mid(headers, names):
+        return FrameTime(jd, f"{source} (mid-exposure, as its comment says)")
     exposure, exposure_name = exposure_seconds(headers)
     if plane is not None:
         cycle, cycle_name = cycle_seconds(headers)
@@ -138,7 +182,8 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame", p
             cycle, cycle_name = exposure, f"{exposure_name} ({BACK_TO_BACK}: no KCT or TIMEDEL)"
         if cycle is None:
             raise PhotometryError(f"{label}: no time of its own: its cube has no INT_TIMES, no cycle time (KCT, "
-                                  f"TIMEDEL) and no exposure time ({'/'.join(EXPOSURE_KEYWORDS)}) to step from the start")
+                                  f"TIMEDEL) and no exposure time ({'/'.join(EXPOSURE_KEYWORDS)}) to step from the "
+                                  f"start")
         jd += plane * cycle / 86400.0
         source = f"{source} + {plane} x {cycle_name}"
     if exposure is None:

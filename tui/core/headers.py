@@ -34,6 +34,15 @@ def keyword(headers, name: str):
     return None
 
 
+def comment(headers, name: str) -> str:
+    """The comment of the card keyword() takes the value of; "" when there is none."""
+    for header in headers:
+        value = _value(header, name)
+        if value is not _UNREADABLE and value not in (None, ""):
+            return str(header.comments[name])
+    return ""
+
+
 def unreadable(headers, names) -> list[str]:
     """Which of the keywords the headers hold in cards astropy cannot parse: worth naming when a value was looked
     for and not found."""
