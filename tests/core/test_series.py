@@ -62,6 +62,9 @@ def header(**cards):
      "DATE-OBS+TIME-OBS + EXPTIME/2"),
     ({"MJD_OBS": 60370.5, "EXPTIME": 86.4}, 60370.5 + 2400000.5 + 0.0005, "MJD-OBS + EXPTIME/2"),
     ({"JD": 2460370.5}, 2460370.5, "JD (no EXPTIME/EXPOSURE/EFFINTTM: the start)"),
+    ({"DATE_OBS": "2024-03-01", "MJD_OBS": 60370.25, "EXPTIME": 86.4}, 60370.25 + 2400000.5 + 0.0005,
+     "MJD-OBS + EXPTIME/2"),  # a date alone said midnight, six hours early, though MJD-OBS gave the time
+    ({"DATE_OBS": "2024-03-01", "EXPTIME": 86.4}, 2460370.5 + 0.0005, "DATE-OBS (a date alone: midnight) + EXPTIME/2"),
     ({"EXPSTART": 60370.25, "EXPEND": 60370.26, "EXPTIME": 100.0, "DATE_OBS": "2024-03-01"},
      2400000.5 + 60370.255, "(EXPSTART+EXPEND)/2"),  # HST: not EXPSTART + EXPTIME/2
 ])

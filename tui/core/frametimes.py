@@ -5,8 +5,8 @@ The keyword chains are those JWST, HST and ground software write (shared/spec/TI
 - HST (and JWST 2-D files): (EXPSTART + EXPEND) / 2, both MJD UTC; not EXPSTART + EXPTIME / 2, which is wrong for
   interrupted exposures;
 - FITS 4.0's mid-exposure MJD-AVG or DATE-AVG;
-- otherwise the start, DATE-OBS (with TIME-OBS or UT when it holds a date only), MJD-OBS or JD, plus half of
-  EXPTIME, EXPOSURE or EFFINTTM, as AstroImageJ does (EXOTIC adds it only when a comment says "start", and so
+- otherwise the start, DATE-OBS (with TIME-OBS or UT when it holds a date only), MJD-OBS or JD (a date alone is
+  midnight only when neither is given), plus half of EXPTIME, EXPOSURE or EFFINTTM, as AstroImageJ does (EXOTIC adds it only when a comment says "start", and so
   stamps most frames half an exposure early), unless the keyword's comment calls it the middle.
 A plane of a cube without INT_TIMES (a ground camera's burst, an EMCCD or sCMOS cube) is its place in the cube
 after the start: EXPSTART..EXPEND cut into its NINTS integrations, else the start plus the plane's number of
@@ -63,8 +63,9 @@ def _utc_offset(text: str) -> tuple[str, float]:
     return match[1], (1 if match[2][0] == "+" else -1) * (int(digits[:2]) * 60 + int(digits[2:]))
 
 
-def _iso_start(headers) -> tuple[str, str] | None:
-    """(ISO date-time of the start, the keywords used), from DATE-OBS and, for a date alone, TIME-OBS or UT."""
+def _iso_start(headers, midnight: bool = False) -> tuple[str, str] | None:
+    """(ISO date-time of the start, the keywords used), from DATE-OBS and, for a date alone, TIME-OBS or UT; a
+    date alone with neither is midnight only when `midnight` (MJD-OBS or JD, when given, tell the time)."""
     date = keyword(headers, "DATE-OBS")
     if date is None:
         return None
@@ -79,7 +80,7 @@ def _iso_start(headers) -> tuple[str, str] | None:
         time_of_day = keyword(headers, name)
         if time_of_day is not None:
             return f"{date}T{str(time_of_day).strip()}", f"DATE-OBS+{name}"
-    return f"{date}T00:00:00", "DATE-OBS (a date alone: midnight)"
+    return (f"{date}T00:00:00", "DATE-OBS (a date alone: midnight)") if midnight else None
 
 
 def _iso_jd(text: str, scale: str) -> tuple[float, str]:
@@ -160,11 +161,13 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame", p
             return mid
         if iso := _iso_start(headers):
             jd, taken_off = _iso_jd(iso[0], scale)
-            found = (jd, iso[1] + taken_off, iso[1].split(" ")[0].split("+"))
+            found = (jd, iso[1] + taken_off, iso[1].split("+"))
         elif (mjd := finite(keyword(headers, "MJD-OBS"))) is not None:
             found = (_to_utc_jd(mjd, "mjd", scale), "MJD-OBS", ["MJD-OBS"])
         elif (jd := finite(keyword(headers, "JD"))) is not None:
             found = (_to_utc_jd(jd, "jd", scale), "JD", ["JD"])
+        elif iso := _iso_start(headers, midnight=True):
+            found = (_iso_jd(iso[0], scale)[0], iso[1], ["DATE-OBS"])
     except ValueError as exc:
         raise PhotometryError(f"{label}: its time keywords cannot be read ({str(exc).splitlines()[0][:80]})") \
             from None
