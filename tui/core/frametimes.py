@@ -16,6 +16,7 @@ Each frame says which keywords its time came from.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ def _timesys(headers) -> str:
     return system if system in ("utc", "tt", "tdb", "tai") else "utc"
 
 
+@functools.lru_cache(maxsize=256)  # a cube's planes share their start: 10,000 planes, one astropy Time
 def _to_utc_jd(value, fmt: str, scale: str) -> float:
     from astropy.time import Time
 
