@@ -95,7 +95,7 @@ def test_mid_exposure_keywords_are_taken_as_they_are():
         assert (found.jd_utc, found.source) == (pytest.approx(start.jd, abs=1e-9), source)
     for comment, mid in (("MJD at mid-exposure", True), ("MJD at the centre of the exposure", True),
                          ("MJD at start of exposure", False), ("modified Julian date", False),
-                         ("date at midnight", False)):
+                         ("date at midnight", False), ("MJD, middle of the night", False)):
         h = header(EXPTIME=120.0)
         h["MJD-OBS"] = (start.mjd, comment)
         found = frametimes.frame_time(h, None, None, "f")
@@ -104,6 +104,9 @@ def test_mid_exposure_keywords_are_taken_as_they_are():
     h = header(DATE_OBS="2024-03-01", EXPTIME=120.0)
     h["TIME-OBS"] = ("02:00:00", "UT at mid exposure")
     assert frametimes.frame_time(h, None, None, "f").source == "DATE-OBS+TIME-OBS (mid-exposure, as its comment says)"
+    h["DATE-OBS"] = ("2024-03-01", "date at the middle of the exposure")  # the date: not what says the time
+    h["TIME-OBS"] = ("02:00:00", "UT")
+    assert frametimes.frame_time(h, None, None, "f").source == "DATE-OBS+TIME-OBS + EXPTIME/2"
 
 
 def test_a_time_system_other_than_utc_is_converted():

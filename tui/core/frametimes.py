@@ -6,8 +6,9 @@ The keyword chains are those JWST, HST and ground software write (shared/spec/TI
   interrupted exposures;
 - FITS 4.0's mid-exposure MJD-AVG or DATE-AVG;
 - otherwise the start, DATE-OBS (with TIME-OBS or UT when it holds a date only), MJD-OBS or JD (a date alone is
-  midnight only when neither is given), plus half of EXPTIME, EXPOSURE or EFFINTTM, as AstroImageJ does (EXOTIC adds it only when a comment says "start", and so
-  stamps most frames half an exposure early), unless the keyword's comment calls it the middle.
+  midnight only when neither is given), plus half of EXPTIME, EXPOSURE or EFFINTTM, as AstroImageJ does (EXOTIC
+  adds it only when a comment says "start", and so stamps most frames half an exposure early), unless the comment
+  of the keyword that holds the time of day calls it the middle.
 A plane of a cube without INT_TIMES (a ground camera's burst, an EMCCD or sCMOS cube) is its place in the cube
 after the start: EXPSTART..EXPEND cut into its NINTS integrations, else the start plus the plane's number of
 cycles (Andor's KCT, the kinetic cycle time; the FITS TIMEDEL, in TIMEUNIT), else of exposures, back to back.
@@ -102,14 +103,14 @@ def _mid_keyword(headers, scale) -> FrameTime | None:
     return None
 
 
-_MID = re.compile(r"\bmid(?!night)|\bcent(?:er|re)\b")
+_MID = re.compile(r"\bmid|\bcent(?:er|re)\b")
 
 
 def _says_mid(headers, names) -> bool:
     """Whether the time keywords' comments call them mid-exposure (MJD-OBS is the start "not always; check the
     comment"), and not the start."""
     text = " ".join(comment(headers, name) for name in names).lower()
-    return bool(_MID.search(text)) and not re.search(r"\bstart|\bbegin|\bopen", text)
+    return bool(_MID.search(text)) and not re.search(r"\bstart|\bbegin|\bopen|night", text)  # "middle of night"
 
 
 def exposure_seconds(headers) -> tuple[float | None, str | None]:
@@ -163,7 +164,7 @@ def frame_time(header, primary=None, int_times_row=None, label: str = "frame", p
             return mid
         if iso := _iso_start(headers):
             jd, taken_off = _iso_jd(iso[0], scale)
-            found = (jd, iso[1] + taken_off, iso[1].split("+"))
+            found = (jd, iso[1] + taken_off, iso[1].split("+")[-1:])  # the keyword that holds the time of day
         elif (mjd := finite(keyword(headers, "MJD-OBS"))) is not None:
             found = (_to_utc_jd(mjd, "mjd", scale), "MJD-OBS", ["MJD-OBS"])
         elif (jd := finite(keyword(headers, "JD"))) is not None:
