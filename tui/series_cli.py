@@ -7,8 +7,8 @@ import contextlib
 import math
 import time
 
-from tui.cli import (FLUSH_SECONDS, INTERRUPTED, _client, _dq_flags, _fail, _glue_negative_numbers, _positive_int,
-                     _progress, _say, check_output)
+from tui.cli import (FLUSH_SECONDS, INTERRUPTED, _client, _dq_flags, _fail, _glue_negative_numbers, _number,
+                     _positive_int, _progress, _say, check_output)
 
 SHOWN = 12  # rows of the light curve printed (first and last); OUT holds them all
 
@@ -31,12 +31,7 @@ def _floats(text: str, n: int) -> tuple:
 def _at_least(low: float, strict: bool, what: str):
     """An argparse type: a finite number above `low` (or from it, when not strict)."""
     def number(text: str) -> float:
-        from tui.core.inputs import typed_number
-
-        try:
-            value = typed_number(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+        value = _number(text)
         if not (math.isfinite(value) and (value > low if strict else value >= low)):
             raise argparse.ArgumentTypeError(f"{what} must be {'above' if strict else 'at least'} {low:g}, not {text}")
         return value

@@ -55,6 +55,11 @@ def _to_utc_jd(value, fmt: str, scale: str) -> float:
 
 _OLD_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{2})$")  # DD/MM/YY, before the FITS Y2K agreement: 19YY
 _SPACED = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}) +(\d)")  # Python's str(datetime): a space for the T
+
+
+def _iso_text(value) -> str:
+    """A header's date-time as ISO text, with the T where Python's str(datetime) writes a space."""
+    return _SPACED.sub(r"\1T\2", str(value).strip())
 _OFFSET = re.compile(r"^(.*T[0-9:.]+)(Z|[+-]\d{2}:?\d{2})$")  # ...+00:00 (datetime.isoformat()), -07:00, Z
 
 
@@ -72,11 +77,10 @@ def _iso_start(headers, midnight: bool = False) -> tuple[str, str] | None:
     date = keyword(headers, "DATE-OBS")
     if date is None:
         return None
-    date = str(date).strip()
+    date = _iso_text(date)
     if match := _OLD_DATE.match(date):
         day, month, year = match.groups()
         date = f"19{year}-{month}-{day}"
-    date = _SPACED.sub(r"\1T\2", date)
     if "T" in date:
         return date, "DATE-OBS"
     for name in ("TIME-OBS", "UT"):
@@ -97,7 +101,7 @@ def _mid_keyword(headers, scale) -> FrameTime | None:
     """FITS 4.0's mid-exposure keywords: MJD-AVG, DATE-AVG."""
     if (mjd := finite(keyword(headers, "MJD-AVG"))) is not None:
         return FrameTime(_to_utc_jd(mjd, "mjd", scale), "MJD-AVG")
-    if (date := keyword(headers, "DATE-AVG")) is not None and "T" in (text := _SPACED.sub(r"\1T\2", str(date).strip())):
+    if (date := keyword(headers, "DATE-AVG")) is not None and "T" in (text := _iso_text(date)):
         jd, taken_off = _iso_jd(text, scale)
         return FrameTime(jd, f"DATE-AVG{taken_off}")
     return None

@@ -243,10 +243,11 @@ class Series:
         airmass = np.array([f.airmass for f in self.frames])
         if self.site is not None and self.target_sky is not None:
             missing = ~np.isfinite(airmass)
-            # with every AIRMASS in the headers, the first frame alone checks the site
-            computed = frametimes.airmass(jd if missing.any() else jd[:1], self.target_sky, self.site)
-            airmass = np.where(missing, computed, airmass) if missing.any() else airmass
-            self._check_site(np.isfinite(computed), missing.any())
+            filled = bool(missing.any())  # else every AIRMASS is in the headers, and the first frame checks the site
+            computed = frametimes.airmass(jd if filled else jd[:1], self.target_sky, self.site)
+            if filled:
+                airmass = np.where(missing, computed, airmass)
+            self._check_site(np.isfinite(computed), filled)
         self.jd_utc, self.bjd_tdb, self.airmass = jd, bjd, airmass
 
     def _check_site(self, above: np.ndarray, filled: bool) -> None:
