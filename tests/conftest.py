@@ -15,6 +15,21 @@ def tan_wcs(shape, scale_arcsec=0.1, crval=(150.0, 2.0)):
     return w
 
 
+def site_written_west_positive(paths, folder) -> list:
+    """Copies of frames in `folder` with SITELONG negated (as IRAF writes it) and no AIRMASS: read east-positive,
+    the site lies on the other side of the Earth."""
+    from pathlib import Path
+
+    flipped = []
+    for path in map(Path, paths):
+        with fits.open(path) as hdul:
+            hdul[0].header["SITELONG"] = -hdul[0].header["SITELONG"]
+            del hdul[0].header["AIRMASS"]
+            hdul.writeto(Path(folder) / path.name)
+        flipped.append(Path(folder) / path.name)
+    return flipped
+
+
 def first_format_line(row) -> bytes:
     """A line as journals were written before the column-by-column format: one object per cell."""
     def cell(value):

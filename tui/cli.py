@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -36,6 +37,25 @@ def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
     return args
 
 
+def _floats(text: str, n: int) -> tuple:
+    parts = [p for p in text.replace(" ", "").split(",") if p]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {n} numbers separated by commas") from None
+    if len(values) != n or not all(map(math.isfinite, values)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {n} numbers separated by commas")
+    return values
+
+
+def _site(text: str) -> tuple[float, float, float]:
+    lat, lon, height = _floats(text, 3)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 360):
+        raise argparse.ArgumentTypeError(f"{text!r}: the latitude lies within ±90 degrees and the longitude within "
+                                         f"-180 to 360 (degrees east)")
+    return lat, lon, height
+
+
 def app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="aperphot-tui",
@@ -54,6 +74,9 @@ def app_parser() -> argparse.ArgumentParser:
     p.add_argument("--graphics", choices=["auto", "kitty", "sixel", "none"], default=None,
                    help="draw real pixels with the kitty graphics protocol or sixel; none: half-blocks "
                         "(default: auto, asked of the terminal; the APERPHOT_GRAPHICS variable sets a default)")
+    p.add_argument("--site", type=_site, metavar="LAT,LON,HEIGHT",
+                   help="the observatory for light curves (F9): degrees north and east, metres; where the frames' "
+                        "headers lack SITELAT/SITELONG or give it wrong")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return p
 
@@ -402,7 +425,7 @@ def _progress(total: int):
 
 
 def run_app(argv: list[str]) -> int:
-    args = parse_files(app_parser(), argv)
+    args = parse_files(app_parser(), _glue_negative_numbers(argv, ("--site",)))
     if os.environ.get("TERM", "") in ("dumb", "unknown") or not sys.stdout.isatty():
         return _fail("this terminal cannot show the app (TERM=dumb or no terminal); "
                      "use 'aperphot-tui measure IMAGE... --regions FILE' instead")
@@ -415,7 +438,7 @@ def run_app(argv: list[str]) -> int:
     # NO_COLOR and 16-colour terminals are detected by the app from Textual's colour system.
     app = AperPhotApp(images=args.images, region_files=args.regions, resume=args.resume,
                       ascii_mode=args.ascii or args.colors == "none", graphics=graphics,
-                      regions_beside=[] if args.regions else args.beside)
+                      regions_beside=[] if args.regions else args.beside, site=args.site)
     try:
         app.run()
     finally:

@@ -7,25 +7,14 @@ import contextlib
 import math
 import time
 
-from tui.cli import (FLUSH_SECONDS, INTERRUPTED, _client, _dq_flags, _fail, _glue_negative_numbers, _number,
-                     _positive_int, _progress, _say, check_output)
+from tui.cli import (FLUSH_SECONDS, INTERRUPTED, _client, _dq_flags, _fail, _floats, _glue_negative_numbers,
+                     _number, _positive_int, _progress, _say, _site, check_output)
 
 SHOWN = 12  # rows of the light curve printed (first and last); OUT holds them all
 
 
 def _pair(text: str) -> tuple[float, float]:
     return _floats(text, 2)
-
-
-def _floats(text: str, n: int) -> tuple:
-    parts = [p for p in text.replace(" ", "").split(",") if p]
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not {n} numbers separated by commas") from None
-    if len(values) != n or not all(map(math.isfinite, values)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {n} numbers separated by commas")
-    return values
 
 
 def _at_least(low: float, strict: bool, what: str):
@@ -44,14 +33,6 @@ def _annulus(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(f"the annulus runs from an inner radius of 0 or more to a larger outer one, "
                                          f"not {text}")
     return inner, outer
-
-
-def _site(text: str) -> tuple[float, float, float]:
-    lat, lon, height = _floats(text, 3)
-    if not (-90 <= lat <= 90 and -180 <= lon <= 360):
-        raise argparse.ArgumentTypeError(f"{text!r}: the latitude lies within ±90 degrees and the longitude within "
-                                         f"-180 to 360 (degrees east)")
-    return lat, lon, height
 
 
 def _limb_darkening(text: str) -> tuple[float, float]:

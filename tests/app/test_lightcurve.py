@@ -11,6 +11,7 @@ from astropy.io import fits
 
 from tests.app.conftest import light_curve_fitted, light_curve_measured, ready, screen_text, type_text
 from tests.app.test_workflow import open_palette_command
+from tests.conftest import site_written_west_positive
 from tui.app.screens.lightcurve import LightCurveScreen, percent5
 from tui.core import read_results
 from tui.core.lightcurve import fit_table
@@ -373,3 +374,34 @@ async def test_stars_moved_and_toggled_with_f9_typed_at_once(make_app, sequence)
         await light_curve_measured(app, pilot)
         curve = app.screen.curve
         assert app.screen.star == 2 and [curve.role(i) for i in (1, 2, 3)] == ["comparison", "off", "comparison"]
+
+
+async def test_a_site_given_on_the_command_line_serves_f9(make_app, sequence, tmp_path):
+    """Frames whose SITELONG was written west-positive put the target below the horizon: F9 said so and named the
+    site to give, which the app had no way to take (only `series --site` had). `--site` now serves F9 too."""
+    from tui.cli import _glue_negative_numbers, app_parser, parse_files
+    from tui.demo_series import SITE
+
+    paths, regions, truth = sequence
+    flipped = [str(p) for p in site_written_west_positive(paths[:4], tmp_path)]
+    def parsed(*argv):
+        return parse_files(app_parser(), _glue_negative_numbers(list(argv), ("--site",)))
+
+    assert parsed("--site", "-30.24,-70.74,2715").site == (-30.24, -70.74, 2715.0)  # a leading minus: the value
+    typed = f"{SITE[0]},{SITE[1]},{SITE[2]:g}"
+    args = parsed(*flipped, "-r", regions, "--site", typed)
+    assert args.site == SITE and args.images == flipped
+
+    for site in (None, args.site):
+        app = make_app(images=flipped, regions=[regions], site=site, state_dir=str(tmp_path / f"state{site is None}"))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(app, pilot)
+            await pilot.press("f9")
+            await light_curve_measured(app, pilot)
+            series = app.screen.curve.series
+            if site is None:
+                assert "below the horizon" in notices(app) and f"the site is {typed} (--site takes it)" in notices(app)
+                assert np.isnan(series.airmass).all()
+            else:
+                assert "horizon" not in notices(app) and series.site_source == "the site given (--site)"
+                np.testing.assert_allclose(series.airmass, truth["airmass"][:4], rtol=1e-3)

@@ -15,6 +15,7 @@ from astropy.table import Table
 from astropy.time import Time
 import astropy.units as u
 
+from tests.conftest import site_written_west_positive
 from tui.core import PhotometryError
 from tui.core import frametimes
 from tui.core.frames import list_frames
@@ -490,20 +491,14 @@ def test_a_site_that_puts_the_target_below_the_horizon_is_said(sequence, tmp_pat
     """IRAF writes longitudes west-positive, FITS and AstroImageJ east-positive: read the wrong way, the site moves
     to the other side of the Earth, where the target had set. AIRMASS came out empty without a word."""
     paths, regions, truth = sequence
-    flipped = []
-    for path in paths[:3]:
-        with fits.open(path) as hdul:
-            hdul[0].header["SITELONG"] = -SITE[1]
-            del hdul[0].header["AIRMASS"]
-            hdul.writeto(tmp_path / path.name)
-        flipped.append(tmp_path / path.name)
+    flipped = site_written_west_positive(paths[:3], tmp_path)
     s = Series(flipped, regions, "Target", ["Comp1"])
     lat, lon, height = SITE
     said = [n for n in s.notes if "horizon" in n]
     assert said == [f"the target is below the horizon on 3 of 3 frames from the site (latitude {lat:g}, longitude "
                     f"{-lon:g} east) in SITELAT/SITELONG: AIRMASS is left empty there, and BJD_TDB may be off by up "
                     f"to 43 ms (the Earth's width in light time); if the longitude was written west-positive, the "
-                    f"site is {lat:g},{lon:g},{height:g} (series --site takes it)"]
+                    f"site is {lat:g},{lon:g},{height:g} (--site takes it)"]
     assert np.isnan(s.airmass).all()
     done = series_cli(*flipped, "-r", regions, "--target", "Target", "--comparisons", "Comp1", "--site",
                       f"{lat},{lon},{height}")

@@ -63,7 +63,8 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
     _app_key_actions = frozenset(binding.action for binding in BINDINGS)
 
     def __init__(self, images=(), region_files=(), resume: bool = False, ascii_mode: bool = False,
-                 state_dir: str | None = None, graphics=None, graphics_write=None, regions_beside=()) -> None:
+                 state_dir: str | None = None, graphics=None, graphics_write=None, regions_beside=(),
+                 site: tuple[float, float, float] | None = None) -> None:
         super().__init__()
         # graphics.detect.Graphics: the terminal's pixel protocol; graphics_write: where its bytes go (tests)
         self._graphics_mode, self._graphics_write = graphics, graphics_write
@@ -83,6 +84,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         self._journal_started = False  # calculating waits for it: no result may miss the journal
         self.frames: dict = {}  # the inputs as frames of a sequence, by label (tui.core.frames.Frame)
         self._sequence = False  # many files or a cube: frames are read when shown, not at start
+        self.site = site  # (lat, lon east, height m) for light curves, over the frames' own
         self._reader = None  # tui.core.frames.FrameReader, made by the load worker
 
     # -- layout ------------------------------------------------------------------------------------------

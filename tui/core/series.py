@@ -261,7 +261,7 @@ class Series:
             f"the target is below the horizon {when} from the site (latitude {lat:g}, longitude {lon:g} east) "
             f"{self.site_source.removeprefix('the site ')}: " + ("AIRMASS is left empty there, and " if filled else "")
             + f"BJD_TDB may be off by up to 43 ms (the Earth's width in light time); if the longitude was written "
-            f"west-positive, the site is {lat:g},{-lon:g},{height:g} (series --site takes it)")
+            f"west-positive, the site is {lat:g},{-lon:g},{height:g} (--site takes it)")
 
     # -- measuring -----------------------------------------------------------------------------------------------
     def run(self, done: set[str] = frozenset(), start: tuple[float, float] | None = None, progress=None,

@@ -77,7 +77,8 @@ SECTIONS: list[tuple[str, list]] = [
         ("ctrl+y", "copy the fit's summary line"),
         ("Esc, F9", "back"),
         "Measured frames and your choices are kept in the state folder: F9 on the same frames and stars, "
-        "later or after a crash (--resume), takes them back without measuring again.",
+        "later or after a crash (--resume), takes them back without measuring again. The site (BJD_TDB, "
+        "airmass) is the headers'; aperphot-tui --site LAT,LON,HEIGHT gives another.",
     ]),
     ("Files", [
         "ctrl+o takes a path (→ completes it) or a pick from the tree; file.fits[SCI,2] chooses an extension, "

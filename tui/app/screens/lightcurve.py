@@ -147,7 +147,7 @@ class LightCurveScreen(Screen):
         try:
             curve = LightCurve.from_subsets(list(app.frames.values()), s.subsets, self.target,
                                             skip=tuple(filter(None, [s.inputs.background_region])),
-                                            dq_flags=s.dq_flags)
+                                            dq_flags=s.dq_flags, site=app.site)
             store = CurveStore(app.store.folder, curve.series) if app.store is not None else None
             taken = store.restore(curve) if store is not None else 0
         except PhotometryError as exc:
