@@ -30,7 +30,6 @@ MAD_TO_SIGMA = 1.482602218505602  # 1 / Phi^-1(3/4), astropy.stats.mad_std's own
 LN2 = math.log(2.0)
 
 
-
 def _vectorised_selection() -> bool:
     """Whether np.partition runs x86-simd-sort's vectorised selection here: NumPy dispatches it on x86-64 with
     AVX2 or AVX-512 (its X86_V3 level and up); elsewhere (ARM, older x86) it is introselect, a scalar loop."""
@@ -65,10 +64,8 @@ def middle(values: np.ndarray) -> tuple[float, float]:
         sample = values[::n // min(max(n >> 4, 128), 8192)].copy()
         centre, margin = sample.size // 2, int(2.5 * math.sqrt(sample.size)) + 2
         a, b = max(centre - margin, 0), min(centre + margin, sample.size - 1)
-        sample.partition(a)  # one rank at a time: a tuple of ranks leaves NumPy's vectorised selection
-        lowest = sample[a]
-        sample[a + 1:].partition(b - a - 1)
-        below, up_to = values < lowest, values <= sample[b]
+        sample.partition((a, b))
+        below, up_to = values < sample[a], values <= sample[b]
         k = mid - int(np.count_nonzero(below))  # the window's first value has rank n - (below the window)
         window = np.extract(up_to ^ below, values)
         if 1 <= k < window.size:
