@@ -212,9 +212,9 @@ def test_float32_data_is_summed_in_double_precision():
     assert row["aperture_sum"] == 24 * (float(np.float32(1.1)) - 0.1)
 
 
-@pytest.mark.parametrize("windowed", [16384, math.inf], ids=["window", "whole"])
+@pytest.mark.parametrize("windowed", [4096, 32768, math.inf], ids=["zen4", "scalar", "whole"])
 @pytest.mark.parametrize("kind", ["normal", "ties", "sorted", "sample_fooled", "float32", "int16"])
-@pytest.mark.parametrize("n", [1, 2, 3, 16383, 16384, 16385, 100_001, 250_000])
+@pytest.mark.parametrize("n", [1, 2, 3, 4095, 4096, 4097, 32768, 100_001, 250_000])
 def test_middle_values_are_those_np_partition_places(kind, n, windowed, monkeypatch):
     """Both ways of finding them (which one runs depends on the CPU) give np.partition's elements."""
     from tui.core import robust
@@ -233,3 +233,19 @@ def test_middle_values_are_those_np_partition_places(kind, n, windowed, monkeypa
     lower, upper = middle(values.copy())
     assert upper == ranked[n // 2]
     assert (lower == ranked[n // 2 - 1]) if n > 1 else math.isnan(lower)
+
+
+@pytest.mark.parametrize("cpu, zen3_or_4", [
+    ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n", True),
+    ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\n", False),  # Zen 5
+    ("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 143\n", False),
+    ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 250\n", False),
+    ("AMD64 Family 25 Model 17 Stepping 1, AuthenticAMD", True),  # Windows' platform.processor()
+    ("Intel64 Family 6 Model 143 Stepping 8, GenuineIntel", False),
+    ("arm", False),
+])
+def test_zen4_is_told_from_the_cpu_description(cpu, zen3_or_4):
+    """Zen 4 (AMD family 19h with AVX-512) is where np.partition's AVX-512 path is slow and the window serves."""
+    from tui.core.robust import amd_family_19h
+
+    assert amd_family_19h(cpu) is zen3_or_4

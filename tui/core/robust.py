@@ -20,6 +20,8 @@ rows the block has: calculate and calculate_many agree bit for bit. The sums are
 from __future__ import annotations
 
 import math
+import platform
+import re
 
 import numpy as np
 
@@ -30,31 +32,53 @@ MAD_TO_SIGMA = 1.482602218505602  # 1 / Phi^-1(3/4), astropy.stats.mad_std's own
 LN2 = math.log(2.0)
 
 
-def _vectorised_selection() -> bool:
-    """Whether np.partition runs x86-simd-sort's vectorised selection here: NumPy dispatches it on x86-64 with
-    AVX2 or AVX-512 (its X86_V3 level and up); elsewhere (ARM, older x86) it is introselect, a scalar loop."""
+def _cpu_features() -> dict[str, bool]:
+    """The CPU features NumPy dispatches on (what np.partition runs, below); none if NumPy moved its table."""
     try:
         from numpy._core._multiarray_umath import __cpu_features__
-    except ImportError:  # a NumPy that moved its feature table: assume the scalar loop, which the window serves
-        return False
-    return bool(__cpu_features__.get("X86_V3"))
+    except ImportError:
+        return {}
+    return __cpu_features__
 
 
-# From this many values on, the middle ones are found within a window (see middle()). With the vectorised
-# selection, partitioning everything in place is faster at every size in calculate (bench_core imviz5: 0.08 ms
-# against 0.17 for the window's passes and gather at n = 125,000, float32); without it the window is four times
-# faster from n = 32,768 on and no slower below.
-WINDOWED = math.inf if _vectorised_selection() else 1 << 15
+def _cpu_description() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            return info.read(1024)  # vendor_id and cpu family come first, before the long flags line
+    except OSError:
+        return platform.processor()  # Windows: "AMD64 Family 25 Model 17 Stepping 1, AuthenticAMD"
+
+
+def amd_family_19h(cpu: str) -> bool:
+    """Whether a CPU description (the head of /proc/cpuinfo, or Windows' platform.processor()) names AMD's family
+    19h: Zen 3 and Zen 4, of which only Zen 4 has AVX-512."""
+    return "AuthenticAMD" in cpu and re.search(r"(?i)family\s*:?\s*25\b", cpu) is not None
+
+
+# From this many values on, the middle ones are found within a window (see middle()), by what np.partition runs:
+# - x86-simd-sort's AVX-512 path on Zen 4, which microcodes the compress-store each of its steps makes
+#   (x86-simd-sort issue 6, NumPy PR 32690): 1.3 ms at n = 125,000 (float64), six times its AVX2 path. The window is
+#   faster from n = 4,096 (0.04 against 0.07 ms) and six times faster at n = 125,000 (0.27 against 1.7 ms).
+# - its AVX-512 path elsewhere (Intel; Zen 5 fixed the compress-store) and its AVX2 path: partitioning in place is
+#   as fast or faster at every size (0.08 ms against the window's 0.17 at n = 125,000 on AVX-512).
+# - introselect, a scalar loop (ARM, older x86): the window is four times faster from n = 32,768 on.
+_FEATURES = _cpu_features()
+if _FEATURES.get("AVX512_SKX") and amd_family_19h(_cpu_description()):
+    WINDOWED = 1 << 12
+elif _FEATURES.get("X86_V3"):
+    WINDOWED = math.inf
+else:
+    WINDOWED = 1 << 15
 
 
 def middle(values: np.ndarray) -> tuple[float, float]:
     """The values of ranks n//2 - 1 and n//2 of a 1-D array of finite values (NaN for the first when n == 1),
     exactly: the elements np.partition would place there. The array is reordered (callers pass a copy).
 
-    Where np.partition is a scalar loop (see WINDOWED), a large array is first cut to a window: two pivots from an
-    evenly spaced sample (n/16 values, 128 to 8192 of them, partitioned at the pivots' ranks rather than sorted)
-    bracket its middle ranks with near certainty (five standard deviations of the sample median's rank), and only
-    the values between them, a few percent, are partitioned. (np.extract, not a boolean index, takes them out:
+    Where np.partition is slow (a scalar loop, or Zen 4's AVX-512: see WINDOWED), a large array is first cut to a
+    window: two pivots from an evenly spaced sample (n/16 values, 128 to 8192 of them, partitioned at the pivots'
+    ranks rather than sorted) bracket its middle ranks with near certainty (five standard deviations of the sample
+    median's rank), and only the values between them, a few percent (a third at n = 4,096), are partitioned. (np.extract, not a boolean index, takes them out:
     three times faster on a scattered mask.) Should the window miss (a pathological order), the whole array is
     partitioned.
     """
