@@ -197,8 +197,9 @@ def make_cube(folder, n_int: int = 60, shape=(64, 64), segment: int | None = Non
     fits.HDUList([fits.PrimaryHDU(header=primary), fits.ImageHDU(sci, sci_header, name="SCI"),
                   fits.ImageHDU(err, name="ERR"), fits.ImageHDU(dq, name="DQ"), table]).writeto(path, overwrite=True)
     regions = folder / "cube.reg"
-    regions.write_text("image\n" + "".join(f"circle({x + 1:.2f},{y + 1:.2f},4) # text={{{'T' if s == 0 else f'C{s}'}}}\n"
-                                           for s, (x, y) in enumerate(positions)))
+    names = ["T" if s == 0 else f"C{s}" for s in range(len(positions))]
+    regions.write_text("image\n" + "".join(f"circle({x + 1:.2f},{y + 1:.2f},4) # text={{{name}}}\n"
+                                           for name, (x, y) in zip(names, positions)))
     truth.update(bjd=bjd_planes, transit=transit, positions=positions)
     return path, regions, truth
 

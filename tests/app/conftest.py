@@ -80,7 +80,8 @@ def screen_text(app) -> str:
 
 @pytest.fixture(scope="session")
 def sequence(tmp_path_factory):
-    """60 frames, 2 minutes apart, of a night with a transit on 'Target' and three comparisons (Comp1-3), 128x128 pixels."""
+    """60 frames, 2 minutes apart, of a night with a transit on 'Target' and three comparisons (Comp1-3), 128x128
+    pixels."""
     from tui.demo_series import make_sequence
 
     paths, regions, truth = make_sequence(tmp_path_factory.mktemp("sequence"), n_frames=60, shape=(128, 128),

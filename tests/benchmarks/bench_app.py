@@ -526,7 +526,8 @@ async def pixels(folder: Path):
 
 
 if __name__ == "__main__":
-    parts = {"resume": resume_from_disk, "keys": lambda f: asyncio.run(keypress_to_result(f)), "crowded": crowded, "lightcurve": lambda f: asyncio.run(light_curve(f)),
+    parts = {"resume": resume_from_disk, "keys": lambda f: asyncio.run(keypress_to_result(f)), "crowded": crowded,
+             "lightcurve": lambda f: asyncio.run(light_curve(f)),
              "pixels": lambda f: asyncio.run(pixels(f))}
     if sys.argv[1:2] and sys.argv[1] in parts:
         with tempfile.TemporaryDirectory() as tmp:

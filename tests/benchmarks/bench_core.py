@@ -210,7 +210,8 @@ def many_apertures(compare: bool = True):
                     for n in table.colnames if n not in ("timestamp", "sky_center") and table[n].dtype.kind == "f")
     print("1000 r=10 apertures on 2048x2048 float32 (best of N, ms)")
     print(f"  calculate one by one      {t_one * 1e3:8.1f}")
-    print(f"  together (measure_many)   {t_core * 1e3:8.1f}   rows identical to one by one: {'yes' if identical else 'NO'}")
+    print(f"  together (measure_many)   {t_core * 1e3:8.1f}   "
+          f"rows identical to one by one: {'yes' if identical else 'NO'}")
     print(f"  together, rows kept       {t_session * 1e3:8.1f}   (Session.calculate_many)")
     try:
         from photutils.aperture import ApertureStats, CircularAperture

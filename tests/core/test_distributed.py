@@ -42,7 +42,8 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path):
     done = measure(*paths, "--regions", reg, "--scheduler", "tcp://127.0.0.1:9", "--timeout", "2s")
     assert done.returncode == 2 and time.monotonic() - start < 60
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("aperphot-tui: error: cannot reach the scheduler at tcp://127.0.0.1:9")
+    assert len(lines) == 1
+    assert lines[0].startswith("aperphot-tui: error: cannot reach the scheduler at tcp://127.0.0.1:9")
 
 
 @pytest.mark.parametrize("value, message", [("0", "must be 1 or more, not 0"), ("two", "'two' is not a whole number")])

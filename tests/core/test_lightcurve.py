@@ -83,7 +83,8 @@ def test_an_off_star_is_over_the_whole_ensemble():
     np.testing.assert_allclose(rel[0][0], [10 / 10, 9 / 9])
     np.testing.assert_allclose(rel[1][0], [4 / 6, 4 / 5])  # a comparison: over the others
     np.testing.assert_allclose(rel[3][0], [5 / 10, 4 / 9])  # off: over the ensemble, as the target
-    np.testing.assert_allclose(rel[3][1], rel[3][0] * np.sqrt((0.5 / flux[:, 3]) ** 2 + 0.5 / (flux[:, 1] + flux[:, 2]) ** 2))
+    np.testing.assert_allclose(rel[3][1],
+                               rel[3][0] * np.sqrt((0.5 / flux[:, 3]) ** 2 + 0.5 / (flux[:, 1] + flux[:, 2]) ** 2))
 
 
 def test_toggling_recomputes_from_the_fluxes_kept(measured):

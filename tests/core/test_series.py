@@ -250,7 +250,8 @@ def test_a_light_curve_with_astroimagejs_columns(measured):
     f = {r: np.asarray(table[f"Source-Sky_{r}"]) for r in ("T1", "C2", "C3", "C4")}
     assert np.allclose(table["rel_flux_T1"], f["T1"] / (f["C2"] + f["C3"] + f["C4"]), rtol=1e-14)
     assert np.allclose(table["rel_flux_C2"], f["C2"] / (f["C3"] + f["C4"]), rtol=1e-14)
-    assert np.allclose(s.relative(["Comp1"])[0][0], f["T1"] / f["C2"], rtol=1e-14)  # the ensemble again, no re-measuring
+    # the ensemble again, no re-measuring
+    assert np.allclose(s.relative(["Comp1"])[0][0], f["T1"] / f["C2"], rtol=1e-14)
     # BJD_TDB and AIRMASS of the mid-exposure: the generator's own (from astropy there), to a float64 JD
     assert np.abs(table["BJD_TDB"] - truth["bjd"]).max() * 86400 < 1e-4
     assert np.allclose(table["AIRMASS"], truth["airmass"]) and set(table["time_source"]) == {"DATE-OBS + EXPTIME/2"}

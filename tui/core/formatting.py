@@ -14,8 +14,8 @@ from astropy.time import Time
 # The result panel, photometry first so it shows without scrolling at 80x24; then the reference's other columns.
 RESULT_FIELDS = (
     "aperture_sum", "snr", "aperture_sum_counts", "aperture_sum_mag", "npix", "npix_bad", "background",
-    "background_npix", "pixarea_tot", "counts_fac", "flux_scaling", "xcenter", "ycenter", "sky_center", "mean", "stddev", "median",
-    "min", "max",
+    "background_npix", "pixarea_tot", "counts_fac", "flux_scaling", "xcenter", "ycenter", "sky_center", "mean",
+    "stddev", "median", "min", "max",
 )
 # The current Imviz plugin's extra columns, under headings of their own (a heading line, then its fields).
 RESULT_SECTIONS = (("robust", ("mode", "mad_std", "var", "biweight_location", "biweight_midvariance")),

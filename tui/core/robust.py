@@ -78,9 +78,9 @@ def middle(values: np.ndarray) -> tuple[float, float]:
     Where np.partition is slow (a scalar loop, or Zen 4's AVX-512: see WINDOWED), a large array is first cut to a
     window: two pivots from an evenly spaced sample (n/16 values, 128 to 8192 of them, partitioned at the pivots'
     ranks rather than sorted) bracket its middle ranks with near certainty (five standard deviations of the sample
-    median's rank), and only the values between them, a few percent (a third at n = 4,096), are partitioned. (np.extract, not a boolean index, takes them out:
-    three times faster on a scattered mask.) Should the window miss (a pathological order), the whole array is
-    partitioned.
+    median's rank), and only the values between them, a few percent (a third at n = 4,096), are partitioned.
+    (np.extract, not a boolean index, takes them out: three times faster on a scattered mask.) Should the window
+    miss (a pathological order), the whole array is partitioned.
     """
     n = values.size
     mid = n // 2

@@ -205,9 +205,10 @@ def _fit_one(t, y, e, good, regressors, period, ld, order, start=None) -> Transi
     return TransitFit(
         t0=origin + float(p[0]), t0_err=float(errors[0]), depth=depth, depth_err=depth_err, rp_rs=float(p[1]),
         rp_rs_err=float(errors[1]), a_rs=float(p[2]), b=float(p[3]), duration=duration(p[1], p[2], p[3], period),
-        rms=float(np.std(residual)), expected_rms=float(np.median(e[good] / baseline[good])), bic=chi2 + k * math.log(n),
-        chi2=chi2, detrend=tuple(regressors), coefficients=dict(zip(names, (float(v) for v in c))), model=shape_all,
-        detrended=y / baseline, period=period, limb_darkening=ld)
+        rms=float(np.std(residual)), expected_rms=float(np.median(e[good] / baseline[good])),
+        bic=chi2 + k * math.log(n), chi2=chi2, detrend=tuple(regressors),
+        coefficients=dict(zip(names, (float(v) for v in c))), model=shape_all, detrended=y / baseline, period=period,
+        limb_darkening=ld)
 
 
 def _guess(t, y) -> tuple[float, float]:

@@ -1,8 +1,9 @@
 """Which pixels this terminal can show: asked of the terminal itself, before the app starts, with a short timeout.
 
 The questions travel over SSH like any text: the kitty graphics query (a 1x1 image the terminal answers OK or an
-error for, never shows; asked with Unicode placeholders, which the app needs), CSI 16 t (a cell's size in pixels), CSI 14 t (the text area's), and last DA1, which every
-terminal answers (its attribute 4 is sixel): once DA1's reply is in, every earlier reply that will come has come.
+error for, never shows; asked with Unicode placeholders, which the app needs), CSI 16 t (a cell's size in pixels),
+CSI 14 t (the text area's), and last DA1, which every terminal answers (its attribute 4 is sixel): once DA1's reply
+is in, every earlier reply that will come has come.
 Inside tmux the kitty query goes through tmux's passthrough, which tmux drops unless allow-passthrough is on; tmux
 answers DA1 and the sizes itself. Environment variables are hints only: they name the terminal in the status.
 """

@@ -303,8 +303,8 @@ class LightCurveScreen(Screen):
              for j, s in enumerate(stars)], self.star)
         size = BIN_SIZES[self.bin_step]
         panel = self._panel_name(view)
-        status = self._progress or (f"{n}/{len(curve.series.frames)} frames · bin {size if size > 1 else 'off'} (b) · "
-                                    f"panel {panel} (v) · {int(curve.excluded.sum())} excluded (x)")
+        status = self._progress or (f"{n}/{len(curve.series.frames)} frames · bin {size if size > 1 else 'off'} "
+                                    f"(b) · panel {panel} (v) · {int(curve.excluded.sum())} excluded (x)")
         if not curve.comparisons:
             status = "no comparison in the ensemble: space puts the star under the cursor back in"
         self._set("#lc-status", safe_rich(status, style="bold" if self._progress else "dim"))

@@ -271,7 +271,8 @@ class ResultsTable(DataTable):
         self.sort_all(name, reverse)
         from tui.core.formatting import counted
 
-        self.app.notify(f"Sorted {counted(len(self._rows), 'row')} by {name}{' (descending)' if reverse else ''}", timeout=2)
+        order = " (descending)" if reverse else ""
+        self.app.notify(f"Sorted {counted(len(self._rows), 'row')} by {name}{order}", timeout=2)
 
     def sort_all(self, name: str, reverse: bool = False) -> None:
         """Order every row (not only those on screen) by a column; the cursor stays on its row."""
