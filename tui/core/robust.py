@@ -62,13 +62,14 @@ def amd_family_19h(cpu: str) -> bool:
 # - its AVX-512 path elsewhere (Intel; Zen 5 fixed the compress-store) and its AVX2 path: partitioning in place is
 #   as fast or faster at every size (0.08 ms against the window's 0.17 at n = 125,000 on AVX-512).
 # - introselect, a scalar loop (ARM, older x86): the window is four times faster from n = 32,768 on.
-_FEATURES = _cpu_features()
-if _FEATURES.get("AVX512_SKX") and amd_family_19h(_cpu_description()):
-    WINDOWED = 1 << 12
-elif _FEATURES.get("X86_V3"):
-    WINDOWED = math.inf
-else:
-    WINDOWED = 1 << 15
+def _window_from() -> float:
+    features = _cpu_features()
+    if features.get("AVX512_SKX") and amd_family_19h(_cpu_description()):
+        return 1 << 12
+    return math.inf if features.get("X86_V3") else 1 << 15
+
+
+WINDOWED = _window_from()
 
 
 def middle(values: np.ndarray) -> tuple[float, float]:
