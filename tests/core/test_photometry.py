@@ -235,6 +235,25 @@ def test_middle_values_are_those_np_partition_places(kind, n, windowed, monkeypa
     assert (lower == ranked[n // 2 - 1]) if n > 1 else math.isnan(lower)
 
 
+@pytest.mark.parametrize("windowed", [4096, math.inf], ids=["zen4", "whole"])
+@pytest.mark.parametrize("kind", ["normal", "ties", "skewed"])
+@pytest.mark.parametrize("fraction", [0.0, 0.001, 1 / 7, 0.5, 0.9, 0.9999])
+def test_any_rank_is_found_as_np_partition_places_it(kind, fraction, windowed, monkeypatch):
+    """A window still large is cut again around the rank it holds, which need not be its middle."""
+    from tui.core import robust
+
+    monkeypatch.setattr(robust, "WINDOWED", windowed)
+    rng = np.random.default_rng(7)
+    n = 200_003
+    values = {"normal": lambda: rng.normal(size=n), "ties": lambda: rng.integers(0, 40, n).astype(float),
+              "skewed": lambda: rng.exponential(size=n) ** 3}[kind]()
+    k = int(fraction * n)
+    ranked = np.sort(values)
+    lower, upper = robust._ranks(values.copy(), k)
+    assert upper == ranked[k]
+    assert (lower == ranked[k - 1]) if k else math.isnan(lower)
+
+
 @pytest.mark.parametrize("cpu, zen3_or_4", [
     ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n", True),
     ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\n", False),  # Zen 5
