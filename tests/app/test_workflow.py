@@ -262,6 +262,31 @@ async def test_export_dialog_default_name_typing_overwrite_and_errors(make_app, 
         assert len(read_results(tmp_path / "night" / "x.ecsv")) == 3
 
 
+async def test_names_too_long_for_the_file_system_are_said_not_raised(make_app, tmp_path, monkeypatch):
+    """pathlib's exists() raises for them: the export and open dialogs ended the app with a traceback."""
+    monkeypatch.chdir(tmp_path)
+    long = "x" * 300
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f5")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one("#path").value = f"{long}.csv"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any(n.message.endswith(f"{long}.csv: cannot write here (File name too long). Your results are kept.")
+                   for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one("#open-path").value = f"{long}.fits"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any(n.message.endswith(f"{long}.fits: no such file") for n in app._notifications)
+        assert len(app.session.result_rows) == 1 and app.is_running
+
+
 async def test_open_image_and_region_files_from_the_app(make_app, demo, tmp_path):
     bad = tmp_path / "bad.fits"
     bad.write_text("not fits at all")

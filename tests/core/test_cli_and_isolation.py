@@ -61,11 +61,19 @@ def test_what_an_image_notes_is_said_once(tmp_path):
     (["measure", "{text}", "--regions", "x.reg"], "not a readable FITS file"),
     (["measure", "{image}", "--regions", "{text}"], "no usable regions"),
     (["measure", "{image}", "--regions", "{reg}", "--pixel-area", "-1"], "Pixel area: must not be negative"),
+    # names longer than a file system takes were tracebacks (pathlib's exists() raises for them)
+    (["measure", "{long}.fits", "--regions", "{reg}"], "x.fits: no such file"),
+    (["measure", "{image}", "--regions", "{long}.reg"], "x.reg: no such file"),
+    (["series", "{long}.fits", "-r", "{reg}", "--target", "Star A", "--comparisons", "Star C"], "no such file"),
+    (["measure", "{image}", "--regions", "{reg}", "-o", "{long}.csv"], "x.csv: cannot write here"),
+    (["measure", "{image}", "--regions", "{reg}", "-o", "{tmp}/{long}/out.csv"], "out.csv: cannot write here"),
+    (["measure", "{image}", "--regions", "{reg}", "--profiles", "{tmp}/{long}"], "cannot make this folder"),
 ])
 def test_measure_errors_are_one_line_exit_2(tmp_path, args, message):
     text = tmp_path / "notes.txt"
     text.write_text("plain words, not FITS\n")
-    done = run(*[a.format(text=text, image=demo_files()[0][0], reg=demo_files()[1][0]) for a in args])
+    done = run(*[a.format(text=text, image=demo_files()[0][0], reg=demo_files()[1][0], long="x" * 300, tmp=tmp_path)
+                 for a in args])
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

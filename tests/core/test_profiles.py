@@ -228,6 +228,30 @@ def test_measure_writes_profiles(tmp_path):
     assert "profile" not in done.stdout  # the printed table gains nothing
 
 
+def test_profile_files_of_labels_alike_in_a_file_name_are_kept_apart(tmp_path):
+    """'a/b' was written as a_b, over the profile of the region named a_b; ':' and '*' made names Windows refuses."""
+    from astropy.io import fits
+
+    image = tmp_path / "star.fits"
+    fits.PrimaryHDU(gaussian().astype(np.float32)).writeto(image)
+    reg = tmp_path / "r.reg"
+    labels = ["a/b", "a_b", "t:1*", "x" * 300]
+    reg.write_text("image\n" + "".join(f"circle({X0 + 1 + i},{Y0 + 1},{4 + i}) # text={{{label}}}\n"
+                                         for i, label in enumerate(labels)))
+    command = [sys.executable, "-m", "tui", "measure", str(image), "--regions", str(reg), "--profiles",
+               str(tmp_path / "prof"), "--overwrite"]
+    for _ in range(2):  # a rerun writes over the same files, no more
+        done = subprocess.run(command, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        files = sorted((tmp_path / "prof").iterdir())
+        assert len(files) == 2 * len(labels)
+    profiles = [read_results(f) for f in files if f.name.endswith(".profile.ecsv")]
+    assert sorted(p.meta["subset"] for p in profiles) == sorted(f"{label} on star[PRIMARY,1]" for label in labels)
+    assert sorted(p.meta["x"] for p in profiles) == [X0 + i for i in range(len(labels))]
+    assert not any(set(f.name) & set('<>:"\\|?*') or len(f.name.encode()) > 255 for f in files)
+    assert "star[PRIMARY,1]__a_b.profile.ecsv" in [f.name for f in files]  # a label that needs no change keeps it
+
+
 def test_measure_says_when_the_profiles_folder_cannot_be(tmp_path):
     from astropy.io import fits
 

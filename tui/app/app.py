@@ -231,7 +231,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         from tui.core.frames import FrameReader
 
         self._reader = FrameReader()
-        plain = [path for path in images if Path(path).is_file()]  # file.fits[SCI,2] selections load as before
+        plain = [path for path in images if os.path.isfile(path)]  # file.fits[SCI,2] selections load as before
         skipped: list[str] = []
         try:
             frames = list_frames(plain, skipped, require_time=False)

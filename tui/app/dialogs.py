@@ -5,6 +5,7 @@ A mixin of the App: each flow opens a screen, then hands what the user chose to 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tui.app.screens.confirm import ConfirmScreen
@@ -88,7 +89,7 @@ class DialogFlows:
         from tui.core import PhotometryError
 
         target = Path(request.path).expanduser()
-        if target.exists() and not target.is_dir() and not overwrite:
+        if os.path.exists(target) and not os.path.isdir(target) and not overwrite:
             self.push_screen(ConfirmScreen(f"{target} exists. Replace it?", yes="Replace", no="Keep"),
                              lambda yes: self._export(request, True) if yes else None)
             return
@@ -154,7 +155,7 @@ class DialogFlows:
                     label = self.frame_image(frames[0])
                     from tui.core.formatting import counted
 
-                    what = (f"the {counted(len(frames), 'FITS file')} in {Path(path).name}" if Path(path).is_dir()
+                    what = (f"the {counted(len(frames), 'FITS file')} in {Path(path).name}" if os.path.isdir(path)
                             else f"the {counted(len(frames), 'plane')} of {Path(path).name}")
                     message = f"Opened {what} as frames (F9: a light curve)"
                     if skipped:
@@ -195,8 +196,8 @@ class DialogFlows:
         from tui.core.frames import list_frames
         from tui.filekinds import expand_folders
 
-        folder = Path(path).is_dir()
-        paths = expand_folders([path]) if folder else [path] if Path(path).is_file() else []
+        folder = os.path.isdir(path)
+        paths = expand_folders([path]) if folder else [path] if os.path.isfile(path) else []
         if folder and paths == [path]:  # no FITS file in it
             return [], []
         skipped: list[str] = []

@@ -8,8 +8,10 @@ the whole table in one structure (FITS, VOTable, HTML, text) and are written at 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,18 +364,29 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
     return result
 
 
+_NOT_IN_NAMES = re.compile(r'[<>:"/\\|?*]')  # path separators, and what Windows refuses in a file name
+_LABEL_BYTES = 100  # two labels, "__" and ".profile.ecsv" stay within the 255 bytes file systems allow
+
+
 def file_label(text: str) -> str:
-    """A label as part of a file name: control characters escaped, path separators replaced."""
+    """A label as part of a file name any system takes: control characters escaped, path separators and the
+    characters Windows refuses replaced by '_', cut at 100 bytes. A label so changed ends in 8 hex digits of its
+    hash, so 'a/b' and 'a_b' never write over each other's files and a rerun names the same file; the exact
+    label is in the file (its `subset` meta)."""
     from tui.core.formatting import safe_text
 
-    return safe_text(text).replace("/", "_").replace("\\", "_").replace(os.sep, "_")
+    name = _NOT_IN_NAMES.sub("_", safe_text(text))
+    if name == text and len(name.encode()) <= _LABEL_BYTES:
+        return name
+    name = name.encode()[:_LABEL_BYTES].decode(errors="ignore")
+    return f"{name}~{hashlib.sha1(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def profiles_folder(folder: Path) -> None:
     """The folder --profiles names, made when missing."""
-    if folder.exists() and not folder.is_dir():
-        raise PhotometryError(f"--profiles {folder}: a file, not a folder: name a folder for the profiles")
     try:
+        if folder.exists() and not folder.is_dir():
+            raise PhotometryError(f"--profiles {folder}: a file, not a folder: name a folder for the profiles")
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PhotometryError(f"--profiles {folder}: cannot make this folder ({exc.strerror or exc})") from None

@@ -212,9 +212,16 @@ def _with_mixins(table: QTable) -> QTable:
 
 
 def folder_for(path: Path) -> Path:
-    """The folder a file is to be written in; a missing one is said before any work that would be lost."""
-    if not path.parent.is_dir():
-        raise PhotometryError(f"{path.parent}: no such directory")
+    """The folder a file is to be written in. A missing one, or a name the system refuses (too long, in a folder
+    not open to us), is said before any work that would be lost."""
+    try:
+        if not path.parent.is_dir():
+            raise PhotometryError(f"{path.parent}: no such directory")
+        os.lstat(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise PhotometryError(f"{path}: cannot write here ({exc.strerror or exc})") from None
     return path.parent
 
 
@@ -224,11 +231,11 @@ def write_table(table: QTable | None, path: str | os.PathLike, overwrite: bool =
         raise PhotometryError("there are no results to export yet")
     path = Path(path).expanduser()
     fmt = format_for(path)
+    folder = folder_for(path)
     if path.is_dir():
         raise PhotometryError(f"{path}: is a directory")
     if path.exists() and not overwrite:
         raise PhotometryError(f"{path}: file exists (choose overwrite to replace it)")
-    folder = folder_for(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
     except OSError as exc:

@@ -67,9 +67,9 @@ def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
                 raise
             return FrameTime(math.nan, str(exc))
 
-    if not path.exists():
+    if not os.path.exists(path):  # nor a name the system cannot look up: os.path never raises
         raise _Unreadable(f"{path}: no such file")
-    if path.is_dir():
+    if os.path.isdir(path):
         from tui.filekinds import not_a_file
 
         raise _Unreadable(f"{path}: {not_a_file(path)}")

@@ -187,7 +187,7 @@ def folders_apart(files: dict[str, str]) -> dict[str, str]:
 def file_part(name: str) -> str:
     """The file of an image named as typed (file.fits of file.fits[SCI,2], or of a source, file.fits[1][0])."""
     match = _SELECTION.match(name)
-    return match["path"] if match and not Path(name).exists() else name
+    return match["path"] if match and not os.path.exists(name) else name
 
 
 def folders_of(names: list[str]) -> dict[str, str]:
@@ -275,12 +275,12 @@ def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: i
 def load_fits(path: str | Path) -> Image:
     """A FITS image; `file.fits[SCI,2]` picks an extension and `file.fits[1][0]` a plane of a cube."""
     path, ext, plane = Path(path), None, None
-    if not path.exists() and (match := _SELECTION.match(str(path))):
+    if not os.path.exists(path) and (match := _SELECTION.match(str(path))):
         path, ext = Path(match["path"]), match["ext"]
         plane = int(match["plane"]) if match["plane"] is not None else None
-    if not path.exists():
+    if not os.path.exists(path):  # nor a name the system cannot look up (too long, say): os.path never raises
         raise PhotometryError(f"{path}: no such file")
-    if path.is_dir():
+    if os.path.isdir(path):
         from tui.filekinds import not_a_file
 
         raise PhotometryError(f"{path}: {not_a_file(path)}")

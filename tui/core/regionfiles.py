@@ -7,6 +7,7 @@ and CRTF coordinates with units but no frame, which regions would take for pixel
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections import Counter
@@ -37,7 +38,7 @@ def read_region_file(path: str | Path, points: bool = False) -> tuple[list[tuple
     """((region, text label or None) for each usable region, notes about skipped ones). Points are usable with
     `points` (a light curve's stars are places: its apertures are its own)."""
     path = Path(path)
-    if not path.exists():
+    if not os.path.exists(path):  # nor a name the system cannot look up: os.path never raises
         raise PhotometryError(f"{path}: no such file")
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, points)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import glob
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -463,7 +464,7 @@ def _expand(inputs) -> list[str]:
     out = []
     for item in [inputs] if isinstance(inputs, (str, Path)) else inputs:
         text = str(item)
-        matches = sorted(glob.glob(text)) if any(ch in text for ch in "*?[") and not Path(text).exists() else []
+        matches = sorted(glob.glob(text)) if any(ch in text for ch in "*?[") and not os.path.exists(text) else []
         out += matches or [text]
     return expand_folders(out)
 
