@@ -522,6 +522,17 @@ def test_bad_labels_are_one_line_and_exit_2(sequence, args, message):
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_label_several_regions_hold_is_said_so(sequence, tmp_path):
+    # it read "no region labelled 'Comp1' in the region file (labels: Target, Comp2, ...)", with Comp1 right there
+    paths, regions, _ = sequence
+    twice = tmp_path / "twice.reg"
+    text = Path(regions).read_text()
+    twice.write_text(text + next(line for line in text.splitlines() if "{Comp1}" in line).replace("(", "(1", 1) + "\n")
+    done = series_cli(*paths[:3], "--regions", twice, "--target", "Target", "--comparisons", "Comp1")
+    assert done.returncode == 2 and done.stderr == (
+        "aperphot-tui: error: several regions in the region file are labelled 'Comp1': give each star its own label\n")
+
+
 def test_stars_given_as_points_make_the_light_curve_circles_make(sequence, tmp_path):
     # a star list from a catalogue is points; they were "point regions are not supported", and no star was found
     import re

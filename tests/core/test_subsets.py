@@ -29,7 +29,13 @@ def test_region_file_labels_and_shapes(tmp_path):
 def test_duplicate_text_labels_fall_back_to_numbers(tmp_path):
     path = tmp_path / "r.reg"
     path.write_text("image\ncircle(5,5,2) # text={A}\ncircle(9,9,2) # text={A}\n")
-    assert Session().load_regions(path) == ["Subset 1", "Subset 2"]
+    s = Session(warn=False)
+    assert s.load_regions(path) == ["Subset 1", "Subset 2"]
+    assert s.pop_notices() == ["r.reg: 2 regions share a label ('A'): each is named Subset N instead"]
+    many = "".join(f"circle({x},5,2) # text={{{name}}}\n" for x, name in enumerate("BBCCDDEEF", start=3))
+    path.write_text("image\n" + many)
+    assert s.load_regions(path) == [f"Subset {n}" for n in range(3, 11)] + ["F"]
+    assert s.pop_notices() == ["r.reg: 8 regions share 4 labels ('B', 'C', 'D', ...): each is named Subset N instead"]
 
 
 def test_a_region_file_opened_again_adds_only_what_is_new(tmp_path):

@@ -107,6 +107,12 @@ def _parse(path: Path, points: bool):
     labels = [region_text(r) for r in usable]
     counts = Counter(labels)
     unique = [t if t is not None and counts[t] == 1 else None for t in labels]
+    shared = [t for t, n in counts.items() if t is not None and n > 1]
+    if shared:  # SPEC: such a label names no one region; the user should hear why the names are numbers
+        names = ", ".join(map(repr, shared[:3])) + (", ..." if len(shared) > 3 else "")
+        notes.append(f"{path.name}: {sum(counts[t] for t in shared)} regions share "
+                     f"{'a label' if len(shared) == 1 else f'{len(shared)} labels'} ({names}): "
+                     "each is named Subset N instead")
     return list(zip(usable, unique)), notes
 
 

@@ -31,7 +31,7 @@ from tui.core.headers import finite
 from tui.core.images import Image
 from tui.core.photometry import region_center
 from tui.core.starphot import Apertures, Detector, Star
-from tui.core.regionfiles import read_region_file
+from tui.core.regionfiles import read_region_file, region_text
 from tui.core.subsets import ANNULUS_SHAPES, POINT_SHAPES
 from tui.filekinds import named_once
 
@@ -476,7 +476,11 @@ def _stars(regions, target: str, comparisons: list[str]) -> list[SeriesStar]:
         if text is not None and text not in by_label:
             by_label[text] = region
     labels = ", ".join(by_label) or "none"
+    shared = {region_text(region) for region, text in found if text is None}  # a label several regions hold
     for name in [target, *comparisons]:
+        if name in shared:
+            raise PhotometryError(f"several regions in the region file are labelled {name!r}: give each star its "
+                                  "own label")
         if name not in by_label:
             raise PhotometryError(f"no region labelled {name!r} in the region file (labels: {labels})")
     ring = next((name for name in [target, *comparisons] if isinstance(by_label[name], ANNULUS_SHAPES)), None)
