@@ -85,6 +85,28 @@ async def test_a_full_disk_shows_a_lasting_warning_and_loses_nothing(make_app, t
         assert "3 results were not exported. They stay in the journal" in screen_text(app)  # quitting still asks
 
 
+async def test_a_journal_folder_that_is_a_file_is_said_and_keeps_being_said(make_app, tmp_path):
+    """It was "can be read by other users (mode 644)", and after F5 nothing at all, while nothing was journaled."""
+    state = tmp_path / "state"
+    state.write_text("a file where the journal's folder should be")
+    state.chmod(0o644)
+    app = make_app(state_dir=str(state))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        warning = f"Results are not being journaled: a file, not a folder ({state})"
+        assert warning in " ".join(screen_text(app).split())  # wrapped over lines
+        assert not any("other users" in n.message for n in app._notifications)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert warning in " ".join(screen_text(app).split()) and len(app.session.result_rows) == 1
+        state.unlink()  # the folder can be made now: the next calculate journals both rows
+        await pilot.press("f5")
+        await pilot.pause()
+        assert "not being journaled" not in screen_text(app)
+        from tui.core.journal import read_journal
+        assert len(read_journal(state / f"live-{os.getpid()}.jsonl").rows) == 2
+
+
 async def test_resume_from_a_damaged_journal_restores_the_good_rows(make_app, tmp_path):
     state = tmp_path / "state"
     state.mkdir(mode=0o700)

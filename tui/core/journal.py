@@ -5,8 +5,10 @@ One JSON object per line: a damaged line (torn by a crash, edited, not UTF-8) is
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +114,8 @@ def _replay(data: bytes) -> Replay:
 
 def private_folder(folder: Path) -> None:
     """Create a folder only its owner can read (an existing one is left as it is)."""
+    if os.path.exists(folder) and not os.path.isdir(folder):  # mkdir would say "File exists", which misleads
+        raise NotADirectoryError(errno.ENOTDIR, "a file, not a folder", str(folder))
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
@@ -120,7 +124,8 @@ class Journal:
 
     A failed write (disk full, quota, read-only, I/O error, the file removed) never raises: the journal records
     why in `error`, keeps the line, and writes every line it missed with the next append that succeeds. A file
-    removed meanwhile is created again and written whole.
+    removed meanwhile is created again and written whole; one that cannot be made at first (its folder is a
+    file, say) is tried again with each append in the same way.
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -133,7 +138,7 @@ class Journal:
         try:
             self._open()
         except OSError as exc:
-            raise PhotometryError(f"journal {self.path}: cannot write ({exc.strerror or exc})") from None
+            self.error = self._why(exc)
 
     def _open(self) -> None:
         private_folder(self.path.parent)
@@ -170,10 +175,13 @@ class Journal:
                 self._written += 1
             os.fsync(self._fd)  # on disk, not only with the OS: survives a crash of the node as well
         except OSError as exc:
-            self.error = f"{exc.strerror or exc} ({self.path})"
+            self.error = self._why(exc)
             return False
         self.error = None
         return True
+
+    def _why(self, exc: OSError) -> str:
+        return f"{exc.strerror or exc} ({exc.filename or self.path})"  # the folder, when it is the folder's fault
 
     def _write(self, data: bytes) -> None:
         sent = 0
@@ -223,13 +231,13 @@ class JournalStore:
     def privacy_notice(self) -> str | None:
         """A one-line notice when the folder already exists and others may read it (it is never changed)."""
         try:
-            mode = self.folder.stat().st_mode & 0o777
+            mode = self.folder.stat().st_mode
         except OSError:
             return None
-        if mode & 0o077:
-            return (f"The journal folder {self.folder} can be read by other users (mode {mode:o}); "
-                    f"'chmod 700' it to keep results private.")
-        return None
+        if not stat.S_ISDIR(mode) or not mode & 0o077:  # a file there is the journal's own error to say
+            return None
+        return (f"The journal folder {self.folder} can be read by other users (mode {mode & 0o777:o}); "
+                f"'chmod 700' it to keep results private.")
 
     def orphans(self) -> list[Path]:
         """Non-empty live journals of processes that no longer run, newest first."""
