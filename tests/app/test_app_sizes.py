@@ -138,6 +138,26 @@ async def test_tiny_terminal_asks_for_a_larger_window_and_recovers(make_app):
         assert "CALCULATE" in text and "please enlarge" not in text
 
 
+async def test_the_smallest_window_shows_everything_without_scrolling(make_app, tmp_path):
+    """At 60x18 and 80x19 the panes' minimum heights once added up to more than the window: the screen scrolled, with
+    the image pane and the results table below its bottom edge."""
+    state = tmp_path / "not-a-folder"
+    state.write_text("a file where the journal's folder should be")  # the journal warning takes its lines too
+    for size, journal in (((60, 18), None), ((80, 19), None), ((60, 18), str(state))):
+        app = make_app(**({"state_dir": journal} if journal else {}))
+        async with app.run_test(size=size) as pilot:
+            await ready(app, pilot)
+            await pilot.press("f5")
+            await pilot.pause()
+            assert app.screen.virtual_size.height == size[1]  # nothing scrolled out of sight
+            text = screen_text(app)
+            assert "CALCULATE" in text and "#1  Star A" in text and "row 1 of 1" in text
+            assert ("not being journaled" in text) == bool(journal)
+            table = app.screen.query_one(ResultsTable)
+            assert table.region.bottom <= size[1] - 1 and table.region.height >= 3  # above the footer
+            assert app.screen.query_one("#thumbnail").region.height >= 3
+
+
 async def test_full_screen_image_draws_regions_and_keeps_the_view(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
