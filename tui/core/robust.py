@@ -96,7 +96,7 @@ def _ranks(values: np.ndarray, k: int) -> tuple[float, float]:
         a, b = max(centre - margin, 0), min(centre + margin, sample.size - 1)
         sample.partition((a, b))
         below, up_to = values < sample[a], values <= sample[b]
-        j = k - int(np.count_nonzero(below))  # the window's first value has rank n - (below the window)
+        j = k - int(np.count_nonzero(below))  # rank k of the array is rank j of the window
         window = np.extract(up_to ^ below, values)
         if 1 <= j < window.size:
             if window.size <= n >> 1:  # ties can leave the window as large as the array: no cutting again then
