@@ -289,6 +289,26 @@ def test_three_bad_pixels_are_noticed_by_calculate_and_calculate_many():
         assert [str(w.message) for w in caught] == ([] if quiet else [expected, expected])
 
 
+def test_an_aperture_with_no_usable_centre_pixel_is_not_called_a_saturated_core():
+    """An empty (all-NaN) field or a masked-out patch: every statistic is NaN, which the notice says, and it does
+    not guess at a saturated star. A pixel lost at the edge of a good aperture keeps the usual wording."""
+    data = np.ones((40, 40))
+    data[:, 20:] = np.nan
+    s = Session(warn=False)
+    s.load_data(data, label="img")
+    s.add_subset(CirclePixelRegion(PixCoord(30, 20), 3), label="empty")
+    s.add_subset(CirclePixelRegion(PixCoord(16, 20), 3.8), label="edge")  # touches column 20 only at its rim
+    rows = [s.calculate(subset="empty"), s.calculate(subset="edge")]
+    lost = (f"empty on img: {rows[0]['npix_bad']} pixels inside the aperture are NaN or flagged, and no pixel "
+            f"centred in it is usable: the statistics are NaN and the sum misses their flux.")
+    rim = (f"edge on img: {rows[1]['npix_bad']} pixels inside the aperture are NaN or flagged (saturated core?); "
+           f"the sum misses their flux.")
+    assert math.isnan(rows[0]["mean"]) and not math.isnan(rows[1]["mean"])
+    assert rows[0]["npix_bad"] == 45 and rows[1]["npix_bad"] > 0
+    assert s.pop_notices() == [lost, rim]
+    s.calculate_many()
+    assert s.pop_notices() == [lost, rim]
+
 def test_measure_prints_the_warning_and_takes_the_flags(tmp_path):
     images, regions = demo_files()
     out = tmp_path / "o.ecsv"

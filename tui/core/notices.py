@@ -66,11 +66,16 @@ def about_row(detail: str, category: type[PhotometryWarning], subset: str, data:
     return Notice(f"{subset} on {data}: {detail}", category, subset, data, detail)
 
 
-def damaged_aperture(npix_bad: int, subset: str, data: str) -> Notice | None:
-    """What the user must be told when bad pixels inside the aperture left their flux out of the sum."""
+def damaged_aperture(npix_bad: int, subset: str, data: str, centre_lost: bool = False) -> Notice | None:
+    """What the user must be told when bad pixels inside the aperture left their flux out of the sum;
+    `centre_lost`: none of the pixels centred in it is usable, so the statistics (mean, median...) are NaN."""
     if not npix_bad:
         return None
     pixels, verb, whose = ("1 pixel", "is", "its") if npix_bad == 1 else (f"{npix_bad} pixels", "are", "their")
+    if centre_lost:  # an empty or masked-out field, not a saturated star: the guess below would mislead
+        return about_row(f"{pixels} inside the aperture {verb} NaN or flagged, and no pixel centred in it is usable: "
+                         f"the statistics are NaN and the sum misses {whose} flux.", DamagedApertureWarning, subset,
+                         data)
     return about_row(f"{pixels} inside the aperture {verb} NaN or flagged (saturated core?); the sum misses {whose} "
                      f"flux.", DamagedApertureWarning, subset, data)
 

@@ -39,6 +39,11 @@ def _outside_core() -> int:
     return level
 
 
+def _centre_lost(mean) -> bool:
+    """A row's mean is NaN only when no pixel centred in its aperture was usable (NaN or flagged, every one)."""
+    return bool(np.isnan(mean))
+
+
 class Session:
     """`warn`: also issue each notice about a result as a Python warning (tui.core.notices), as scripts and
     notebooks expect; front ends that show `pop_notices()` themselves turn it off."""
@@ -276,7 +281,7 @@ class Session:
         self._new_table_notice(started_new, stored)
         if self._journal is not None:
             self._journal.append(stored)
-        self._notify(notices.damaged_aperture(stored["npix_bad"], subset, data))
+        self._notify(notices.damaged_aperture(stored["npix_bad"], subset, data, _centre_lost(stored["mean"])))
         self._notify(notices.off_image(share_off_image(region, image.shape, stored["npix"].value), subset, data))
         if self._sums_surface_brightness(image, inputs):
             self._notify(notices.surface_brightness_sum(unit_text(image.unit), data, subset))
@@ -317,9 +322,9 @@ class Session:
         stored = None if table is None else self.add_table(table)
         if stored is not None:
             measured = dict(zip(labels, regions))
-            for subset, bad, npix in zip(stored["subset_label"].tolist(), stored["npix_bad"].tolist(),
-                                         stored["npix"].value.tolist()):
-                self._notify(notices.damaged_aperture(bad, subset, data))
+            for subset, bad, npix, mean in zip(stored["subset_label"].tolist(), stored["npix_bad"].tolist(),
+                                               stored["npix"].value.tolist(), stored["mean"]):
+                self._notify(notices.damaged_aperture(bad, subset, data, _centre_lost(mean)))
                 self._notify(notices.off_image(share_off_image(measured[subset], image.shape, npix), subset, data))
             if self._sums_surface_brightness(image, inputs):
                 self._notify(notices.surface_brightness_sum(unit_text(image.unit), data))
