@@ -492,8 +492,23 @@ def keep_freed_memory(limit: int = 64 << 20) -> bool:
         return False
 
 
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")  # what OpenBLAS reads, in its order
+
+
+def one_blas_thread() -> None:
+    """Have OpenBLAS (which NumPy's wheels use for dot products) run each call on one thread, unless the user
+    chose a number; it must come before NumPy loads. The dots here run over at most a few hundred thousand values
+    just written: spread over threads, each one waits for the others to wake and to fetch those values from this
+    core's cache, which made the ten Imviz 5 columns twice as slow at r=200 (tests/benchmarks/bench_core.py), and
+    more with more cores. dask gives its workers one thread for the same reason. Only this program's processes
+    ask for it, as with keep_freed_memory."""
+    if not any(name in os.environ for name in BLAS_THREADS):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    one_blas_thread()
     keep_freed_memory()
     try:
         if argv[:1] == ["measure"]:

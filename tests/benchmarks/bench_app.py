@@ -22,8 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from astropy.io import fits
+from tui.cli import keep_freed_memory, one_blas_thread
+
+one_blas_thread()  # before NumPy loads, as aperphot-tui runs
+import numpy as np  # noqa: E402
+from astropy.io import fits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
@@ -229,7 +232,6 @@ async def until_painted(app, action) -> float:
 
 async def keypress_to_result(folder: Path):
     from tui.app.app import AperPhotApp
-    from tui.cli import keep_freed_memory
 
     keep_freed_memory()  # as aperphot-tui does at start
 

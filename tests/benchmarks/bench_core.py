@@ -8,13 +8,15 @@ one, together, and with photutils' ApertureStats (issue 8); what the current Imv
 to calculate and to many apertures, timed in the same run with their computation left out, and what one NumPy
 pass, a dot and the MAD's selection cost at r=200, the floor those columns stand on (issue 20).
 
-The process keeps freed memory for reuse as aperphot-tui does (tui.cli.keep_freed_memory); the 1000 apertures are
-also timed in a fresh process without it.
+The process keeps freed memory for reuse and runs OpenBLAS on one thread, as aperphot-tui does
+(tui.cli.keep_freed_memory, one_blas_thread); the 1000 apertures are also timed in a fresh process with the default
+allocator, and the ten columns' cost with OpenBLAS's own threads (`imviz5 --blas-threads`, what a script gets).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,12 +24,16 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-from regions import CirclePixelRegion, PixCoord
+from tui.cli import BLAS_THREADS, keep_freed_memory, one_blas_thread
 
-from tui.core import Session
-from tui.core.quality import DataQuality
-from tui.core.robust import EXTRA
+if "--blas-threads" not in sys.argv:
+    one_blas_thread()  # before NumPy loads
+import numpy as np  # noqa: E402
+from regions import CirclePixelRegion, PixCoord  # noqa: E402
+
+from tui.core import Session  # noqa: E402
+from tui.core.quality import DataQuality  # noqa: E402
+from tui.core.robust import EXTRA  # noqa: E402
 
 
 def best(fn, repeat):
@@ -307,19 +313,18 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--many-default-allocator"]:
         many_apertures(compare=False)
         sys.exit()
-    if sys.argv[1:] == ["imviz5"]:
-        from tui.cli import keep_freed_memory
-
-        keep_freed_memory()
-        imviz5_cost()
-        sys.exit()
-    from tui.cli import keep_freed_memory
-
     keep_freed_memory()
-    calculate_vs_bare()
-    error_and_dq_cost()
-    profile_cost()
-    open_big_fits()
-    many_apertures()
-    imviz5_cost()
-    subprocess.run([sys.executable, __file__, "--many-default-allocator"], check=True)
+    if sys.argv[1:2] == ["imviz5"]:
+        imviz5_cost()
+    else:
+        calculate_vs_bare()
+        error_and_dq_cost()
+        profile_cost()
+        open_big_fits()
+        many_apertures()
+        imviz5_cost()
+        subprocess.run([sys.executable, __file__, "--many-default-allocator"], check=True)
+    if "--blas-threads" not in sys.argv:
+        print("The same with OpenBLAS's own threads (one per CPU), which a script that imports tui.core gets:")
+        own = {name: value for name, value in os.environ.items() if name not in BLAS_THREADS}
+        subprocess.run([sys.executable, __file__, "imviz5", "--blas-threads"], check=True, env=own)

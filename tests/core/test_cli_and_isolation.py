@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +203,29 @@ def test_help_lists_each_command_on_its_own_lines_within_80_columns():
     commands = [line.strip() for line in lines if line.strip().startswith("aperphot-tui ")]
     assert [c.split()[1] for c in commands] == ["measure", "series"]
     assert max(map(len, lines)) <= 80
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
+                    reason="counts threads in /proc, which only tells on Linux with more than one CPU")
+def test_aperphot_tui_runs_blas_on_one_thread_unless_the_user_chose(tmp_path):
+    """OpenBLAS starts a thread per CPU when NumPy loads, and spreads a long dot product over them: slower for the
+    dots over one aperture (tui.cli.one_blas_thread). Counted after a whole `measure`, against the same run told
+    one thread explicitly, and against a user's own choice of two."""
+    images, regions = demo_files()
+    script = ("import os, sys\nfrom tui.cli import main\nassert 'numpy' not in sys.modules\n"
+              f"code = main(['measure', {str(images[0])!r}, '-r', {str(regions[0])!r}, '-o', sys.argv[1]])\n"
+              "print(code, len(os.listdir('/proc/self/task')), os.environ.get('OPENBLAS_NUM_THREADS'))")
+    bare = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS",
+                                                               "OMP_NUM_THREADS")}
+
+    def run(name: str, **env) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path / name)], env={**bare, **env},
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()[-1].split()  # after the table measure prints
+
+    ours, told_one, chose_two = run("a.ecsv"), run("b.ecsv", OPENBLAS_NUM_THREADS="1"), \
+        run("c.ecsv", OMP_NUM_THREADS="2")
+    assert ours == told_one == ["0", told_one[1], "1"]
+    assert int(chose_two[1]) > int(ours[1]) and chose_two[2] == "None"
+    assert len(read_results(tmp_path / "a.ecsv")) == len(read_results(tmp_path / "c.ecsv")) > 0
