@@ -116,7 +116,7 @@ def error_and_dq_cost():
     data = rng.normal(10.0, 1.0, shape).astype(np.float32)
     sigma = np.full(shape, 0.5, np.float32)
     dq = DataQuality((rng.random(shape) < 0.01).astype(np.uint32))  # 1% DO_NOT_USE
-    plain, full = Session(), Session()
+    plain, full = Session(warn=False), Session(warn=False)  # the flagged pixels are meant
     plain.load_data(data, label="plain")
     full.load_data(data, label="full", error=sigma, meta={"TELESCOP": "JWST"})
     full.images["full"].dq = dq
