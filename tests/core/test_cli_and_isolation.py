@@ -205,8 +205,15 @@ def test_help_lists_each_command_on_its_own_lines_within_80_columns():
     assert max(map(len, lines)) <= 80
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
-                    reason="counts threads in /proc, which only tells on Linux with more than one CPU")
+def _numpy_blas() -> str:
+    import numpy as np
+
+    return np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2
+                    or "openblas" not in _numpy_blas(),
+                    reason="counts OpenBLAS's threads in /proc: Linux, more than one CPU, NumPy built on OpenBLAS")
 def test_aperphot_tui_runs_blas_on_one_thread_unless_the_user_chose(tmp_path):
     """OpenBLAS starts a thread per CPU when NumPy loads, and spreads a long dot product over them: slower for the
     dots over one aperture (tui.cli.one_blas_thread). Counted after a whole `measure`, against the same run told
