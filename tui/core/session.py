@@ -39,9 +39,10 @@ def _outside_core() -> int:
     return level
 
 
-def _centre_lost(mean) -> bool:
-    """A row's mean is NaN only when no pixel centred in its aperture was usable (NaN or flagged, every one)."""
-    return bool(np.isnan(mean))
+def _centre_lost(mean) -> np.ndarray:
+    """Whether each mean (a row's, or a column of them) is NaN: that happens only when no pixel centred in its
+    aperture was usable (NaN or flagged, every one)."""
+    return np.isnan(np.asarray(mean, dtype=np.float64))
 
 
 class Session:
@@ -281,7 +282,7 @@ class Session:
         self._new_table_notice(started_new, stored)
         if self._journal is not None:
             self._journal.append(stored)
-        self._notify(notices.damaged_aperture(stored["npix_bad"], subset, data, _centre_lost(stored["mean"])))
+        self._notify(notices.damaged_aperture(stored["npix_bad"], subset, data, bool(_centre_lost(stored["mean"]))))
         self._notify(notices.off_image(share_off_image(region, image.shape, stored["npix"].value), subset, data))
         if self._sums_surface_brightness(image, inputs):
             self._notify(notices.surface_brightness_sum(unit_text(image.unit), data, subset))
@@ -322,9 +323,9 @@ class Session:
         stored = None if table is None else self.add_table(table)
         if stored is not None:
             measured = dict(zip(labels, regions))
-            for subset, bad, npix, mean in zip(stored["subset_label"].tolist(), stored["npix_bad"].tolist(),
-                                               stored["npix"].value.tolist(), stored["mean"]):
-                self._notify(notices.damaged_aperture(bad, subset, data, _centre_lost(mean)))
+            for subset, bad, npix, lost in zip(stored["subset_label"].tolist(), stored["npix_bad"].tolist(),
+                                               stored["npix"].value.tolist(), _centre_lost(stored["mean"]).tolist()):
+                self._notify(notices.damaged_aperture(bad, subset, data, lost))
                 self._notify(notices.off_image(share_off_image(measured[subset], image.shape, npix), subset, data))
             if self._sums_surface_brightness(image, inputs):
                 self._notify(notices.surface_brightness_sum(unit_text(image.unit), data))
