@@ -15,12 +15,10 @@ allocator, and the ten columns' cost with OpenBLAS's own threads (`imviz5 --blas
 
 from __future__ import annotations
 
-import gc
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,20 +33,7 @@ from tui.core import Session  # noqa: E402
 from tui.core.quality import DataQuality  # noqa: E402
 from tui.core.robust import EXTRA  # noqa: E402
 
-
-def best(fn, repeat):
-    """Fastest of `repeat` runs, with the garbage collector off while timing, as timeit does."""
-    times = []
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-    finally:
-        gc.enable()
-    return min(times)
+from imviz5_before import BEFORE, best  # noqa: E402  (this folder: both benchmarks time alike)
 
 
 def bare_regions(data, region):
@@ -261,9 +246,39 @@ def imviz5_columns(computed: bool):
         photometry.extras, robust.robust, robust.shape = real
 
 
+def imviz5_before_and_after():
+    """Issue 20's comparison: the figures it bounds on this checkout and on the product before the ten columns
+    (imviz5_before.BEFORE, extracted from git), each in fresh processes, alternated, best of three."""
+    import io
+    import json
+    import math
+    import tarfile
+
+    here = Path(__file__).resolve().parent
+    archive = subprocess.run(["git", "-C", str(here.parents[1]), "archive", BEFORE, "tui"], capture_output=True)
+    if archive.returncode:
+        print(f"Before the ten columns: skipped, no git history with {BEFORE} here")
+        return
+    with tempfile.TemporaryDirectory() as before:
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python 3.11.4 on
+        tarfile.open(fileobj=io.BytesIO(archive.stdout)).extractall(before, **safe)
+        trees, found = {"before": before, "now": str(here.parents[1])}, {}
+        for _ in range(3):
+            for name, tree in trees.items():
+                run = subprocess.run([sys.executable, str(here / "imviz5_before.py"), tree], capture_output=True,
+                                     text=True, check=True)
+                for case, ms in json.loads(run.stdout).items():
+                    found[case, name] = min(found.get((case, name), math.inf), ms)
+    print(f"Imviz 5's ten columns against the product before them ({BEFORE}), fresh processes, best of 3 (ms)")
+    for case in dict.fromkeys(case for case, _ in found):
+        now, then = found[case, "now"], found[case, "before"]
+        print(f"  {case:<27} now {now:7.3f}  before {then:7.3f}  {(now / then - 1) * 100:+.0f}%")
+
+
 def imviz5_cost():
     """calculate (r=50, r=200 on 4096^2) and 1000 r=10 apertures together, with the ten columns of the current
-    Imviz plugin and with their computation left out (what the row cost before them), alternated, best of each."""
+    Imviz plugin and with their own calls left out, alternated, best of each: what their computation costs. What
+    they cost in all, against the product before them, is imviz5_before_and_after's."""
     import math
 
     from tui.core import robust
@@ -281,7 +296,8 @@ def imviz5_cost():
     data = rng.normal(10.0, 1.0, (4096, 4096)).astype(np.float32)
     s = Session(warn=False)
     s.load_data(data, label="big")
-    print("Imviz 5's ten columns: what they add (best of N, ms; 'without' leaves their computation out)")
+    print("Imviz 5's ten columns, their own calls (best of N, ms; 'without' skips the robust and shape calls, not the "
+          "coordinates, gathers and columns they need: the comparison with the product before them follows)")
     for radius, repeat in ((50, 300), (200, 100)):
         label = s.add_subset(CirclePixelRegion(PixCoord(2048.3, 2047.6), radius))
         t = timed(lambda: s.calculate(subset=label), repeat)
@@ -316,6 +332,8 @@ if __name__ == "__main__":
     keep_freed_memory()
     if sys.argv[1:2] == ["imviz5"]:
         imviz5_cost()
+        if "--blas-threads" not in sys.argv:
+            imviz5_before_and_after()
     else:
         calculate_vs_bare()
         error_and_dq_cost()
@@ -323,6 +341,7 @@ if __name__ == "__main__":
         open_big_fits()
         many_apertures()
         imviz5_cost()
+        imviz5_before_and_after()
         subprocess.run([sys.executable, __file__, "--many-default-allocator"], check=True)
     if "--blas-threads" not in sys.argv:
         print("The same with OpenBLAS's own threads (one per CPU), which a script that imports tui.core gets:")
