@@ -570,10 +570,27 @@ async def test_aperture_over_the_edge_is_warned_next_to_the_result_and_counted_b
         await pilot.pause()
         told = [n.message for n in app._notifications if n.title == "Measure all regions"]
         assert len(told) == 1 and told[0].startswith("Measured 7 of 7 regions")
+        annuli = [label for label, sub in app.session.subsets.items() if sub.is_annulus]
+        assert annuli == ["Sky A", "Sky"]  # the demo's annuli: said, rather than left out unseen
+        assert " Left out as backgrounds: Sky A, Sky. " in told[0]
         assert "1 has NaN or flagged pixels inside (see npix_bad). 1 lies partly off the image." in told[0]
         assert app.session.result_rows[-1]["subset_label"] == "Edge"
         assert "! 39% of the aperture lies off" in screen_text(app)  # the last row measured is Edge's
 
+
+async def test_measure_all_says_which_regions_it_leaves_out_as_backgrounds(make_app, demo, tmp_path):
+    rings = tmp_path / "rings.reg"
+    rings.write_text("image\ncircle(128,128,4) # text={Star}\n" + "".join(
+        f"annulus(128,128,{r},{r + 2}) # text={{Ring {r}}}\n" for r in (6, 9, 12, 15, 18)))
+    app = make_app(images=[demo[0][0]], regions=[str(rings)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("shift+f5")
+        await pilot.pause()
+        told = [n.message for n in app._notifications if n.title == "Measure all regions"]
+        assert told == [f"Measured 1 of 1 regions on {app.session.selected_data}. Left out as backgrounds: Ring 6, "
+                        f"Ring 9, Ring 12 and 2 more."]
+        assert [row["subset_label"] for row in app.session.result_rows] == ["Star"]
 
 async def open_palette_command(pilot, words):
     await pilot.press("ctrl+p")

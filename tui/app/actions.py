@@ -193,6 +193,10 @@ class ViewActions:
                 " ".join(n.detail for n in incomplete if n.subset == last["subset_label"]) or None)
             self._journal_warning(s.journal_error)
         text = f"Measured {count} of {len(labels)} regions on {s.selected_data}."
+        left_out = [label for label in s.subsets if label not in labels]  # annuli and the background region
+        if left_out:
+            text += (f" Left out as background{'s' if len(left_out) > 1 else ''}: {', '.join(left_out[:3])}"
+                     + (f" and {len(left_out) - 3} more." if len(left_out) > 3 else "."))
         damaged, off = (sum(n.category is kind for n in incomplete)
                         for kind in (DamagedApertureWarning, OffImageWarning))
         if damaged:
