@@ -5,8 +5,9 @@ median of the centre pixels) on 4096^2 float32, with a check that the numbers ar
 error array and a DQ array add to calculate (issue 7); profile, curve of growth and fit (issue 6); opening an
 8192^2 FITS and measuring one r=50 aperture (wall time, peak RSS, in a fresh process); 1000 r=10 apertures one by
 one, together, and with photutils' ApertureStats (issue 8); what the current Imviz plugin's ten extra columns add
-to calculate and to many apertures, timed in the same run with their computation left out, and what one NumPy
-pass, a dot and the MAD's selection cost at r=200, the floor those columns stand on (issue 20).
+to calculate and to many apertures, timed in the same run with their own calls left out, what one NumPy pass, a
+dot and the MAD's selection cost at r=200, the floor those columns stand on, and the same figures on the product
+before them (imviz5_before.py, issue 20).
 
 The process keeps freed memory for reuse and runs OpenBLAS on one thread, as aperphot-tui does
 (tui.cli.keep_freed_memory, one_blas_thread); the 1000 apertures are also timed in a fresh process with the default

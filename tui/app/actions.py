@@ -164,8 +164,9 @@ class ViewActions:
         if s.selected_data is None:
             self.notify("Load an image first (ctrl+o).", severity="warning")
             return
-        labels = [label for label, sub in s.subsets.items()
-                  if not sub.is_annulus and label != s.inputs.background_region]
+        labels, left_out = [], []  # the apertures; the annuli and the background region, said in the toast
+        for label, sub in s.subsets.items():
+            (left_out if sub.is_annulus or label == s.inputs.background_region else labels).append(label)
         if not labels:
             self.notify("No aperture region to measure" + (" (annuli and the background region are left out)"
                                                            if s.subsets else "")
@@ -193,7 +194,6 @@ class ViewActions:
                 " ".join(n.detail for n in incomplete if n.subset == last["subset_label"]) or None)
             self._journal_warning(s.journal_error)
         text = f"Measured {count} of {len(labels)} regions on {s.selected_data}."
-        left_out = [label for label in s.subsets if label not in labels]  # annuli and the background region
         if left_out:
             text += (f" Left out as background{'s' if len(left_out) > 1 else ''}: {', '.join(left_out[:3])}"
                      + (f" and {len(left_out) - 3} more." if len(left_out) > 3 else "."))
