@@ -65,6 +65,35 @@ def test_many_random_large_circles_match_regions_masks(monkeypatch):
         np.testing.assert_allclose(weights, region.to_mask(mode="exact").to_image(SHAPE), rtol=0, atol=1e-13)
 
 
+SMALL_CIRCLES = [
+    CirclePixelRegion(PixCoord(450.0, 350.0), 5.0),  # 3-4-5: pixel centres exactly on the circle
+    CirclePixelRegion(PixCoord(450.5, 350.5), 0.5),
+    CirclePixelRegion(PixCoord(450.0, 350.0), 0.3),  # within one pixel
+    CirclePixelRegion(PixCoord(3.2, 696.9), 40.0),  # sticks out of two sides
+]
+
+
+def test_small_circles_match_regions_masks():
+    """Small circles take one grid call (exact weights) and read the centre-mode mask from it: the same pixels as
+    regions' centre mode, and regions' own weights."""
+    rng = np.random.default_rng(9)
+    random = [CirclePixelRegion(PixCoord(*rng.uniform(-20, 920, 2)), rng.uniform(0.2, 110)) for _ in range(150)]
+    rounded = [CirclePixelRegion(PixCoord(*np.round(rng.uniform(0, 900, 2) * 2) / 2), float(rng.integers(1, 60)))
+               for _ in range(50)]  # integer radii on whole and half pixels: many centres on the edge
+    checked = 0
+    for region in SMALL_CIRCLES + random + rounded:
+        fp = footprint(region, SHAPE)
+        if fp is None:
+            continue
+        assert fp.inside is not None
+        centre, weights = as_images(fp, SHAPE)
+        assert np.array_equal(centre, region.to_mask(mode="center").to_image(SHAPE) > 0)
+        np.testing.assert_allclose(weights, region.to_mask(mode="exact").to_image(SHAPE), rtol=0, atol=1e-13)
+        assert fp.count == np.count_nonzero(centre)
+        checked += 1
+    assert checked > 150
+
+
 def regions_reference(data, region, bg):
     """What SPEC asks for, straight from regions' masks: exact (rectangles 32x32 subpixel) weighted sum of good
     pixels, npix, and NumPy's statistics of the good centre-mode values as float64 minus bg."""

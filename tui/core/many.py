@@ -23,7 +23,7 @@ from regions._geometry import circle_overlap_grid
 
 from tui.core import quality, robust
 from tui.core.errors import PhotometryError
-from tui.core.footprint import SMALL, sum_mode
+from tui.core.footprint import SMALL, circle_centres, sum_mode
 from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.masks import fraction
@@ -163,7 +163,8 @@ def _small_masks(regions: list, shape) -> tuple[list[int], list[int], list[tuple
         # concatenate and reshape: cheaper than np.stack's per-array expand_dims at this size
         stack = lambda arrays: np.concatenate(arrays).reshape(-1, *key[1:])
         weights = stack([m[3] for m in members])
-        centre = _circle_centres(weights, members) if key[0] == "circle" else stack([m[4] for m in members])
+        centre = (circle_centres(weights, np.array([m[4] for m in members], dtype=np.float64)) if key[0] == "circle"
+                  else stack([m[4] for m in members]))
         stacked.append((np.array([m[1] for m in members]), np.array([m[2] for m in members]), weights, centre))
     return small, large, failures, _Pixels(stacked, shape, np.array(centres, dtype=np.float64))
 
@@ -201,25 +202,6 @@ def _circle_masks(circles, indices, shape, groups, failures) -> list[int]:
         groups.setdefault(("circle", h, w), []).append(
             (indices[i], top, left, weights, (x0, x1, y0, y1, radius), (ccx, ccy)))
     return [indices[i] for i in np.flatnonzero(is_large).tolist()]
-
-
-def _circle_centres(weights: np.ndarray, members) -> np.ndarray:
-    """The centre-mode masks of circles from their exact weights, as circle_overlap_grid's centre mode decides:
-    a pixel wholly inside (weight 1) or outside (weight 0) needs no test, as its centre is far from the edge;
-    a pixel the edge crosses takes that function's own centre-sample test, computed as it computes it."""
-    centre = weights == 1.0
-    ny, nx = weights.shape[1:]
-    flat = np.flatnonzero((weights > 0.0) & (weights < 1.0))
-    k, rest = np.divmod(flat, ny * nx)
-    j, i = np.divmod(rest, nx)
-    grid = np.array([m[4] for m in members], dtype=np.float64)  # xmin, xmax, ymin, ymax, r
-    dx, dy = (grid[:, 1] - grid[:, 0]) / nx, (grid[:, 3] - grid[:, 2]) / ny
-    pxmin = grid[k, 0] + i * dx[k]
-    pymin = grid[k, 2] + j * dy[k]
-    sx, sy = (pxmin + dx[k]) - pxmin, (pymin + dy[k]) - pymin
-    x, y = (pxmin - 0.5 * sx) + sx, (pymin - 0.5 * sy) + sy
-    centre.reshape(-1)[flat] = x * x + y * y < grid[k, 4] ** 2
-    return centre
 
 
 # Bounding-box pixels of the apertures measured together: bounds the memory of the arrays they share (about 40 MB)
