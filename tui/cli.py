@@ -223,7 +223,7 @@ def measure(argv: list[str]) -> int:
         parser.error("no image: name one or more FITS images")
     from tui.core import PhotometryError, Session
     from tui.core.batch import Settings, TableStream, bare_labels, measure_image, profiles_folder
-    from tui.core.formatting import counted, summary
+    from tui.core.formatting import counted, glimpse, summary
     from tui.core.images import folders_of
     from tui.core.inputs import Inputs
     from tui.core.notices import Alike
@@ -315,7 +315,7 @@ def measure(argv: list[str]) -> int:
                 failures += result.failures
                 unreadable += result.unreadable is not None
                 if result.table is not None:
-                    session.add_table(result.table)
+                    session.add_table(result.table, adopt=True)  # measure_image made it for this run alone
                 if client is not None:
                     for _ in range(len(apertures)):
                         advance()
@@ -335,10 +335,15 @@ def measure(argv: list[str]) -> int:
             cleanup.close()
     for kind, text in alike_images.counted("images"):
         _say(kind, text)
-    tables = [*session.archived_results, session.get_aperture_photometry_results(extended=True)]
-    tables = [t for t in tables if t is not None]
+    # With OUT, the terminal gets a glimpse of a long table (OUT holds it all), made from its ends alone; without,
+    # every row.
+    most = SHOWN_WITH_OUT if args.output else None
+    tables = [(table, len(table)) for table in session.archived_results]
+    if count := session.result_count:
+        tables.append((session.results_ends(*glimpse(most)) if most else
+                       session.get_aperture_photometry_results(extended=True), count))
     if interrupted:
-        _say("interrupted", f"{counted(sum(len(t) for t in tables), 'measurement')} made before ctrl+c" +
+        _say("interrupted", f"{counted(sum(n for _, n in tables), 'measurement')} made before ctrl+c" +
              (f"; --resume -o {args.output} measures the rest" if stream is not None and stream.streams else ""))
         if not tables:
             return INTERRUPTED
@@ -346,9 +351,8 @@ def measure(argv: list[str]) -> int:
         return _fail("no image could be read")
     if not tables and not done:
         return _fail("no measurement succeeded")
-    for table in tables:
-        # With OUT, the terminal gets a glimpse of a long table (OUT holds it all); without, every row.
-        print(summary(table, most=SHOWN_WITH_OUT if args.output else None))
+    for table, count in tables:
+        print(summary(table, most, count))
         print()
     if stream is not None:
         try:

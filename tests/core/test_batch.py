@@ -398,3 +398,24 @@ def test_one_image_named_two_ways_is_measured_once(tmp_path):
     assert f"note: {paths[0]}[PRIMARY,1] is {paths[0]} named again: measured once" in done.stderr.splitlines()
     assert "skipped: " in done.stderr  # the missing file is said, and not taken for another
     assert read_results(out)["data_label"].tolist() == ["img0[PRIMARY,1]"] * 2 + ["img1[PRIMARY,1]"] * 2
+
+
+def test_a_long_run_prints_its_ends_and_out_holds_every_row(tmp_path):
+    """With OUT, the terminal shows the first 45 and last 5 rows of a long run, ids in order across images, and
+    how many more there are; OUT holds them all. Without, every row is printed."""
+    paths, _ = images(tmp_path, 4)
+    reg = tmp_path / "many.reg"
+    reg.write_text("image\n" + "".join(f"circle({8 + 3 * k},{10 + (k % 7) * 6},1.5) # text={{s{k}}}\n"
+                                       for k in range(15)))
+    out = tmp_path / "out.ecsv"
+    done = measure(*paths, "--regions", reg, "-o", out)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    ids = [int(line.split()[0]) for line in lines if line[:1] == " " or line[:1].isdigit()]
+    assert ids == [*range(1, 46), *range(56, 61)]
+    assert "... 10 more rows ..." in lines and lines.index("... 10 more rows ...") == 2 + 45
+    written = read_results(out)
+    assert list(written["id"]) == list(range(1, 61))
+    assert [line.split()[2] for line in lines[2:4]] == ["s0", "s1"] and lines[-2].split()[2] == "s14"
+    everything = measure(*paths, "--regions", reg)
+    assert sum(line.strip()[:1].isdigit() for line in everything.stdout.splitlines()) == 60

@@ -84,3 +84,47 @@ def test_a_long_printed_table_shows_its_ends():
     assert len(lines) == 2 + 12 + 1 and lines[11] == "... 48 more rows ..."
     assert [line.split()[0] for line in lines[2:11] + lines[12:]] == [*map(str, range(1, 10)), "58", "59", "60"]
     assert len(summary(table).splitlines()) == 62  # all of it without a limit
+
+
+def test_a_glimpse_is_made_from_the_ends_alone():
+    """measure -o prints a long table's ends, made from the pieces that hold them (rows from calculate, tables from
+    calculate_many): the same rows and text as the whole table's."""
+    from tui.core.formatting import glimpse, summary
+
+    s = Session()
+    s.load_data(np.arange(10000.0).reshape(100, 100), label="img")
+    labels = [s.add_subset(CirclePixelRegion(PixCoord(10 + k, 50), 2)) for k in range(60)]
+    for label in labels[:3]:
+        s.calculate(subset=label)
+    s.calculate_many(subsets=labels[3:40])
+    s.calculate(subset=labels[40])
+    s.calculate_many(subsets=labels[41:])
+    whole = s.get_aperture_photometry_results(extended=True)
+    assert s.result_count == len(whole) == 60
+    for head, tail in ((2, 1), (3, 20), *(glimpse(most) for most in (12, 50))):
+        ends = s.results_ends(head, tail)
+        assert list(ends["id"]) == [*range(1, head + 1), *range(61 - tail, 61)]
+        assert list(ends["aperture_sum"]) == [*whole["aperture_sum"][:head], *whole["aperture_sum"][60 - tail:]]
+        assert ends.colnames == whole.colnames
+    assert summary(s.results_ends(*glimpse(12)), 12, 60) == summary(whole, 12)
+    assert s.results_ends(50, 10) is not None and len(s.results_ends(50, 10)) == 60  # no more rows: all of them
+
+
+def test_a_table_added_is_copied_unless_adopted():
+    """add_table numbers a table's rows; the caller's table is left as given, unless it is handed over (adopt),
+    when it is kept itself: measure_many's and a batch worker's tables, made for the session alone."""
+    s = two_unit_session()
+    s.calculate(data="jy")  # a row first: later ones are converted to its unit
+    rows, _ = s.calculate_many(data="mjy")
+    assert rows["aperture_sum"].unit == u.Jy and list(rows["id"]) == [2]
+    given = rows.copy()
+    given.remove_column("id")
+    before = [list(given[name]) for name in ("aperture_sum", "subset_label")]
+    stored = s.add_table(given)
+    assert stored is not given and "id" not in given.colnames
+    assert [list(given[name]) for name in ("aperture_sum", "subset_label")] == before
+    assert list(stored["id"]) == [3]
+    handed = given.copy()
+    assert s.add_table(handed, adopt=True) is handed and list(handed["id"]) == [4]
+    assert list(s.get_aperture_photometry_results()["id"]) == [1, 2, 3, 4]
+    assert s.get_aperture_photometry_results()["aperture_sum"][3] == stored["aperture_sum"][0]

@@ -165,14 +165,23 @@ def column_title(name: str, sample) -> str:
     return f"{name} [{unit}]" if unit else name
 
 
-def summary(table: QTable, most: int | None = None) -> str:
+def glimpse(most: int) -> tuple[int, int]:
+    """How many first and last rows a table longer than `most` rows shows of itself."""
+    tail = min(5, most // 4)
+    return most - tail, tail
+
+
+def summary(table: QTable, most: int | None = None, total: int | None = None) -> str:
     """A plain-text table of the main columns, for the terminal; with `most`, a longer table shows its first and
-    last rows around a line that says how many are left out."""
+    last rows (glimpse) around a line that says how many are left out. `total`: how many rows there are when
+    `table` holds only those ends (Session.results_ends)."""
+    total = len(table) if total is None else total
     left_out = 0
-    if most is not None and len(table) > most:
-        tail = min(5, most // 4)
-        left_out, head = len(table) - most, most - tail
-        table = vstack([table[:head], table[len(table) - tail:]], join_type="exact")
+    if most is not None and total > most:
+        head, tail = glimpse(most)
+        left_out = total - most
+        if len(table) > most:
+            table = vstack([table[:head], table[len(table) - tail:]], join_type="exact")
     names = [n for n in ("id", "data_label", "subset_label", "xcenter", "ycenter", "npix", "npix_bad",
                          "aperture_sum", "aperture_sum_err", "aperture_sum_counts", "aperture_sum_mag")
              if n in table.colnames]

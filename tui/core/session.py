@@ -320,7 +320,7 @@ class Session:
         skipped += [(labels[k], why) for k, why in failures]
         order = {label: k for k, label in enumerate(subsets)}
         skipped.sort(key=lambda item: order[item[0]])
-        stored = None if table is None else self.add_table(table)
+        stored = None if table is None else self.add_table(table, adopt=True)  # measure_many's own, made here
         if stored is not None:
             measured = dict(zip(labels, regions))
             for subset, bad, npix, lost in zip(stored["subset_label"].tolist(), stored["npix_bad"].tolist(),
@@ -445,10 +445,11 @@ class Session:
                 raise PhotometryError(f"there is no archived table {archived}") from None
         return write_table(table, path, overwrite=overwrite)
 
-    def add_table(self, table: QTable) -> QTable:
+    def add_table(self, table: QTable, adopt: bool = False) -> QTable:
         """Rows measured elsewhere as a table without ids (measure_many's, from a cluster worker): numbered and kept
-        by the same compatibility rule as calculate's, and journaled. Returns them with their ids."""
-        stored, started_new = self._results.add_table(table)
+        by the same compatibility rule as calculate's, and journaled. Returns them with their ids. `adopt`: the
+        table is the caller's to give, and is kept itself (its id column added) rather than copied."""
+        stored, started_new = self._results.add_table(table, adopt)
         self._new_table_notice(started_new, {"subset_label": str(stored["subset_label"][0]),
                                              "data_label": str(stored["data_label"][0])})
         if self._journal is not None:
@@ -458,6 +459,10 @@ class Session:
     def results_since(self, start: int) -> QTable | None:
         """The current table's rows from index `start` on (what a stream has not written yet)."""
         return self._results.since(start)
+
+    def results_ends(self, head: int, tail: int) -> QTable | None:
+        """The current table's first `head` and last `tail` rows (all of them when it has no more), every column."""
+        return self._results.ends(head, tail)
 
     @property
     def result_count(self) -> int:
