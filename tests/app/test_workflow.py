@@ -460,6 +460,31 @@ async def test_draw_region_with_keys_and_with_the_form(make_app):
         assert (row["xcenter"].value, row["ycenter"].value) == pytest.approx((40, 50), abs=1e-6)
 
 
+async def test_enter_on_the_region_forms_shape_adds_and_space_opens_the_shapes(make_app):
+    """The form opens on its shape list, and its hint says Enter adds: Enter there added nothing but opened the
+    list. Now Enter adds the region (a circle at the cursor), and space opens the list to choose another shape."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        before = len(app.session.subsets)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.focused.id == "shape"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ != "RegionFormScreen" and len(app.session.subsets) == before + 1
+        added = app.session.subsets[app.session.selected_subset].region  # on the sky, as the image has a WCS
+        assert type(added).__name__.startswith("Circle")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("space", "down", "enter")  # the list, its second shape
+        await pilot.pause()
+        assert type(app.screen).__name__ == "RegionFormScreen" and app.screen.query_one("#shape").value == "ellipse"
+        await fill_form(pilot, {"f-size": "8", "f-size2": "4", "f-label": "oval"})
+        await pilot.pause()
+        assert type(app.session.subsets["oval"].region).__name__.startswith("Ellipse")
+
+
 async def test_a_region_form_with_a_mistake_comes_back_as_typed(make_app):
     """A size of 0 or a y that is no number: the toast says why, and the form comes back with what was typed, on
     the field to put right (it closed, and every field had to be typed again)."""

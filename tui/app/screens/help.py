@@ -30,7 +30,7 @@ SECTIONS: list[tuple[str, list]] = [
         ("ctrl+s", "export the results (.ecsv .csv .fits .vot .html .txt)"),
         ("ctrl+o", "open images, region files (opened again: only new regions join), a cube or a folder of "
                    "frames"),
-        ("ctrl+n", "new region from a form"),
+        ("ctrl+n", "new region from a form (space opens its shapes, Enter adds)"),
         ("F6", "profile view: radial profile, FWHM, curve of growth, centroid (r n p d, Esc)"),
         ("F7", "recentre the subset on its centroid"),
         ("F8", "the image fills the screen (draw, zoom, pan, readout; Esc returns)"),

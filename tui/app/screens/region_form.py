@@ -29,6 +29,13 @@ FIELDS = (("x", "x (pix)"), ("y", "y (pix)"), ("size", "radius / width"), ("size
           ("angle", "angle (deg)"), ("label", "label"))
 
 
+class ShapeSelect(Select):
+    """The shape list opens with down, up or space; Enter adds the region, as it does from every other field (the
+    form opens on this one, and Enter opened the list instead)."""
+
+    BINDINGS = [Binding("enter", "screen.add", "Add", show=False)]
+
+
 class RegionFormScreen(ModalScreen[RegionForm | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -49,7 +56,7 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
             yield Label(safe_rich(f"New region on {self.data_label} (0-based pixels)"))
             with Horizontal(classes="row"):
                 yield Label("shape", classes="name")
-                yield Select([(s, s) for s in ("circle", "ellipse", "rectangle")], value=self.shape,
+                yield ShapeSelect([(s, s) for s in ("circle", "ellipse", "rectangle")], value=self.shape,
                              id="shape", allow_blank=False, compact=True)
             for name, title in FIELDS:
                 with Horizontal(classes="row"):
@@ -57,7 +64,8 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
                     field = Input(self.defaults[name], id=f"f-{name}", compact=True, select_on_focus=True)
                     field.cursor_blink = False
                     yield field
-            yield Static(Text("Ellipse/rectangle: width and height are full sizes. Enter adds."), classes="hint")
+            yield Static(Text("Enter adds; space opens the shapes.\n"
+                              "Ellipse/rectangle: width and height are full sizes."), classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Add (enter)", id="add", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -70,10 +78,13 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
         return RegionForm(shape=str(self.query_one("#shape", Select).value), **values)
 
     def on_input_submitted(self) -> None:
+        self.action_add()
+
+    def action_add(self) -> None:
         self.dismiss(self._form())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(self._form() if event.button.id == "add" else None)
+        self.action_add() if event.button.id == "add" else self.action_cancel()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
