@@ -94,17 +94,19 @@ class _Pixels:
             k, ny, nx = w.shape
             rows = iy0.astype(kind)[:, None, None] + np.arange(ny, dtype=kind)[:, None]
             flat = rows * kind(shape[1]) + (ix0.astype(kind)[:, None, None] + np.arange(nx, dtype=kind))
-            edge = w != centre
-            centre_index.append(flat[centre]), edge_index.append(flat[edge])
+            edge = np.flatnonzero(w != centre)  # taken from three arrays: one search, not three boolean indexes
+            centre_index.append(flat[centre]), edge_index.append(flat.reshape(-1).take(edge))
             # the centre-mode pixels' columns and rows in their cutout (the moments' coordinates)
             xs.append(np.broadcast_to(np.arange(nx, dtype=np.float64), (k, ny, nx))[centre])
             ys.append(np.broadcast_to(np.arange(ny, dtype=np.float64)[:, None], (k, ny, nx))[centre])
-            weights.append(w[edge]), inside.append(centre[edge])
-            n.append(np.count_nonzero(centre, axis=(1, 2))), m.append(np.count_nonzero(edge, axis=(1, 2)))
-        self.centre_index, self.edge_index = np.concatenate(centre_index), np.concatenate(edge_index)
-        self.xs, self.ys = np.concatenate(xs), np.concatenate(ys)
-        self.w, self.inside = np.concatenate(weights), np.concatenate(inside)
-        self.n, self.m = np.concatenate(n), np.concatenate(m)
+            weights.append(w.reshape(-1).take(edge)), inside.append(centre.reshape(-1).take(edge))
+            n.append(np.count_nonzero(centre, axis=(1, 2)))
+            m.append(np.bincount(edge // (ny * nx), minlength=k))
+        one = lambda arrays: arrays[0] if len(arrays) == 1 else np.concatenate(arrays)  # one shape: no copy
+        self.centre_index, self.edge_index = one(centre_index), one(edge_index)
+        self.xs, self.ys = one(xs), one(ys)
+        self.w, self.inside = one(weights), one(inside)
+        self.n, self.m = one(n), one(m)
 
     def take(self, array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(centre-mode values, edge values) of an image-shaped array; only those pixels are read."""
