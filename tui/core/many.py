@@ -132,12 +132,13 @@ def _small_masks(regions: list, shape) -> tuple[list[int], list[int], list[tuple
     """Masks of the small regions, as on_image_mask gives them (regions' own grid functions, on the image part of
     the bounding box), grouped by shape. Returns (indices of the small regions in the pixels' order, indices of the
     large ones, failures, their pixels)."""
+    stacked: list[tuple] = []  # per group of one box shape: (indices, iy0, ix0, weights, centre, centres)
     groups: dict[tuple, list] = {}
     large, failures = [], []
     circles = [k for k, region in enumerate(regions) if type(region) is rg.CirclePixelRegion]
     others = [k for k, region in enumerate(regions) if type(region) is not rg.CirclePixelRegion]
     if circles:
-        large += _circle_masks([regions[k] for k in circles], circles, shape, groups, failures)
+        large += _circle_masks([regions[k] for k in circles], circles, shape, stacked, failures)
     for k in others:
         region = regions[k]
         bbox = region.bounding_box
@@ -154,26 +155,24 @@ def _small_masks(regions: list, shape) -> tuple[list[int], list[int], list[tuple
         if not weights.any():
             failures.append((k, "is outside the image"))
             continue
-        groups.setdefault(("other", *weights.shape), []).append(
+        groups.setdefault(weights.shape, []).append(
             (k, iy0, ix0, weights, fraction(region, clipped, "center", 1) > 0, region_center(region)))
-    if not groups:
-        return [], large, failures, None
-    small, stacked, centres = [], [], []
-    for key, members in groups.items():
-        small += [m[0] for m in members]
-        centres += [m[5] for m in members]
+    for box, members in groups.items():
         # concatenate and reshape: cheaper than np.stack's per-array expand_dims at this size
-        stack = lambda arrays: np.concatenate(arrays).reshape(-1, *key[1:])
-        weights = stack([m[3] for m in members])
-        centre = (circle_centres(weights, np.array([m[4] for m in members], dtype=np.float64)) if key[0] == "circle"
-                  else stack([m[4] for m in members]))
-        stacked.append((np.array([m[1] for m in members]), np.array([m[2] for m in members]), weights, centre))
-    return small, large, failures, _Pixels(stacked, shape, np.array(centres, dtype=np.float64))
+        stack = lambda arrays: np.concatenate(arrays).reshape(-1, *box)
+        stacked.append(([m[0] for m in members], np.array([m[1] for m in members]),
+                        np.array([m[2] for m in members]), stack([m[3] for m in members]),
+                        stack([m[4] for m in members]), np.array([m[5] for m in members], dtype=np.float64)))
+    if not stacked:
+        return [], large, failures, None
+    small = [k for group in stacked for k in group[0]]
+    centres = stacked[0][5] if len(stacked) == 1 else np.concatenate([group[5] for group in stacked])
+    return small, large, failures, _Pixels([group[1:5] for group in stacked], shape, centres)
 
 
-def _circle_masks(circles, indices, shape, groups, failures) -> list[int]:
-    """Exact weights of the small circles (one circle_overlap_grid call each, with to_mask's arguments), into
-    `groups`; returns the indices of the large ones."""
+def _circle_masks(circles, indices, shape, stacked, failures) -> list[int]:
+    """Exact weights of the small circles (one circle_overlap_grid call each, with to_mask's arguments) and their
+    centre-mode masks, into `stacked` by box shape; returns the indices of the large ones."""
     centres = [circle.center for circle in circles]
     cx = np.array([c.x for c in centres], dtype=np.float64)
     cy = np.array([c.y for c in centres], dtype=np.float64)
@@ -194,15 +193,22 @@ def _circle_masks(circles, indices, shape, groups, failures) -> list[int]:
     xmin, xmax = ix0.astype(np.float64) - 0.5 - cx, ix1.astype(np.float64) - 0.5 - cx
     ymin, ymax = iy0.astype(np.float64) - 0.5 - cy, iy1.astype(np.float64) - 0.5 - cy
     nx, ny = ix1 - ix0, iy1 - iy0
-    columns = (xmin, xmax, ymin, ymax, nx, ny, r, iy0, ix0, clipped, cx, cy)
-    for i, *args in zip(chosen.tolist(), *(c[chosen].tolist() for c in columns)):
-        x0, x1, y0, y1, w, h, radius, top, left, cut, ccx, ccy = args
+    boxes: dict[tuple[int, int], tuple[list, list]] = {}  # (ny, nx) -> (circles, their weights)
+    columns = (xmin, xmax, ymin, ymax, nx, ny, r, clipped)
+    for i, x0, x1, y0, y1, w, h, radius, cut in zip(chosen.tolist(), *(c[chosen].tolist() for c in columns)):
         weights = circle_overlap_grid(x0, x1, y0, y1, w, h, radius, 1, 1)
         if cut and not weights.any():
             failures.append((indices[i], "is outside the image"))
             continue
-        groups.setdefault(("circle", h, w), []).append(
-            (indices[i], top, left, weights, (x0, x1, y0, y1, radius), (ccx, ccy)))
+        members, arrays = boxes.setdefault((h, w), ([], []))
+        members.append(i)
+        arrays.append(weights)
+    grids = np.stack([xmin, xmax, ymin, ymax, r], axis=1)
+    for box, (members, arrays) in boxes.items():
+        weights = np.concatenate(arrays).reshape(-1, *box)
+        pos = np.array(members)
+        stacked.append(([indices[i] for i in members], iy0[pos], ix0[pos], weights,
+                        circle_centres(weights, grids[pos]), np.stack([cx[pos], cy[pos]], axis=1)))
     return [indices[i] for i in np.flatnonzero(is_large).tolist()]
 
 
