@@ -394,6 +394,7 @@ async def light_curve(folder: Path):
     from tui.app.app import AperPhotApp
     from tui.app.screens.lightcurve import LightCurveScreen
     from tui.core.frametimes import FrameTime
+    from tui.core.journal import private_folder
     from tui.core.lightcurve import CurveStore, LightCurve
     from tui.demo_series import make_sequence
 
@@ -444,6 +445,7 @@ async def light_curve(folder: Path):
             for k in range(n)]
     session_subsets = app.session.subsets
     state = folder / "state10k"
+    private_folder(state)  # as the app makes its state folder, before F9 writes a curve there
     curve = LightCurve.from_subsets(fake, session_subsets, "Target")
     rng = np.random.default_rng(3)
     for name, values in measured.data.items():
