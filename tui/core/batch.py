@@ -346,7 +346,9 @@ def measure_image(path: str, settings: Settings, done: frozenset = frozenset(), 
         said.get(notice.subset, result.messages).append((kind, str(notice)))
     result.failures += len(skipped)
     if table is not None:
-        result.table = table = table.copy(copy_data=False)
+        # The session ends with this function: its table is handed over as it is, without its ids (a copy would
+        # cost 20 us a column, as much as measuring the image's first 20 apertures).
+        result.table = table
         table.remove_column("id")
         for subset in table["subset_label"].tolist() if settings.profiles else ():
             try:
