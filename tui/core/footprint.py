@@ -17,7 +17,7 @@ import numpy as np
 import regions as rg
 from regions._geometry import circle_overlap_grid
 
-from tui.core.masks import fraction, on_image_mask
+from tui.core.masks import fraction, on_image_box, on_image_mask
 
 # Below this many bounding-box pixels (a circle of radius 120) a region's masks are built whole (a circle's in one
 # grid call): cheaper than finding its edge (bench_core, when measured: r=50 took 0.36 ms whole, 0.6 ms from the
@@ -92,11 +92,10 @@ def footprint(region: rg.PixelRegion, shape, weights: bool = True) -> Footprint 
 def _small_circle(region: rg.CirclePixelRegion, shape) -> Footprint | None:
     """A small circle's footprint from one grid call: its exact weights, with the centre-mode mask read from them
     (circle_centres), on on_image_mask's grid."""
-    bbox = region.bounding_box
-    ix0, ix1 = max(bbox.ixmin, 0), min(bbox.ixmax, shape[1])
-    iy0, iy1 = max(bbox.iymin, 0), min(bbox.iymax, shape[0])
-    if ix0 >= ix1 or iy0 >= iy1:
+    box = on_image_box(region.bounding_box, shape)
+    if box is None:
         return None
+    ix0, ix1, iy0, iy1 = box.ixmin, box.ixmax, box.iymin, box.iymax
     cx, cy, r = float(region.center.x), float(region.center.y), float(region.radius)
     grid = (float(ix0) - 0.5 - cx, float(ix1) - 0.5 - cx, float(iy0) - 0.5 - cy, float(iy1) - 0.5 - cy, r)
     w = circle_overlap_grid(*grid[:4], ix1 - ix0, iy1 - iy0, r, 1, 1)
@@ -190,11 +189,10 @@ def _circle(region: rg.CirclePixelRegion, shape, weights: bool) -> Footprint | N
     centre-sample test), and border pixels get exact weights from circle_overlap_grid over a few strips. The grid
     is on_image_mask's: the part of the bounding box on the image, which is to_mask's own for a circle wholly on it.
     """
-    bbox = region.bounding_box
-    ix0, ix1 = max(bbox.ixmin, 0), min(bbox.ixmax, shape[1])
-    iy0, iy1 = max(bbox.iymin, 0), min(bbox.iymax, shape[0])
-    if ix0 >= ix1 or iy0 >= iy1:
+    box = on_image_box(region.bounding_box, shape)
+    if box is None:
         return None
+    ix0, ix1, iy0, iy1 = box.ixmin, box.ixmax, box.iymin, box.iymax
     nx, ny = ix1 - ix0, iy1 - iy0
     cx, cy, r = float(region.center.x), float(region.center.y), float(region.radius)
     xmin, xmax = float(ix0) - 0.5 - cx, float(ix1) - 0.5 - cx

@@ -18,7 +18,6 @@ import regions as rg
 from astropy.coordinates import SkyCoord
 from astropy.table import Column, QTable, vstack
 from astropy.time import Time
-from regions import RegionBoundingBox
 from regions._geometry import circle_overlap_grid
 
 from tui.core import quality, robust
@@ -26,7 +25,7 @@ from tui.core.errors import PhotometryError
 from tui.core.footprint import SMALL, circle_centres, sum_mode
 from tui.core.images import Image
 from tui.core.inputs import Inputs
-from tui.core.masks import fraction
+from tui.core.masks import fraction, on_image_box
 from tui.core.photometry import (ALL_COLUMNS, STATS, Background, derived, extra_units, measure,
                                  refuse_overflow, region_center, same_unit)
 
@@ -145,18 +144,17 @@ def _small_masks(regions: list, shape) -> tuple[list[int], list[int], list[tuple
         if bbox.shape[0] * bbox.shape[1] >= SMALL:
             large.append(k)
             continue
-        ix0, ix1 = max(bbox.ixmin, 0), min(bbox.ixmax, shape[1])
-        iy0, iy1 = max(bbox.iymin, 0), min(bbox.iymax, shape[0])
-        if ix0 >= ix1 or iy0 >= iy1:
+        clipped = on_image_box(bbox, shape)
+        if clipped is None:
             failures.append((k, "is outside the image"))
             continue
-        clipped = RegionBoundingBox(ix0, ix1, iy0, iy1)
         weights = fraction(region, clipped, *sum_mode(region))
         if not weights.any():
             failures.append((k, "is outside the image"))
             continue
         groups.setdefault(weights.shape, []).append(
-            (k, iy0, ix0, weights, fraction(region, clipped, "center", 1) > 0, region_center(region)))
+            (k, clipped.iymin, clipped.ixmin, weights, fraction(region, clipped, "center", 1) > 0,
+             region_center(region)))
     for box, members in groups.items():
         # concatenate and reshape: cheaper than np.stack's per-array expand_dims at this size
         stack = lambda arrays: np.concatenate(arrays).reshape(-1, *box)

@@ -27,18 +27,23 @@ _ANNULI = {
 }
 
 
+def on_image_box(bbox: RegionBoundingBox, shape: tuple[int, int]) -> RegionBoundingBox | None:
+    """The part of a bounding box on an image of `shape` (the grid every mask here is made on); None when the box
+    misses the image."""
+    ix0, ix1 = max(bbox.ixmin, 0), min(bbox.ixmax, shape[1])
+    iy0, iy1 = max(bbox.iymin, 0), min(bbox.iymax, shape[0])
+    return None if ix0 >= ix1 or iy0 >= iy1 else RegionBoundingBox(ix0, ix1, iy0, iy1)
+
+
 def on_image_mask(region: rg.PixelRegion, shape: tuple[int, int], mode: str = "exact",
                   subpixels: int = 1) -> RegionMask | None:
     """The region's mask over the part of its bounding box on an image of `shape`; None when it misses the image."""
     bbox = region.bounding_box
-    ny, nx = shape
-    ix0, ix1 = max(bbox.ixmin, 0), min(bbox.ixmax, nx)
-    iy0, iy1 = max(bbox.iymin, 0), min(bbox.iymax, ny)
-    if ix0 >= ix1 or iy0 >= iy1:
+    clipped = on_image_box(bbox, shape)
+    if clipped is None:
         return None
-    if (ix0, ix1, iy0, iy1) == (bbox.ixmin, bbox.ixmax, bbox.iymin, bbox.iymax):
+    if clipped == bbox:
         return region.to_mask(mode=mode, subpixels=subpixels)
-    clipped = RegionBoundingBox(ix0, ix1, iy0, iy1)
     if type(region) in _ANNULI:
         outer, inner = (fraction(r, clipped, mode, subpixels) for r in _ANNULI[type(region)](region))
         if mode == "exact":

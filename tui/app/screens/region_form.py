@@ -84,7 +84,10 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
         self.dismiss(self._form())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.action_add() if event.button.id == "add" else self.action_cancel()
+        if event.button.id == "add":
+            self.action_add()
+        else:
+            self.action_cancel()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
