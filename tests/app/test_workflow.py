@@ -9,6 +9,7 @@ import astropy.units as u
 from tests.app.conftest import ready, screen_text, type_text
 from tui.app.widgets.results_table import ResultsTable
 from tui.core import Session, read_results
+from tui.core.regionfiles import read_region_file
 
 JW, HST, PLAIN = "jwst_nircam_demo[SCI,1]", "hst_acs_demo[SCI,1]", "plain_demo[PRIMARY,1]"
 
@@ -30,11 +31,12 @@ async def fill_form(pilot, values: dict):
 
 
 async def choose(pilot, select_id, label, value=None):
-    """Pick an option of a Select with the keyboard: focus it, open it, walk to the label, Enter."""
+    """Pick an option of a Select with the keyboard: focus it, open it (space: in a form, Enter submits the form),
+    walk to the label, Enter."""
     app = pilot.app
     select = app.screen.query_one(f"#{select_id}")
     select.focus()
-    await pilot.press("enter")
+    await pilot.press("space")
     await pilot.pause()
     for _ in range(20):
         overlay = select.query_one("SelectOverlay")
@@ -107,6 +109,39 @@ async def test_an_empty_list_shows_how_to_fill_it(make_app, demo):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
         assert "(no regions: ctrl+o, ctrl+n)" in screen_text(app)
+
+
+async def test_every_key_on_an_app_with_nothing_loaded_says_what_to_load(make_app, tmp_path):
+    """Opened on a folder with no FITS file in it, each action key says what it needs, rather than failing or
+    doing nothing; the app is still usable after."""
+    (tmp_path / "empty").mkdir()
+    app = make_app(images=[str(tmp_path / "empty")], regions=[])
+    expected = {
+        "f5": "Load an image and a region first (ctrl+o opens files",
+        "shift+f5": "Load an image first (ctrl+o).",
+        "f6": "Load an image and a region first",
+        "f7": "Load an image and a region first",
+        "f8": "Load an image first (ctrl+o).",
+        "f9": "Load frames and regions first (ctrl+o, ctrl+n).",
+        "ctrl+s": "Nothing to export yet: press F5",
+        "ctrl+y": "No result to copy yet: press F5 first.",
+        "ctrl+t": "No results to copy yet: press F5 first.",
+    }
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        assert "No image loaded: ctrl+o opens one." in screen_text(app)
+        for key, said in expected.items():
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            assert any(said in n.message for n in app._notifications), (key, [n.message for n in app._notifications])
+            assert app.screen is app.screen_stack[0] and len(app.session.result_rows) == 0
+        app.clear_notifications()
+        await open_palette_command(pilot, "Save regions")
+        assert any("No regions to save yet: ctrl+o opens a region file" in n.message for n in app._notifications)
+        await pilot.press("ctrl+o")  # still usable: the open dialog comes up
+        await pilot.pause()
+        assert app.screen is not app.screen_stack[0]
 
 
 async def test_data_change_keeps_background_and_resets_or_refills(make_app):
@@ -260,6 +295,66 @@ async def test_export_dialog_default_name_typing_overwrite_and_errors(make_app, 
         await pilot.press("enter")
         await pilot.pause()
         assert len(read_results(tmp_path / "night" / "x.ecsv")) == 3
+
+
+async def test_regions_are_saved_from_the_export_dialog_and_the_palette(make_app, tmp_path, monkeypatch):
+    """The regions, recentred (F7) and drawn (c on the image) as they are now, are saved to a DS9 file that the app
+    and measure read back: by choosing them in ctrl+s (the name takes .reg), by typing a .reg name, and from the
+    command palette; the results export keeps its own name."""
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f7", "f5")
+        await pilot.pause()
+        app.screen.query_one("#thumbnail").focus()
+        await pilot.press("c", "enter")  # a circle drawn at the cursor
+        await pilot.pause()
+        regions = dict(app.session.subsets)
+        assert len(regions) == 9
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await choose(pilot, "which", "the 9 regions, as a DS9 region file", value=3)
+        path_input = app.screen.query_one("#path")
+        assert path_input.value.startswith("aperphot_regions_") and path_input.value.endswith(".reg")
+        await choose(pilot, "which", "current table (1 row)", value=0)  # back to a table: back to its name
+        assert path_input.value.startswith("aperphot_results_") and path_input.value.endswith(".ecsv")
+        await choose(pilot, "which", "the 9 regions, as a DS9 region file", value=3)
+        await pilot.press("enter")  # on the list, as from the name: Enter saves
+        await pilot.pause()
+        [saved] = tmp_path.glob("aperphot_regions_*.reg")
+        assert any(n.title == "Saved regions" and f"Saved 9 regions to {saved}" in n.message
+                   for n in app._notifications)
+        found, _ = read_region_file(saved)
+        assert [label for _, label in found] == list(regions)
+        star_a = {label: region for region, label in found}["Star A"]
+        assert star_a.center.separation(regions["Star A"].region.center).arcsec < 1e-9  # where F7 moved it
+        assert app.session.load_regions(str(saved)) == []  # opened again: nothing new
+
+        await pilot.press("ctrl+s")  # a .reg name typed saves the regions, whatever is chosen
+        await pilot.pause()
+        await type_text(pilot, "mine.reg")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [label for _, label in read_region_file(tmp_path / "mine.reg")[0]] == list(regions)
+        await pilot.press("ctrl+s")  # the results' default name is not taken over by the regions'
+        await pilot.pause()
+        assert app.screen.query_one("#path").value.startswith("aperphot_results_")
+        await pilot.press("escape")
+
+        await open_palette_command(pilot, "Save regions")
+        assert app.screen.query_one("#which").value == 3
+        await type_text(pilot, "palette.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("palette.txt: regions are saved as DS9 files: name it palette.reg" in n.message
+                   for n in app._notifications)
+        path_input = app.screen.query_one("#path")  # back with the regions chosen, and the name they take
+        assert path_input.value == "palette.reg" and app.screen.query_one("#which").value == 3
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [label for _, label in read_region_file(tmp_path / "palette.reg")[0]] == list(regions)
+    assert not (tmp_path / "palette.txt").exists()
 
 
 async def test_names_too_long_for_the_file_system_are_said_not_raised(make_app, tmp_path, monkeypatch):
@@ -909,6 +1004,17 @@ async def test_sorting_the_results_by_keys(make_app):
         await pilot.pause()
         order = [str(table.get_row(row.key)[2]) for row in table.ordered_rows]
         assert order == sorted(sums, key=sums.get, reverse=True)
+
+        # Rows calculated while sorted take their place in the order, the cursor on them
+        for subset in ("Bright", "Star B box"):
+            app.session.select_subset(subset)
+            await pilot.press("f5")
+            await pilot.pause()
+            sums[subset] = app.session.result_rows[-1]["aperture_sum"].value
+            shown = [row["subset_label"] for row in table.ordered_results()]
+            assert shown == sorted(sums, key=sums.get, reverse=True)
+            assert table.selected_row()["subset_label"] == subset
+            assert "sorted by aperture_sum (descending)" in table.border_title
 
 
 async def test_frame_zooms_onto_the_selected_subset(make_app):

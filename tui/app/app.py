@@ -641,6 +641,8 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
             ("Measure all regions", "Every aperture region on the selected data, one row each (shift+F5)",
              self.action_calculate_all),
             ("Export results", "Write the results table to a file (ctrl+s)", self.action_export),
+            ("Save regions", "Every region as it is now (drawn, typed, recentred) to a DS9 .reg file, for DS9, "
+             "measure and series (ctrl+s, then choose the regions)", self.action_save_regions),
             ("Open file", "Load a FITS image or a region file (ctrl+o)", self.action_open),
             ("New region (form)", "Type a region's centre and size (ctrl+n)", self.action_new_region),
             ("Help", "Keys and workflow (F1)", self.action_help),

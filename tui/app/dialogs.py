@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.export import ExportRequest, ExportScreen
+from tui.app.screens.export import REGIONS, ExportRequest, ExportScreen
 from tui.app.screens.open import OpenScreen
 from tui.app.screens.region_form import RegionForm, RegionFormScreen
 from tui.app.widgets.thumbnail import Thumbnail
@@ -54,8 +54,9 @@ class DialogFlows:
         self.push_screen(RegionFormScreen(0.0, 0.0, self.session.selected_data, typed=form, focus=field),
                          self._region_form_done)
 
-    def action_export(self) -> None:
-        """The results tables; in the profile view, the profile and the curve of growth come first."""
+    def action_export(self, regions: bool = False) -> None:
+        """The results tables and the regions; in the profile view, the profile and the curve of growth come
+        first. `regions`: the regions picked (Save regions)."""
         s = self.session
         retry, self._retry_export = self._retry_export, None
         if hasattr(self.screen, "export_table"):  # the light-curve view
@@ -67,9 +68,9 @@ class DialogFlows:
                                           "Export the light curve to"), self._export)
             return
         in_profile = hasattr(self.screen, "update_view")
-        if s is None or (not s.result_rows and not s.archived_results and not in_profile):
-            self.notify("Nothing to export yet: press F5 to calculate first (or F6, then ctrl+s, for a profile).",
-                        severity="warning")
+        if s is None or (not s.result_rows and not s.archived_results and not in_profile and not regions):
+            self.notify("Nothing to export yet: press F5 to calculate first (or F6, then ctrl+s, for a profile; "
+                        "ctrl+p, Save regions, for the regions).", severity="warning")
             return
         from tui.core.formatting import counted
 
@@ -81,7 +82,18 @@ class DialogFlows:
             where = f"{s.selected_subset} on {s.selected_data}"
             profiles = [(f"radial profile of {where}", "profile"), (f"curve of growth of {where}", "growth")]
             tables = profiles + tables if in_profile else tables + profiles
-        self.push_screen(ExportScreen(tables, retry or self._last_export), self._export)
+        if s.subsets:
+            tables.append((f"the {counted(len(s.subsets), 'region')}, as a DS9 region file", REGIONS))
+        chosen = len(tables) - 1 if regions else 0
+        path = retry or (None if tables[chosen][1] == REGIONS else self._last_export)
+        self.push_screen(ExportScreen(tables, path, chosen=chosen), self._export)
+
+    def action_save_regions(self) -> None:
+        if self.session is None or not self.session.subsets:
+            self.notify("No regions to save yet: ctrl+o opens a region file, ctrl+n types a region, c on the "
+                        "image draws one.", severity="warning")
+            return
+        self.action_export(regions=True)
 
     def _export(self, request: ExportRequest | None, overwrite: bool = False) -> None:
         if request is None:
@@ -95,7 +107,9 @@ class DialogFlows:
             return
         s = self.session
         try:
-            if request.archived in ("profile", "growth", "lightcurve"):
+            if request.archived == REGIONS:
+                written, rows = s.save_regions(target, overwrite=overwrite), len(s.subsets)
+            elif request.archived in ("profile", "growth", "lightcurve"):
                 from tui.core.export import write_table
 
                 table = s.radial_profile() if request.archived == "profile" else s.curve_of_growth() \
@@ -108,7 +122,13 @@ class DialogFlows:
             self.notify(f"{exc}. Your results are kept.", title="Not exported", severity="error", timeout=10)
             # the dialog again, holding the path as typed: a mistyped folder is put right, not typed anew
             self._retry_export = request.path
-            self.call_later(self.action_export)
+            self.call_later(self.action_export, request.archived == REGIONS)
+            return
+        from tui.core.formatting import counted
+
+        if request.archived == REGIONS:
+            self._show_notices()  # a label DS9 could not hold as it is
+            self.notify(f"Saved {counted(rows, 'region')} to {written.resolve()}", title="Saved regions", timeout=8)
             return
         if request.archived is None:
             self._unexported.pop(len(s.archived_results), None)
@@ -117,8 +137,6 @@ class DialogFlows:
             self._unexported.pop(request.archived, None)
         if request.archived != "lightcurve":  # the results table keeps its own default name
             self._last_export = request.path
-        from tui.core.formatting import counted
-
         self.notify(f"Saved {counted(rows, 'row')} to {written.resolve()}", title="Exported", timeout=8)
 
     def action_open(self) -> None:

@@ -226,11 +226,25 @@ def folder_for(path: Path) -> Path:
 
 
 def write_table(table: QTable | None, path: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Write atomically: a temporary file in the same directory, then a rename."""
+    """Write a table, in the format its extension names, atomically (write_atomically)."""
     if table is None or len(table) == 0:
         raise PhotometryError("there are no results to export yet")
     path = Path(path).expanduser()
     fmt = format_for(path)
+
+    def write(tmp: str) -> None:
+        with warnings.catch_warnings():
+            # astropy warns that units such as electron/s are not FITS/VOTable standard; they still round-trip.
+            warnings.simplefilter("ignore")
+            writable(table, fmt).write(tmp, format=fmt, overwrite=True)
+
+    return write_atomically(path, write, fmt, overwrite)
+
+
+def write_atomically(path: Path, write, fmt: str, overwrite: bool = False) -> Path:
+    """`write(name)` into a temporary file in the same directory, then a rename onto `path`: a failure (a full
+    disk, a value the format cannot hold) leaves no half-written file and an existing one as it was. `fmt` names
+    the format in the message of such a failure."""
     folder = folder_for(path)
     if path.is_dir():
         raise PhotometryError(f"{path}: is a directory")
@@ -243,10 +257,7 @@ def write_table(table: QTable | None, path: str | os.PathLike, overwrite: bool =
     os.close(fd)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the result should look like any new file
-        with warnings.catch_warnings():
-            # astropy warns that units such as electron/s are not FITS/VOTable standard; they still round-trip.
-            warnings.simplefilter("ignore")
-            writable(table, fmt).write(tmp, format=fmt, overwrite=True)
+        write(tmp)
         os.replace(tmp, path)
     except Exception as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -45,6 +45,10 @@ class PixelCoordinatesWarning(PhotometryWarning):
     """A pixel region drawn on one image was used unchanged on another with no common sky frame."""
 
 
+class RegionLabelWarning(PhotometryWarning):
+    """A region saved to a DS9 file under another label than its own, which DS9 cannot hold as it is."""
+
+
 class Notice(str):
     """A message for the user, with its category and the row it concerns (subset and data labels, or None)."""
 

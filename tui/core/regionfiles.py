@@ -1,4 +1,5 @@
-"""Reading DS9 and CRTF region files: the usable regions with their labels, and a note for each line left out.
+"""Reading DS9 and CRTF region files (the usable regions with their labels, and a note for each line left out),
+and writing the regions a session holds as a DS9 file that DS9, `measure` and `series` read back.
 
 regions parses; what it misreads or refuses as a file is handled here: a file saved with a byte-order mark or in
 Latin-1, one bad line (the rest is read a line at a time), DS9's physical coordinates (physical.py places them),
@@ -17,7 +18,8 @@ import regions as rg
 
 from tui.core import physical
 from tui.core.errors import PhotometryError
-from tui.core.subsets import check_shape, shape_name
+from tui.core.export import write_atomically
+from tui.core.subsets import Subset, check_shape, shape_name
 
 SAID_APART = 3  # notes about a region file's left-out lines, at most; more are said as one
 _DS9_FRAMES = ("image", "physical", "fk4", "fk5", "icrs", "galactic", "ecliptic", "j2000", "b1950", "wcs",
@@ -80,7 +82,7 @@ def _parse(path: Path, points: bool):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                found = list(rg.Regions.parse(text, format=fmt))
+                found = _parse_regions(text, fmt)
         except Exception as exc:  # the parsers raise many types; all mean "not a region file we can read"
             first = _short(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             # One bad line (a negative radius) makes regions refuse a whole DS9 file: a catalogue keeps the rest.
@@ -118,7 +120,25 @@ def _parse(path: Path, points: bool):
 
 def _short(reason: str, most: int = 160) -> str:
     """A reason regions gave, cut to a length a note can show: it quotes whole lines of the file back."""
+    reason = reason.replace(_KEPT, "")
     return reason if len(reason) <= most else reason[:most - 1] + "…"
+
+
+# regions reads a DS9 text that looks like a number as that number: text={007} as 7, text={12.50} as 12.5 and
+# text={0} as 0, which then names nothing. A mark after each text's opening delimiter keeps every text a text.
+_KEPT = "\ufdd0"  # a Unicode noncharacter, which no label holds
+_TEXT_OPENING = re.compile(r"\btext\s*=\s*[{\"']")
+
+
+def _parse_regions(text: str, fmt: str) -> list:
+    """regions' parse of a region file's text, DS9 labels kept as written (_KEPT)."""
+    if fmt != "ds9":
+        return list(rg.Regions.parse(text, format=fmt))
+    found = list(rg.Regions.parse(_TEXT_OPENING.sub(lambda m: m.group() + _KEPT, text), format="ds9"))
+    for region in found:
+        if isinstance(region.meta.get("text"), str):
+            region.meta["text"] = region.meta["text"].replace(_KEPT, "")
+    return found
 
 
 def _ds9_line_by_line(text: str) -> tuple[list, list[str]]:
@@ -142,7 +162,7 @@ def _ds9_line_by_line(text: str) -> tuple[list, list[str]]:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 as_read = "image" if frame == physical.FRAME else frame
-                parsed = list(rg.Regions.parse(f"{defaults}\n{as_read}\n{line}", format="ds9"))
+                parsed = _parse_regions(f"{defaults}\n{as_read}\n{line}", "ds9")
         except Exception as exc:  # noqa: BLE001 - as for the whole file: the line is not one regions can read
             skipped.append(f"skipped line {number} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
             continue
@@ -189,3 +209,87 @@ def _brackets(text: str) -> str:
         if depth == 0:
             return text[:end + 1]
     return text
+
+
+# --- writing ----------------------------------------------------------------------------------------------------
+REGION_SUFFIX = ".reg"
+_NUMBER = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")
+_DELIMITERS = (("{", "}"), ('"', '"'), ("'", "'"))  # DS9's three ways of quoting a text
+
+
+def ds9_lines(subsets: list[Subset]) -> tuple[list[str], list[str]]:
+    """The DS9 lines of the subsets, each in its own frame (image, physical, or its sky frame) and labelled with
+    text={...}, and a note for each label DS9 cannot hold as it is.
+
+    regions writes the shapes, in fixed decimals, which are written here as Python writes the float they read
+    back as: sky positions and sizes (a radius in degrees keeps its digits) read back to the last bit, and pixel
+    positions, which DS9 counts from 1, within a unit in the last place. The label is quoted here: regions writes
+    it inside braces whatever it holds.
+    """
+    from tui import __version__
+
+    lines, notes = ["# Region file format: DS9 version 4.1", f"# aperphot-tui {__version__}"], []
+    for subset in subsets:
+        bare = subset.region.copy(meta=rg.RegionMeta(), visual=rg.RegionVisual())  # no text, colour or tags
+        frame, shape = bare.serialize(format="ds9", precision=20).splitlines()[-2:]
+        if physical.is_physical(subset.region):
+            frame = physical.FRAME  # read as image numbers (regionfiles), so written as they were read
+        text, written = ds9_text(subset.label)
+        if written != subset.label:
+            notes.append(f"{subset.label!r} is saved as {written!r}: DS9 cannot hold the label as it is")
+        lines.append(f"{frame}; {_NUMBER.sub(lambda m: repr(float(m.group())), shape)} # {text}")
+    return lines, notes
+
+
+def ds9_text(label: str) -> tuple[str, str]:
+    """(text=... holding the label, the label it reads back as). A label is read back by regions' own parser
+    (as read_region_file reads it) in the first quoting that gives it exactly; a label none does (braces and both
+    quotes, a line break, spaces at an end) is saved without what stops it."""
+    if _SAFE.fullmatch(label):
+        return f"text={{{label}}}", label
+    if len(f"<{label}>".splitlines()) == 1:  # a line break would end the DS9 line
+        for opening, closing in _DELIMITERS:
+            text = f"text={opening}{label}{closing}"
+            if _reads_back(text) == label:
+                return text, label
+    label = _plain(label)
+    return f"text={{{label}}}", label
+
+
+# Labels of these characters read back in braces as they are, with no parse to tell (the tests check the rule
+# against the parser): nearly every label.
+_SAFE = re.compile(r"(?! )[\w .,:+\-\[\]()/*@!?%&<>|~^$]+(?<! )")
+
+
+def _plain(label: str) -> str:
+    return " ".join(re.sub(r"[{}\"']", "_", label).split()) or "region"
+
+
+def _reads_back(text: str) -> str | None:
+    """The label a text=... reads back as, as read_region_file reads it; None if it does not read as one."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            parsed = _parse_regions(f"image\ncircle(1,1,1) # {text}\n", "ds9")
+    except Exception:  # noqa: BLE001 - any failure of the parser means: not this quoting
+        return None
+    return region_text(parsed[0]) if len(parsed) == 1 and not caught else None
+
+
+def write_region_file(subsets: list[Subset], path: str | os.PathLike,
+                      overwrite: bool = False) -> tuple[Path, list[str]]:
+    """Write the subsets as a DS9 region file (ds9_lines), atomically; returns the path and ds9_lines' notes."""
+    path = Path(path).expanduser()
+    if path.suffix.lower() != REGION_SUFFIX:
+        if path.is_dir():
+            raise PhotometryError(f"{path} is a folder: name a file in it ({path / 'regions.reg'}, say)")
+        raise PhotometryError(f"{path.name}: regions are saved as DS9 files: name it {path.stem or 'regions'}.reg")
+    if not subsets:
+        raise PhotometryError("there are no regions to save yet")
+    lines, notes = ds9_lines(subsets)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as out:
+            out.write("\n".join(lines) + "\n")
+
+    return write_atomically(path, write, "DS9", overwrite), notes

@@ -25,7 +25,7 @@ from tui.core.inputs import Inputs
 from tui.core.journal import Journal, Replay, read_journal
 from tui.core.notices import Notice
 from tui.core.results import Results, Rows
-from tui.core.regionfiles import read_region_file
+from tui.core.regionfiles import read_region_file, write_region_file
 from tui.core.subsets import Subset, check_shape, make_region, moved_sky, pixel_region, pixel_regions, same_shape
 
 
@@ -444,6 +444,17 @@ class Session:
             except IndexError:
                 raise PhotometryError(f"there is no archived table {archived}") from None
         return write_table(table, path, overwrite=overwrite)
+
+    def save_regions(self, path, overwrite: bool = False, subsets: list[str] | None = None) -> Path:
+        """Write subsets (default: every one, in the order added) to a DS9 region file (.reg) that DS9, `measure`
+        and `series` read back as the same regions: each in its own frame (pixel, physical or sky), under its
+        label, where it is now (recentred ones included). A label DS9 cannot hold as it is is saved changed, and
+        said. Returns the path written."""
+        chosen = list(self.subsets.values()) if subsets is None else [self._subset(label) for label in subsets]
+        written, changed = write_region_file(chosen, path, overwrite)
+        for note in changed:
+            self._notify(Notice(f"{written.name}: {note}", notices.RegionLabelWarning))
+        return written
 
     def add_table(self, table: QTable, adopt: bool = False) -> QTable:
         """Rows measured elsewhere as a table without ids (measure_many's, from a cluster worker): numbered and kept

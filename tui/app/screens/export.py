@@ -1,5 +1,6 @@
 """Export dialog: path field focused with a default name selected, so typing replaces it; Enter saves. A folder
-typed there takes the file under the name offered."""
+typed there takes the file under the name offered. Among what it saves are the regions, as a DS9 .reg file: picking
+them gives the name that extension, and a .reg name typed saves them whatever is picked."""
 
 from __future__ import annotations
 
@@ -15,39 +16,50 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.app.safe import safe_rich
+from tui.app.widgets.form_select import FormSelect
 
 FORMATS_HELP = "Format from the extension: .ecsv .csv .fits .vot .xml .html .txt"
+REGIONS_HELP = "A DS9 region file (.reg), for DS9, measure and series"
+REGIONS = "regions"  # what ExportRequest.archived says when the regions are to be saved
 
 
 @dataclass
 class ExportRequest:
     path: str
-    archived: int | str | None  # None: the current table; an index into the archived tables; "profile", "growth"
+    archived: int | str | None  # None: the current table; an index into the archived tables; "profile", "growth",
+    # "lightcurve", REGIONS
 
 
 def default_name() -> str:
     return f"aperphot_results_{date.today():%Y%m%d}.ecsv"
 
 
+def regions_name() -> str:
+    return f"aperphot_regions_{date.today():%Y%m%d}.reg"
+
+
 class ExportScreen(ModalScreen[ExportRequest | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, tables: list[tuple[str, int | str | None]], path: str | None = None,
-                 title: str = "Export results to") -> None:
+                 title: str = "Export results to", chosen: int = 0) -> None:
         super().__init__()
         self.title_text = title
         self.tables = tables  # (description, archived index or None)
-        self.path = path or default_name()
+        self.chosen = chosen
+        self._table_name: str | None = None  # the name before regions were picked, for a table picked again
+        self.path = path or (regions_name() if tables[chosen][1] == REGIONS else default_name())
 
     def compose(self) -> ComposeResult:
+        regions = self.tables[self.chosen][1] == REGIONS
         with Vertical(classes="dialog"):
-            yield Label(self.title_text)
+            yield Label("Save the regions to" if regions else self.title_text, id="title")
             field = Input(self.path, id="path", select_on_focus=True)
             field.cursor_blink = False
             yield field
-            yield Static(Text(FORMATS_HELP), classes="hint")
+            yield Static(Text(REGIONS_HELP if regions else FORMATS_HELP), id="formats", classes="hint")
             if len(self.tables) > 1:
-                yield Select([(safe_rich(text), i) for i, (text, _) in enumerate(self.tables)], value=0,
+                yield FormSelect([(safe_rich(text), i) for i, (text, _) in enumerate(self.tables)], value=self.chosen,
                              id="which", allow_blank=False, compact=True)
             with Horizontal(classes="buttons"):
                 yield Button("Save (enter)", id="save", variant="primary", compact=True)
@@ -55,6 +67,19 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Regions picked: the name takes .reg; a table picked after them: the name it had, or the default."""
+        regions = self.tables[event.value][1] == REGIONS
+        self.query_one("#title", Label).update("Save the regions to" if regions else self.title_text)
+        self.query_one("#formats", Static).update(Text(REGIONS_HELP if regions else FORMATS_HELP))
+        field = self.query_one("#path", Input)
+        root, suffix = os.path.splitext(field.value)
+        if self.tables[event.value][1] == REGIONS and suffix.lower() != ".reg":
+            self._table_name = field.value
+            field.value = root + ".reg" if root and root != os.path.splitext(default_name())[0] else regions_name()
+        elif self.tables[event.value][1] != REGIONS and suffix.lower() == ".reg":
+            field.value = self._table_name or default_name()
 
     def _request(self) -> ExportRequest | None:
         path = self.query_one("#path", Input).value.strip()
@@ -65,15 +90,20 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             path = os.path.join(path, os.path.basename(self.path))
         which = self.query("#which")
         choice = which.first(Select).value if which else 0
+        if path.lower().endswith(".reg") and any(kind == REGIONS for _, kind in self.tables):
+            return ExportRequest(path, REGIONS)  # the name says what is wanted
         return ExportRequest(path, self.tables[choice][1])
 
     def on_input_submitted(self) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
         if (request := self._request()) is not None:
             self.dismiss(request)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
-            self.on_input_submitted()
+            self.action_submit()
         else:
             self.dismiss(None)
 

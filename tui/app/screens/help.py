@@ -27,7 +27,8 @@ SECTIONS: list[tuple[str, list]] = [
     ("Keys everywhere", [
         ("F5, ctrl+j", "calculate"),
         ("shift+F5", "measure every aperture region on the selected image"),
-        ("ctrl+s", "export the results (.ecsv .csv .fits .vot .html .txt)"),
+        ("ctrl+s", "export the results (.ecsv .csv .fits .vot .html .txt), or save the regions as they are now "
+                   "(drawn, typed, recentred) to a DS9 .reg file for measure and series"),
         ("ctrl+o", "open images, region files (opened again: only new regions join), a cube or a folder of "
                    "frames"),
         ("ctrl+n", "new region from a form (space opens its shapes, Enter adds)"),

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.app.safe import safe_rich
+from tui.app.widgets.form_select import FormSelect
 
 
 @dataclass
@@ -27,13 +28,6 @@ class RegionForm:
 
 FIELDS = (("x", "x (pix)"), ("y", "y (pix)"), ("size", "radius / width"), ("size2", "height"),
           ("angle", "angle (deg)"), ("label", "label"))
-
-
-class ShapeSelect(Select):
-    """The shape list opens with down, up or space; Enter adds the region, as it does from every other field (the
-    form opens on this one, and Enter opened the list instead)."""
-
-    BINDINGS = [Binding("enter", "screen.add", "Add", show=False)]
 
 
 class RegionFormScreen(ModalScreen[RegionForm | None]):
@@ -56,7 +50,7 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
             yield Label(safe_rich(f"New region on {self.data_label} (0-based pixels)"))
             with Horizontal(classes="row"):
                 yield Label("shape", classes="name")
-                yield ShapeSelect([(s, s) for s in ("circle", "ellipse", "rectangle")], value=self.shape,
+                yield FormSelect([(s, s) for s in ("circle", "ellipse", "rectangle")], value=self.shape,
                              id="shape", allow_blank=False, compact=True)
             for name, title in FIELDS:
                 with Horizontal(classes="row"):
@@ -78,14 +72,14 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
         return RegionForm(shape=str(self.query_one("#shape", Select).value), **values)
 
     def on_input_submitted(self) -> None:
-        self.action_add()
+        self.action_submit()
 
-    def action_add(self) -> None:
+    def action_submit(self) -> None:
         self.dismiss(self._form())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "add":
-            self.action_add()
+            self.action_submit()
         else:
             self.action_cancel()
 
