@@ -218,6 +218,10 @@ def test_saving_regions_refuses_what_it_cannot_write_and_keeps_an_existing_file(
     with pytest.raises(PhotometryError, match="file exists"):
         s.save_regions(tmp_path / "old.reg")
     assert (tmp_path / "old.reg").read_text() == "keep me\n"
-    s.save_regions(tmp_path / "old.reg", overwrite=True)
-    assert [label for _, label in read_region_file(tmp_path / "old.reg")[0]] == ["A"]
+    s.add_subset(CirclePixelRegion(PixCoord(20, 10), 3), "B")
+    with pytest.raises(PhotometryError, match="C"):
+        s.save_regions(tmp_path / "old.reg", overwrite=True, subsets=["B", "C"])
+    assert (tmp_path / "old.reg").read_text() == "keep me\n"
+    s.save_regions(tmp_path / "old.reg", overwrite=True, subsets=["B"])
+    assert [label for _, label in read_region_file(tmp_path / "old.reg")[0]] == ["B"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.reg"]  # no temporary file left behind

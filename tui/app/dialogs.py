@@ -68,9 +68,10 @@ class DialogFlows:
                                           "Export the light curve to"), self._export)
             return
         in_profile = hasattr(self.screen, "update_view")
-        if s is None or (not s.result_rows and not s.archived_results and not in_profile and not regions):
-            self.notify("Nothing to export yet: press F5 to calculate first (or F6, then ctrl+s, for a profile; "
-                        "ctrl+p, Save regions, for the regions).", severity="warning")
+        results = bool(s is not None and (s.result_rows or s.archived_results or in_profile))
+        if not results and (s is None or not s.subsets):
+            self.notify("Nothing to export yet: press F5 to calculate first (or F6, then ctrl+s, for a profile).",
+                        severity="warning")
             return
         from tui.core.formatting import counted
 
@@ -84,7 +85,7 @@ class DialogFlows:
             tables = profiles + tables if in_profile else tables + profiles
         if s.subsets:
             tables.append((f"the {counted(len(s.subsets), 'region')}, as a DS9 region file", REGIONS))
-        chosen = len(tables) - 1 if regions else 0
+        chosen = len(tables) - 1 if regions or not results else 0  # before any result: the regions to save
         path = retry or (None if tables[chosen][1] == REGIONS else self._last_export)
         self.push_screen(ExportScreen(tables, path, chosen=chosen), self._export)
 
