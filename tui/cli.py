@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -162,6 +164,24 @@ def _say(kind: str, message: str) -> None:
 INTERRUPTED = 130  # the shell's code for a command stopped by ctrl+c (128 + SIGINT)
 
 
+@contextlib.contextmanager
+def interrupt_held():
+    """ctrl+c waits for the end of the block, then stops the run as it would have. Rows written to OUT and the
+    record of them are never cut apart: ctrl+c between the two made the stop write the same rows again."""
+    held: list[int] = []
+    try:
+        before = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    except ValueError:  # not the main thread (a script calling main() from one): nothing to hold it with
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+    if held:
+        raise KeyboardInterrupt
+
+
 def _fail(message: str) -> int:
     _say("aperphot-tui: error", message)
     return 2
@@ -275,8 +295,6 @@ def measure(argv: list[str]) -> int:
     if bare:  # OUT was measured on fewer files, when nothing shared their names: the same images twice
         now = prefixed[bare[0].partition("[")[0]] + bare[0]
         return _fail(f"--resume: {args.output} {bare_labels(bare, now)}")
-    import contextlib
-
     cleanup = contextlib.ExitStack()
     try:
         client = _client(args, cleanup)
@@ -296,40 +314,42 @@ def measure(argv: list[str]) -> int:
             results = (future.result() for future in futures)
         try:
             for result in results:
-                if result.unreadable is not None and len(images) == 1:
-                    return _fail(result.unreadable)
-                if result.source in measured:  # a/img.fits and a/img.fits[SCI,1]: its rows once, not twice
-                    _say("note", f"{typed[result.path]} is {typed[measured[result.source]]} named again: measured "
-                                 f"once")
-                    continue
-                if result.source:
-                    measured[result.source] = result.path
-                # A note on each of 500 _flt files, or a warning of the same star on each, would bury the rest:
-                # three are said, the others counted at the end. What was skipped is said for every image.
-                for text in result.notes:
-                    if alike_images.first("note", text, _stem(result.path), everywhere=True):
-                        _say("note", text)
-                for kind, text in result.messages:
-                    if kind == "skipped" or alike_images.first(kind, text, result.label, everywhere=True):
-                        _say(kind, text)
-                failures += result.failures
-                unreadable += result.unreadable is not None
-                if result.table is not None:
-                    session.add_table(result.table, adopt=True)  # measure_image made it for this run alone
-                if client is not None:
-                    for _ in range(len(apertures)):
-                        advance()
-                if stream is not None and time.monotonic() >= next_flush:
-                    stream.flush(session)
-                    next_flush = time.monotonic() + FLUSH_SECONDS
+                with interrupt_held():  # the rows, OUT and OUT's record of them move together
+                    if result.unreadable is not None and len(images) == 1:
+                        return _fail(result.unreadable)
+                    if result.source in measured:  # a/img.fits and a/img.fits[SCI,1]: its rows once, not twice
+                        _say("note", f"{typed[result.path]} is {typed[measured[result.source]]} named again: measured "
+                                     f"once")
+                        continue
+                    if result.source:
+                        measured[result.source] = result.path
+                    # A note on each of 500 _flt files, or a warning of the same star on each, would bury the rest:
+                    # three are said, the others counted at the end. What was skipped is said for every image.
+                    for text in result.notes:
+                        if alike_images.first("note", text, _stem(result.path), everywhere=True):
+                            _say("note", text)
+                    for kind, text in result.messages:
+                        if kind == "skipped" or alike_images.first(kind, text, result.label, everywhere=True):
+                            _say(kind, text)
+                    failures += result.failures
+                    unreadable += result.unreadable is not None
+                    if result.table is not None:
+                        session.add_table(result.table, adopt=True)  # measure_image made it for this run alone
+                    if client is not None:
+                        for _ in range(len(apertures)):
+                            advance()
+                    if stream is not None and time.monotonic() >= next_flush:
+                        stream.flush(session)
+                        next_flush = time.monotonic() + FLUSH_SECONDS
             if stream is not None:
-                stream.flush(session)
+                with interrupt_held():
+                    stream.flush(session)
         except PhotometryError as exc:
             return _fail(str(exc))
         except KeyboardInterrupt:  # ctrl+c: what was measured is shown and written as at the end, no traceback
             interrupted = True
             if stream is not None:
-                with contextlib.suppress(PhotometryError):
+                with contextlib.suppress(PhotometryError, KeyboardInterrupt), interrupt_held():  # ctrl+c again
                     stream.flush(session)
         finally:
             cleanup.close()
@@ -373,7 +393,6 @@ def _client(args, cleanup):
 
     try:
         import logging
-        import signal
 
         from distributed import Client, LocalCluster
     except ImportError:
@@ -411,8 +430,6 @@ def _quiet_cluster_logs() -> None:
 
 def _progress(total: int):
     """A progress bar on stderr when it is a terminal (rich comes with Textual); nothing otherwise."""
-    import contextlib
-
     if not sys.stderr.isatty() or total < 2:
         return contextlib.nullcontext(lambda: None)
     from rich.console import Console

@@ -8,7 +8,7 @@ import math
 import time
 
 from tui.cli import (FLUSH_SECONDS, INTERRUPTED, _client, _dq_flags, _fail, _floats, _glue_negative_numbers,
-                     _number, _positive_int, _progress, _say, _site, check_output)
+                     _number, _positive_int, _progress, _say, _site, check_output, interrupt_held)
 
 SHOWN = 12  # rows of the light curve printed (first and last); OUT holds them all
 
@@ -165,22 +165,25 @@ def run(argv: list[str]) -> int:
         results = series.run(progress=advance) if client is None else _on_cluster(client, series, todo, advance)
         try:
             for result in results:
-                for message in result.messages:
-                    if alike.first("skipped", message, result.frame.label):
-                        _say("skipped", message)
-                problems += bool(result.messages)
-                pending.append(index[result.frame.label])
-                if stream is not None and time.monotonic() >= next_flush:
-                    stream.append(series.table(pending))
-                    pending, next_flush = [], time.monotonic() + FLUSH_SECONDS
+                with interrupt_held():  # the frames, OUT and what is still to write move together
+                    for message in result.messages:
+                        if alike.first("skipped", message, result.frame.label):
+                            _say("skipped", message)
+                    problems += bool(result.messages)
+                    pending.append(index[result.frame.label])
+                    if stream is not None and time.monotonic() >= next_flush:
+                        stream.append(series.table(pending))
+                        pending, next_flush = [], time.monotonic() + FLUSH_SECONDS
             if stream is not None and pending:
-                stream.append(series.table(pending))
+                with interrupt_held():
+                    stream.append(series.table(pending))
+                    pending = []
         except PhotometryError as exc:
             return _fail(str(exc))
         except KeyboardInterrupt:  # ctrl+c: the frames measured are shown and written as at the end
             interrupted = True
             if stream is not None and pending:
-                with contextlib.suppress(PhotometryError):
+                with contextlib.suppress(PhotometryError, KeyboardInterrupt), interrupt_held():  # ctrl+c again
                     stream.append(series.table(pending))
         finally:
             cleanup.close()

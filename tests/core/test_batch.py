@@ -263,6 +263,31 @@ def test_ctrl_c_keeps_and_writes_what_was_measured(tmp_path):
     assert "img1[PRIMARY,1]" in stdout  # the rows measured are shown, as at the end of a run
 
 
+def test_ctrl_c_between_writing_rows_and_recording_them_writes_them_once(tmp_path, monkeypatch, capsys):
+    """ctrl+c that came right after rows reached OUT, before the stream recorded them, made the stop write them
+    again: a cluster run under load ended with every row of its first image twice. The signal is raised here at
+    that very point (after TableStream's write), as the terminal would send it."""
+    from tui.cli import measure as measure_command
+
+    paths, reg = images(tmp_path, 3)
+    out = tmp_path / "out.csv"
+    write, pressed = TableStream._add, []
+
+    def write_then_ctrl_c(self, k, table):
+        written = write(self, k, table)
+        if not pressed:  # once: the stop's own write is left alone
+            pressed.append(True)
+            signal.raise_signal(signal.SIGINT)
+        return written
+
+    monkeypatch.setattr(TableStream, "_add", write_then_ctrl_c)
+    code = measure_command([*map(str, paths), "--regions", str(reg), "-o", str(out)])
+    err = capsys.readouterr().err
+    rows = read_results(out)
+    assert code == 130 and list(rows["id"]) == [1, 2] and list(rows["subset_label"]) == ["A", "B"]
+    assert "interrupted: 2 measurements made before ctrl+c" in err and f"wrote: {out} (2 rows this run)" in err
+
+
 def test_ctrl_c_before_measuring_is_one_line(tmp_path):
     paths, _ = images(tmp_path, 1)
     fifo = tmp_path / "stars.reg"  # the region file is read first: ctrl+c while it waits

@@ -408,6 +408,34 @@ def test_ctrl_c_keeps_the_frames_measured_and_says_how_to_go_on(sequence, tmp_pa
     assert done.returncode == 0 and len(Table.read(out)) == len(paths)
 
 
+def test_ctrl_c_between_writing_frames_and_recording_them_writes_them_once(sequence, tmp_path, monkeypatch,
+                                                                            capsys):
+    """ctrl+c right after frames reached OUT, before they were taken off what was still to write, made the stop
+    write them again. The signal is raised at that very point, as the terminal would send it."""
+    import signal
+
+    from tui.core.batch import LineStream
+    from tui.series_cli import run
+
+    paths, regions, _ = sequence
+    out = tmp_path / "lc.csv"
+    append, pressed = LineStream.append, []
+
+    def append_then_ctrl_c(self, table):
+        append(self, table)
+        if not pressed:  # once: the stop's own write is left alone
+            pressed.append(True)
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(LineStream, "append", append_then_ctrl_c)
+    code = run([*map(str, paths), "--regions", str(regions), "--target", "Target", "--comparisons", "Comp1,Comp2",
+                "--aperture", "5", "-o", str(out)])
+    err = capsys.readouterr().err
+    labels = [str(label) for label in Table.read(out)["Label"]]
+    assert code == 130 and labels == [Path(p).name for p in paths[:len(labels)]] and len(labels) < len(paths)
+    assert f"interrupted: {len(labels)} frame{'s' * (len(labels) > 1)} of {len(paths)} measured before ctrl+c" in err
+
+
 def test_resume_after_a_row_cut_short_measures_that_frame_again(sequence, tmp_path):
     paths, regions, _ = sequence
     common = ["--regions", regions, "--target", "Target", "--comparisons", "Comp1,Comp2", "--aperture", "5"]

@@ -19,7 +19,7 @@ import regions as rg
 from tui.core import physical
 from tui.core.errors import PhotometryError
 from tui.core.export import write_atomically
-from tui.core.subsets import Subset, check_shape, shape_name
+from tui.core.subsets import Subset, bare, check_shape, shape_name
 
 SAID_APART = 3  # notes about a region file's left-out lines, at most; more are said as one
 _DS9_FRAMES = ("image", "physical", "fk4", "fk5", "icrs", "galactic", "ecliptic", "j2000", "b1950", "wcs",
@@ -230,8 +230,7 @@ def ds9_lines(subsets: list[Subset]) -> tuple[list[str], list[str]]:
 
     lines, notes = ["# Region file format: DS9 version 4.1", f"# aperphot-tui {__version__}"], []
     for subset in subsets:
-        bare = subset.region.copy(meta=rg.RegionMeta(), visual=rg.RegionVisual())  # no text, colour or tags
-        frame, shape = bare.serialize(format="ds9", precision=20).splitlines()[-2:]
+        frame, shape = bare(subset.region).serialize(format="ds9", precision=20).splitlines()[-2:]
         if physical.is_physical(subset.region):
             frame = physical.FRAME  # read as image numbers (regionfiles), so written as they were read
         text, written = ds9_text(subset.label)

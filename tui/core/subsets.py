@@ -48,12 +48,15 @@ class Subset:
         return shape_name(self.region)
 
 
+def bare(region):
+    """A copy of the region without its text, colours and tags: its shape alone."""
+    return region.copy(meta=rg.RegionMeta(), visual=rg.RegionVisual())
+
+
 def same_shape(a, b) -> bool:
     """Whether two regions are one aperture: the same kind, centre and sizes (to regions' own tolerance), whatever
     their text and colours."""
-    bare = {"meta": rg.RegionMeta(), "visual": rg.RegionVisual()}
-    return (type(a) is type(b) and physical.is_physical(a) == physical.is_physical(b)
-            and a.copy(**bare) == b.copy(**bare))
+    return type(a) is type(b) and physical.is_physical(a) == physical.is_physical(b) and bare(a) == bare(b)
 
 
 def shape_name(region) -> str:
