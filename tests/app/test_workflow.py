@@ -631,6 +631,47 @@ async def test_background_from_an_annulus(make_app):
         assert float(field(app, "background")) == pytest.approx(row["background"].value, rel=1e-5)
 
 
+async def test_a_background_annulus_around_the_subset_from_the_background_list_and_the_form(make_app):
+    """With no annulus in the region file, the Background list still offers one: around the selected subset,
+    1.5 to 2.5 times its size, made the background at once. The region form makes annuli too, its size fields
+    named for them; an annulus is offered as a background, never selected as the aperture."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await choose(pilot, "subset", "Star C")
+        await choose(pilot, "bg-source", "new annulus around the subset", ("median", "Star C sky"))
+        s = app.session
+        assert "Star C sky" in s.subsets and s.inputs.background_region == "Star C sky"
+        assert app.screen.query_one("#background").disabled
+        assert float(field(app, "background")) == pytest.approx(s.background_median(), rel=1e-5)
+        assert any("Added Star C sky around Star C" in n.message for n in app._notifications)
+        await pilot.press("f5")
+        await pilot.pause()
+        row = s.result_rows[-1]
+        assert row["subset_label"] == "Star C" and row["background"].value == s.background_median()
+
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        for _ in range(3):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one("#shape").value == "annulus"
+        titles = [str(app.screen.query_one(f"#t-{name}").render()) for name in ("size", "size2")]
+        assert titles == ["inner radius", "outer radius"]
+        await fill_form(pilot, {"f-x": "40", "f-y": "30", "f-size": "8", "f-size2": "12", "f-label": "ring"})
+        await pilot.pause()
+        ring = s.subsets["ring"]
+        assert ring.is_annulus and s.selected_subset == "Star C"  # offered as a background, not selected
+        placed = s.pixel_regions(["ring"], s.selected_data)[0]
+        assert placed.inner_radius == pytest.approx(8, rel=1e-9) and placed.outer_radius == pytest.approx(12, rel=1e-9)
+        assert any("choose it in the Background list" in n.message for n in app._notifications)
+        await choose(pilot, "bg-source", "median: ring", ("median", "ring"))
+        assert s.inputs.background_region == "ring"
+
+
 async def test_damaged_aperture_is_warned_next_to_the_result(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -276,3 +276,66 @@ def test_a_sky_region_on_the_far_side_of_a_projection_is_refused_by_name():
     with pytest.raises(PhotometryError, match="beyond the image's projection"):
         s.calculate(subset="c1")
     assert s.calculate(subset="near")["npix"].value > 0
+
+
+def test_a_background_annulus_around_a_sky_star_follows_it_onto_each_image_and_gives_its_median():
+    """The annulus is made on the sky, 1.5 to 2.5 times the star's radius on the selected image; on another image
+    of another scale it lies around the same star, and the background is the median of its centre-mode pixels
+    (regions' own mask, read independently here)."""
+    from regions import CircleAnnulusPixelRegion, CircleAnnulusSkyRegion
+
+    rng = np.random.default_rng(4)
+    s = Session(warn=False)
+    a = s.load_data(rng.normal(10, 1, (60, 60)), label="a", wcs=tan_wcs((60, 60), 0.1))
+    b = s.load_data(rng.normal(20, 1, (120, 120)), label="b", wcs=tan_wcs((120, 120), 0.05))
+    s.select_data(a)
+    star = s.add_subset(CircleSkyRegion(SkyCoord(150.0, 2.0, unit="deg"), 0.4 * u.arcsec), "Star")
+    label = s.add_background_annulus()
+    annulus = s.subsets[label].region
+    assert label == "Star sky" and s.inputs.background_region == label and isinstance(annulus, CircleAnnulusSkyRegion)
+    assert annulus.inner_radius.to_value(u.arcsec) == pytest.approx(0.6, rel=1e-9)  # 6 and 10 pixels of a
+    assert annulus.outer_radius.to_value(u.arcsec) == pytest.approx(1.0, rel=1e-9)
+    assert annulus.center.separation(s.subsets[star].region.center).arcsec < 1e-9
+    for data, scale in ((a, 0.1), (b, 0.05)):
+        image = s.images[data]
+        x, y = image.wcs.world_to_pixel(annulus.center)
+        pixels = CircleAnnulusPixelRegion(PixCoord(float(x), float(y)), 0.6 / scale, 1.0 / scale)
+        expected = np.median(pixels.to_mask("center").get_values(image.data))
+        row = s.calculate(data=data, subset=star)
+        assert row["background"] == pytest.approx(expected, rel=1e-12) and row["background_stat"] == "median"
+    assert s.add_background_annulus() == "Star sky (2)"  # a second one does not take the first's name
+
+
+def test_a_background_annulus_around_a_pixel_region_stays_in_its_pixels():
+    from regions import CircleAnnulusPixelRegion, EllipsePixelRegion
+
+    s = Session(warn=False)
+    s.load_data(np.ones((80, 80)), label="img", wcs=tan_wcs((80, 80), 0.1))
+    s.add_subset(EllipsePixelRegion(PixCoord(30.5, 40.25), 8, 4, angle=30 * u.deg), "Gal", origin="img")
+    label = s.add_background_annulus(inner=7, outer=11)
+    annulus = s.subsets[label].region
+    assert isinstance(annulus, CircleAnnulusPixelRegion) and s.subsets[label].origin == "img"
+    assert (annulus.center.xy, annulus.inner_radius, annulus.outer_radius) == ((30.5, 40.25), 7, 11)
+    with pytest.raises(PhotometryError, match="outer radius larger than its inner radius"):
+        s.add_background_annulus(inner=5, outer=5)
+    with pytest.raises(PhotometryError, match="no subset named"):
+        s.add_background_annulus("nothing")
+    assert s.inputs.background_region == label  # unchanged by the refusals
+
+
+def test_a_background_annulus_around_a_physical_region_is_in_physical_pixels(tmp_path):
+    from astropy.io import fits
+
+    path = tmp_path / "sub.fits"
+    fits.PrimaryHDU(np.ones((60, 60)), fits.Header({"LTV1": -100.0, "LTV2": -200.0})).writeto(path)
+    regions = tmp_path / "phys.reg"
+    regions.write_text("physical\ncircle(131,226,4) # text={Star}\n")
+    s = Session(warn=False)
+    s.load_data(str(path))
+    s.load_regions(str(regions))
+    label = s.add_background_annulus()
+    annulus = s.subsets[label].region
+    assert annulus.meta.get("frame") == "physical" and annulus.center.xy == (130, 225)
+    assert (annulus.inner_radius, annulus.outer_radius) == (6, 10)
+    x, y = s.pixel_regions([label], s.selected_data)[0].center.xy
+    assert (x, y) == (30, 25)  # on the image: physical less the LTV offsets

@@ -23,7 +23,7 @@ from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.typeahead import TypeAhead
 from tui.app.widgets.footer import KeyFooter
-from tui.app.widgets.fields import FIELDS, TYPED, FieldsPanel
+from tui.app.widgets.fields import FIELDS, NEW_ANNULUS, TYPED, FieldsPanel
 from tui.app.widgets.result import ResultPanel
 from tui.app.widgets.results_table import ResultsTable
 from tui.app.widgets.thumbnail import Thumbnail
@@ -417,11 +417,33 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         elif event.select.id == "subset":
             self.session.select_subset(value)
             self._draw_overlays()
+        elif event.select.id == "bg-source" and value == NEW_ANNULUS:
+            self.action_background_annulus()
         elif event.select.id == "bg-source":
             stat, region = ("median", None) if value in (None, TYPED) else value
             self.session.inputs.background_region, self.session.inputs.background_stat = region, stat
             self._update_background()
             self._draw_overlays()
+
+    def action_background_annulus(self) -> None:
+        """A sky annulus around the selected subset (1.5 to 2.5 times its size), made the background region."""
+        from tui.core import PhotometryError
+
+        s = self.session
+        if s is None or s.selected_subset is None or s.selected_data is None:
+            self._refresh_choices()  # the list back on what it was
+            self.has_selection()
+            return
+        try:
+            label = s.add_background_annulus()
+        except PhotometryError as exc:
+            self._refresh_choices()
+            self.notify(str(exc), title="No annulus added", severity="error", timeout=8)
+            return
+        self._refresh_choices()
+        self._update_background()
+        self._draw_overlays()
+        self.notify(f"Added {label} around {s.selected_subset}; its median is now the background.", timeout=5)
 
     def select_data(self, label: str) -> None:
         """Select an image from anywhere (the profile view's keys): the main screen follows."""
@@ -552,6 +574,12 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         except PhotometryError as exc:
             self.notify(str(exc), title="Region not added", severity="error")
             return False
+        if shape == "annulus":  # a background, not an aperture: offered where backgrounds are chosen
+            self._refresh_choices()
+            self._draw_overlays()
+            self.notify(f"Added the annulus {label}: choose it in the Background list (its median, or clipped "
+                        f"median).", timeout=6)
+            return True
         self.session.select_subset(label)
         self._refresh_choices()
         self._draw_overlays()
@@ -644,6 +672,8 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
             ("Save regions", "Every region as it is now (drawn, typed, recentred) to a DS9 .reg file, for DS9, "
              "measure and series (ctrl+s, then choose the regions)", self.action_save_regions),
             ("Open file", "Load a FITS image or a region file (ctrl+o)", self.action_open),
+            ("Background annulus", "A sky annulus around the selected subset (1.5 to 2.5 times its size), made the "
+             "background region (also in the Background list)", self.action_background_annulus),
             ("New region (form)", "Type a region's centre and size (ctrl+n)", self.action_new_region),
             ("Help", "Keys and workflow (F1)", self.action_help),
             ("Profile view", "Radial profile, Gaussian FWHM, curve of growth and centroid of the subset (F6)",

@@ -218,6 +218,32 @@ class Session:
             return self.add_subset(region.to_sky(image.wcs), label=label)
         return self.add_subset(region, label=label, origin=data)
 
+    def add_background_annulus(self, subset: str | None = None, data: str | None = None, inner: float | None = None,
+                               outer: float | None = None) -> str:
+        """A sky annulus around a subset (default: the selected one), made the background region; returns its
+        label, "<subset> sky". Radii by default 1.5 and 2.5 times the subset's largest semi-axis (as `series`
+        takes them). It is in the subset's coordinates, so it stays around it on every image: on the sky for a sky
+        subset (placed through the WCS of `data`, default the selected image, whose pixels `inner` and `outer` are
+        in), else in the subset's own pixels (image or DS9 physical)."""
+        subset = self._require(subset or self.selected_subset, "subset")
+        chosen = self._subset(subset)
+        if chosen.is_sky:
+            image = self._image(self._require(data or self.selected_data, "data"))
+            around = pixel_region(chosen, image)
+        else:
+            image, around = None, chosen.region
+        size = profiles.largest_semi_axis(around)
+        x, y = photometry.region_center(around)
+        annulus = make_region("annulus", x, y, 1.5 * size if inner is None else inner,
+                              2.5 * size if outer is None else outer)
+        if image is not None:
+            annulus = annulus.to_sky(image.wcs)
+        elif physical.is_physical(around):
+            annulus.meta["frame"] = physical.FRAME
+        label = self.add_subset(annulus, self._unique(f"{subset} sky", self.subsets), origin=chosen.origin)
+        self.inputs.background_region = label
+        return label
+
     def pixel_info(self, data: str, x: float, y: float) -> dict:
         """What the cursor reads out at a pixel: value (with unit text), sky position."""
         image = self._image(data)

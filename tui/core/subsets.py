@@ -246,12 +246,13 @@ def moved_sky(region: rg.SkyRegion, wcs, dx: float, dy: float) -> rg.SkyRegion:
     return region.copy(center=wcs.pixel_to_world(float(x) + dx, float(y) + dy))
 
 
-DRAWN_SHAPES = ("circle", "ellipse", "rectangle")
+DRAWN_SHAPES = ("circle", "ellipse", "rectangle", "annulus")
 
 
 def make_region(shape: str, x: float, y: float, size: float, size2: float | None = None,
                 angle: float = 0.0) -> rg.PixelRegion:
-    """A pixel region from typed numbers: circle radius, ellipse/rectangle full width and height."""
+    """A pixel region from typed numbers: circle radius, ellipse/rectangle full width and height, annulus inner
+    and outer radius."""
     if shape not in DRAWN_SHAPES:
         raise PhotometryError(f"shape must be one of {', '.join(DRAWN_SHAPES)}, not {shape!r}")
     for name, value in (("x", x), ("y", y), ("size", size), ("second size", size2), ("angle", angle)):
@@ -262,5 +263,9 @@ def make_region(shape: str, x: float, y: float, size: float, size2: float | None
     center = rg.PixCoord(x, y)
     if shape == "circle":
         return rg.CirclePixelRegion(center, size)
+    if shape == "annulus":
+        if size2 is None or size2 <= size:
+            raise PhotometryError("an annulus needs an outer radius larger than its inner radius")
+        return rg.CircleAnnulusPixelRegion(center, size, size2)
     cls = rg.EllipsePixelRegion if shape == "ellipse" else rg.RectanglePixelRegion
     return cls(center, size, size2 if size2 is not None else size, angle=angle * u.deg)

@@ -19,7 +19,8 @@ SECTIONS: list[tuple[str, list]] = [
     ("Workflow", [
         ("1.", "Pick the image in Data and the region in Subset (Tab moves between controls)."),
         ("2.", "Background: type a value in the data unit, or choose a region (an annulus) whose median, or "
-               "3-sigma clipped median, is used."),
+               "3-sigma clipped median, is used. 'new annulus around the subset' in that list makes one (1.5 to "
+               "2.5 times the subset's size) and uses it."),
         ("3.", "Pixel area, Counts conversion factor and Flux scaling fill themselves from the image's metadata "
                "when they can (the hint says from where) and reset when Data changes. 0 = not set."),
         ("4.", "Press F5 (or ctrl+j) from anywhere. The result shows under CALCULATE and joins the table."),
@@ -31,7 +32,7 @@ SECTIONS: list[tuple[str, list]] = [
                    "(drawn, typed, recentred) to a DS9 .reg file for measure and series"),
         ("ctrl+o", "open images, region files (opened again: only new regions join), a cube or a folder of "
                    "frames"),
-        ("ctrl+n", "new region from a form (space opens its shapes, Enter adds)"),
+        ("ctrl+n", "new region from a form (space opens its shapes, an annulus among them; Enter adds)"),
         ("F6", "profile view: radial profile, FWHM, curve of growth, centroid (r n p d, Esc)"),
         ("F7", "recentre the subset on its centroid"),
         ("F8", "the image fills the screen (draw, zoom, pan, readout; Esc returns)"),

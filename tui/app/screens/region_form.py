@@ -28,6 +28,9 @@ class RegionForm:
 
 FIELDS = (("x", "x (pix)"), ("y", "y (pix)"), ("size", "radius / width"), ("size2", "height"),
           ("angle", "angle (deg)"), ("label", "label"))
+SHAPES = ("circle", "ellipse", "rectangle", "annulus")  # core's DRAWN_SHAPES: not imported before the first frame
+SIZE_TITLES = {"circle": {"size": "radius", "size2": "(not used)"}, "ellipse": {"size": "width"},
+               "rectangle": {"size": "width"}, "annulus": {"size": "inner radius", "size2": "outer radius"}}
 
 
 class RegionFormScreen(ModalScreen[RegionForm | None]):
@@ -50,11 +53,11 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
             yield Label(safe_rich(f"New region on {self.data_label} (0-based pixels)"))
             with Horizontal(classes="row"):
                 yield Label("shape", classes="name")
-                yield FormSelect([(s, s) for s in ("circle", "ellipse", "rectangle")], value=self.shape,
-                             id="shape", allow_blank=False, compact=True)
+                yield FormSelect([(s, s) for s in SHAPES], value=self.shape, id="shape", allow_blank=False,
+                                 compact=True)
             for name, title in FIELDS:
                 with Horizontal(classes="row"):
-                    yield Label(title, classes="name")
+                    yield Label(SIZE_TITLES.get(self.shape, {}).get(name, title), id=f"t-{name}", classes="name")
                     field = Input(self.defaults[name], id=f"f-{name}", compact=True, select_on_focus=True)
                     field.cursor_blink = False
                     yield field
@@ -66,6 +69,12 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
 
     def on_mount(self) -> None:
         self.query_one(self.first).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """The two size fields say what they are for the shape chosen (an annulus' are its two radii)."""
+        for name, title in FIELDS:
+            if name in ("size", "size2"):
+                self.query_one(f"#t-{name}", Label).update(SIZE_TITLES.get(str(event.value), {}).get(name, title))
 
     def _form(self) -> RegionForm:
         values = {name: self.query_one(f"#f-{name}", Input).value for name, _ in FIELDS}

@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from tui.app.safe import safe_rich
 
 TYPED = "__typed__"  # the background source meaning "the value typed in the field"
+NEW_ANNULUS = "__annulus__"  # the background source meaning "make an annulus around the subset, and use it"
 FIELDS = (("pixel_area", "Pixel area", "arcsec² per pixel"),
           ("counts_factor", "Counts factor", "data unit per count"),
           ("flux_scaling", "Flux scaling", "in the data unit: an AB zero point"))
@@ -72,12 +73,14 @@ class FieldsPanel(Vertical):
                 select.value = value
 
     def set_background_sources(self, labels, region, stat: str) -> None:
-        """Typed value, or each region by median or 3-sigma clipped median: values are (stat, label)."""
+        """Typed value, or each region by median or 3-sigma clipped median (values are (stat, label)), or a new
+        annulus around the selected subset."""
         select = self.query_one("#bg-source", Select)
         options = [(Text("typed value"), TYPED)]
         for label in labels:
             options += [(safe_rich(f"median: {label}"), ("median", label)),
                         (safe_rich(f"clipped median: {label}"), ("sigma-clip", label))]
+        options.append((Text("new annulus around the subset"), NEW_ANNULUS))
         with select.prevent(Select.Changed):
             select.set_options(options)
             select.value = (stat, region) if region in labels else TYPED
