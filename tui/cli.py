@@ -172,12 +172,14 @@ def interrupt_held():
     try:
         before = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     except ValueError:  # not the main thread (a script calling main() from one): nothing to hold it with
-        yield
-        return
+        holding = False
+    else:
+        holding = True
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
+        if holding:
+            signal.signal(signal.SIGINT, before)
     if held:
         raise KeyboardInterrupt
 
