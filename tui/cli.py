@@ -23,6 +23,7 @@ EPILOG = """commands:
   aperphot-tui series FRAME... -r FILE --target LABEL --comparisons LABEL,...
       a light curve from frames or cubes (aperphot-tui series -h)"""
 REGIONS_HELP = "DS9 or CRTF region file (repeatable; .reg and .crtf files named with the images count too)"
+FROM_THE_APP = "the app saves the regions drawn, typed or recentred in it (ctrl+s, as .reg)"
 
 
 def parse_files(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
@@ -91,7 +92,8 @@ def measure_parser() -> argparse.ArgumentParser:
     p.add_argument("images", nargs="+", metavar="IMAGE",
                    help="FITS images to measure (and region files; a folder: its FITS files; 'file.fits[*]': each "
                         "SCI extension)")
-    p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE", help=REGIONS_HELP)
+    p.add_argument("-r", "--regions", action="append", default=[], metavar="FILE",
+                   help=f"{REGIONS_HELP}; {FROM_THE_APP}")
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--background", type=_number, metavar="V", help="background value in the data unit")
     bg.add_argument("--background-region", metavar="LABEL", help="background = median of this region")

@@ -7,8 +7,9 @@ import contextlib
 import math
 import time
 
-from tui.cli import (FLUSH_SECONDS, INTERRUPTED, _client, _dq_flags, _fail, _floats, _glue_negative_numbers,
-                     _number, _positive_int, _progress, _say, _site, check_output, interrupt_held)
+from tui.cli import (FLUSH_SECONDS, FROM_THE_APP, INTERRUPTED, _client, _dq_flags, _fail, _floats,
+                     _glue_negative_numbers, _number, _positive_int, _progress, _say, _site, check_output,
+                     interrupt_held)
 
 SHOWN = 12  # rows of the light curve printed (first and last); OUT holds them all
 
@@ -64,7 +65,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="FITS frames and/or cubes (one frame per plane); a folder: its FITS files")
     p.add_argument("-r", "--regions", required=True, metavar="FILE",
-                   help="DS9 or CRTF file naming the stars (circles or points)")
+                   help=f"DS9 or CRTF file naming the stars (circles or points); {FROM_THE_APP}")
     p.add_argument("--target", required=True, metavar="LABEL", help="the target star's region label")
     p.add_argument("--comparisons", required=True, metavar="LABEL[,LABEL...]",
                    type=lambda t: [s.strip() for s in t.split(",") if s.strip()],
