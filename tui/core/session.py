@@ -220,11 +220,11 @@ class Session:
 
     def add_background_annulus(self, subset: str | None = None, data: str | None = None, inner: float | None = None,
                                outer: float | None = None) -> str:
-        """A sky annulus around a subset (default: the selected one), made the background region; returns its
-        label, "<subset> sky". Radii by default 1.5 and 2.5 times the subset's largest semi-axis (as `series`
-        takes them). It is in the subset's coordinates, so it stays around it on every image: on the sky for a sky
-        subset (placed through the WCS of `data`, default the selected image, whose pixels `inner` and `outer` are
-        in), else in the subset's own pixels (image or DS9 physical)."""
+        """An annulus around a subset (default: the selected one), made the background region; returns its label,
+        "<subset> sky". Radii by default 1.5 and 2.5 times the subset's largest semi-axis (as `series` takes
+        them). It is in the subset's coordinates, so it stays around it on every image: on the sky for a sky subset
+        (placed through the WCS of `data`, default the selected image, whose pixels `inner` and `outer` are in),
+        else in the subset's own pixels (image or DS9 physical)."""
         subset = self._require(subset or self.selected_subset, "subset")
         chosen = self._subset(subset)
         if chosen.is_sky:
