@@ -614,7 +614,7 @@ async def test_background_from_an_annulus(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
-        await choose(pilot, "bg-source", "median: Sky A", ("median", "Sky A"))
+        await choose(pilot, "bg-source", "Sky A (median)", ("median", "Sky A"))
         median = app.session.background_median()
         assert float(field(app, "background")) == pytest.approx(median, rel=1e-5)
         assert app.screen.query_one("#background").disabled
@@ -623,7 +623,7 @@ async def test_background_from_an_annulus(make_app):
         row = app.session.result_rows[-1]
         assert row["background"].value == median and row["background_stat"] == "median"
         assert f"background_npix     {row['background_npix']} (median)" in screen_text(app)
-        await choose(pilot, "bg-source", "clipped median: Sky A", ("sigma-clip", "Sky A"))
+        await choose(pilot, "bg-source", "Sky A (clipped median)", ("sigma-clip", "Sky A"))
         await pilot.press("f5")
         await pilot.pause()
         row = app.session.result_rows[-1]
@@ -668,7 +668,7 @@ async def test_a_background_annulus_around_the_subset_from_the_background_list_a
         placed = s.pixel_regions(["ring"], s.selected_data)[0]
         assert placed.inner_radius == pytest.approx(8, rel=1e-9) and placed.outer_radius == pytest.approx(12, rel=1e-9)
         assert any("choose it in the Background list" in n.message for n in app._notifications)
-        await choose(pilot, "bg-source", "median: ring", ("median", "ring"))
+        await choose(pilot, "bg-source", "ring (median)", ("median", "ring"))
         assert s.inputs.background_region == "ring"
 
 

@@ -78,8 +78,9 @@ class FieldsPanel(Vertical):
         select = self.query_one("#bg-source", Select)
         options = [(Text("typed value"), TYPED)]
         for label in labels:
-            options += [(safe_rich(f"median: {label}"), ("median", label)),
-                        (safe_rich(f"clipped median: {label}"), ("sigma-clip", label))]
+            # the region first: at 80 columns the list shows 17 characters of it ("Bright sky (media")
+            options += [(safe_rich(f"{label} (median)"), ("median", label)),
+                        (safe_rich(f"{label} (clipped median)"), ("sigma-clip", label))]
         options.append((Text("new annulus around the subset"), NEW_ANNULUS))
         with select.prevent(Select.Changed):
             select.set_options(options)
