@@ -429,11 +429,11 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         """A sky annulus around the selected subset (1.5 to 2.5 times its size), made the background region."""
         from tui.core import PhotometryError
 
-        s = self.session
-        if s is None or s.selected_subset is None or s.selected_data is None:
-            self._refresh_choices()  # the list back on what it was
-            self.has_selection()
+        if not self.has_selection():
+            if self.session is not None:
+                self._refresh_choices()  # the list back on what it was
             return
+        s = self.session
         try:
             label = s.add_background_annulus()
         except PhotometryError as exc:

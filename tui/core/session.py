@@ -227,16 +227,13 @@ class Session:
         else in the subset's own pixels (image or DS9 physical)."""
         subset = self._require(subset or self.selected_subset, "subset")
         chosen = self._subset(subset)
-        if chosen.is_sky:
-            image = self._image(self._require(data or self.selected_data, "data"))
-            around = pixel_region(chosen, image)
-        else:
-            image, around = None, chosen.region
+        image = self._image(self._require(data or self.selected_data, "data")) if chosen.is_sky else None
+        around = pixel_region(chosen, image) if chosen.is_sky else chosen.region
         size = profiles.largest_semi_axis(around)
         x, y = photometry.region_center(around)
         annulus = make_region("annulus", x, y, 1.5 * size if inner is None else inner,
                               2.5 * size if outer is None else outer)
-        if image is not None:
+        if chosen.is_sky:
             annulus = annulus.to_sky(image.wcs)
         elif physical.is_physical(around):
             annulus.meta["frame"] = physical.FRAME

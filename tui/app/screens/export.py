@@ -50,17 +50,23 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         self._table_name: str | None = None  # the name before regions were picked, for a table picked again
         self.path = path or (regions_name() if tables[chosen][1] == REGIONS else default_name())
 
+    def _texts(self, choice: int) -> tuple[str, Text]:
+        """The title and the hint under the name for what is chosen: the regions, or a table."""
+        if self.tables[choice][1] == REGIONS:
+            return "Save the regions to", Text(REGIONS_HELP)
+        return self.title_text, Text(FORMATS_HELP)
+
     def compose(self) -> ComposeResult:
-        regions = self.tables[self.chosen][1] == REGIONS
+        title, hint = self._texts(self.chosen)
         with Vertical(classes="dialog"):
-            yield Label("Save the regions to" if regions else self.title_text, id="title")
+            yield Label(title, id="title")
             field = Input(self.path, id="path", select_on_focus=True)
             field.cursor_blink = False
             yield field
-            yield Static(Text(REGIONS_HELP if regions else FORMATS_HELP), id="formats", classes="hint")
+            yield Static(hint, id="formats", classes="hint")
             if len(self.tables) > 1:
-                yield FormSelect([(safe_rich(text), i) for i, (text, _) in enumerate(self.tables)], value=self.chosen,
-                             id="which", allow_blank=False, compact=True)
+                yield FormSelect([(safe_rich(text), i) for i, (text, _) in enumerate(self.tables)],
+                                 value=self.chosen, id="which", allow_blank=False, compact=True)
             with Horizontal(classes="buttons"):
                 yield Button("Save (enter)", id="save", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -70,15 +76,16 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         """Regions picked: the name takes .reg; a table picked after them: the name it had, or the default."""
+        title, hint = self._texts(event.value)
+        self.query_one("#title", Label).update(title)
+        self.query_one("#formats", Static).update(hint)
         regions = self.tables[event.value][1] == REGIONS
-        self.query_one("#title", Label).update("Save the regions to" if regions else self.title_text)
-        self.query_one("#formats", Static).update(Text(REGIONS_HELP if regions else FORMATS_HELP))
         field = self.query_one("#path", Input)
         root, suffix = os.path.splitext(field.value)
-        if self.tables[event.value][1] == REGIONS and suffix.lower() != ".reg":
+        if regions and suffix.lower() != ".reg":
             self._table_name = field.value
             field.value = root + ".reg" if root and root != os.path.splitext(default_name())[0] else regions_name()
-        elif self.tables[event.value][1] != REGIONS and suffix.lower() == ".reg":
+        elif not regions and suffix.lower() == ".reg":
             field.value = self._table_name or default_name()
 
     def _request(self) -> ExportRequest | None:

@@ -33,6 +33,11 @@ SIZE_TITLES = {"circle": {"size": "radius", "size2": "(not used)"}, "ellipse": {
                "rectangle": {"size": "width"}, "annulus": {"size": "inner radius", "size2": "outer radius"}}
 
 
+def field_title(shape: str, name: str) -> str:
+    """What a field of the form is called for a shape: the sizes are a circle's radius, an annulus' two radii."""
+    return SIZE_TITLES.get(shape, {}).get(name, dict(FIELDS)[name])
+
+
 class RegionFormScreen(ModalScreen[RegionForm | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -57,7 +62,7 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
                                  compact=True)
             for name, title in FIELDS:
                 with Horizontal(classes="row"):
-                    yield Label(SIZE_TITLES.get(self.shape, {}).get(name, title), id=f"t-{name}", classes="name")
+                    yield Label(field_title(self.shape, name), id=f"t-{name}", classes="name")
                     field = Input(self.defaults[name], id=f"f-{name}", compact=True, select_on_focus=True)
                     field.cursor_blink = False
                     yield field
@@ -72,9 +77,8 @@ class RegionFormScreen(ModalScreen[RegionForm | None]):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         """The two size fields say what they are for the shape chosen (an annulus' are its two radii)."""
-        for name, title in FIELDS:
-            if name in ("size", "size2"):
-                self.query_one(f"#t-{name}", Label).update(SIZE_TITLES.get(str(event.value), {}).get(name, title))
+        for name in ("size", "size2"):
+            self.query_one(f"#t-{name}", Label).update(field_title(str(event.value), name))
 
     def _form(self) -> RegionForm:
         values = {name: self.query_one(f"#f-{name}", Input).value for name, _ in FIELDS}
