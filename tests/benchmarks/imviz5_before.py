@@ -33,9 +33,26 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
+def typical(fn, args) -> float:
+    """The median time of fn(arg) over args, each called once, with the garbage collector off."""
+    times = []
+    gc.collect()
+    gc.disable()
+    try:
+        for arg in args:
+            t0 = time.perf_counter()
+            fn(arg)
+            times.append(time.perf_counter() - t0)
+    finally:
+        gc.enable()
+    return sorted(times)[len(times) // 2]
+
+
 def timings() -> dict[str, float]:
     """Best times in ms: calculate at r=50 and r=200 on 4096^2 float32, 1000 r=10 apertures together (the core's
-    measure_many and Session.calculate_many) on 2048^2, each data as bench_core.py makes them."""
+    measure_many and Session.calculate_many) on 2048^2, each data as bench_core.py makes them. Also calculate's
+    median time on apertures each measured once, as F5 on a new aperture is: timed again and again on one
+    aperture, the CPU learns the branches of the selections and of the footprint, which it cannot on new pixels."""
     import numpy as np
     from regions import CirclePixelRegion, PixCoord
 
@@ -49,6 +66,12 @@ def timings() -> dict[str, float]:
     for radius, repeat in ((50, 300), (200, 100)):
         label = s.add_subset(CirclePixelRegion(PixCoord(2048.3, 2047.6), radius))
         out[f"calculate r={radius}"] = best(lambda: s.calculate(subset=label), repeat)
+    for radius, spacing in ((50, 120), (200, 420)):
+        centres = [(spacing * (i + 0.5) + 0.3, spacing * (j + 0.5) + 0.6) for j in range(4096 // spacing)
+                   for i in range(4096 // spacing)][:300]
+        labels = [s.add_subset(CirclePixelRegion(PixCoord(x, y), radius)) for x, y in centres]
+        s.calculate(subset=labels[-1])
+        out[f"calculate r={radius}, new each"] = typical(lambda label: s.calculate(subset=label), labels[:-1])
     rng = np.random.default_rng(3)
     s = Session(warn=False)
     s.load_data(rng.normal(10.0, 1.0, (2048, 2048)).astype(np.float32), label="img")

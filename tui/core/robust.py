@@ -58,7 +58,8 @@ def amd_family_19h(cpu: str) -> bool:
 # From this many values on, the middle ones are found within a window (see middle()), by what np.partition runs:
 # - x86-simd-sort's AVX-512 path on Zen 4, which microcodes the compress-store each of its steps makes
 #   (x86-simd-sort issue 6, NumPy PR 32690): 1.3 ms at n = 125,000 (float64), six times its AVX2 path. The window is
-#   faster from n = 4,096 (0.04 against 0.07 ms) and seven times faster at n = 125,000 (0.15 against 1.1 ms).
+#   faster from n = 4,096 (0.03 against 0.04 ms) and six times faster at n = 125,000 (0.2 against 1.3 ms; fresh
+#   values, see _ranks).
 # - its AVX-512 path elsewhere (Intel; Zen 5 fixed the compress-store) and its AVX2 path: partitioning in place is
 #   as fast or faster at every size (0.08 ms against the window's 0.17 at n = 125,000 on AVX-512).
 # - introselect, a scalar loop (ARM, older x86): the window is four times faster from n = 32,768 on.
@@ -82,16 +83,20 @@ def _ranks(values: np.ndarray, k: int) -> tuple[float, float]:
     """The values of ranks k - 1 and k (NaN for the first when k == 0), reordering the array.
 
     Where np.partition is slow (a scalar loop, or Zen 4's AVX-512: see WINDOWED), a large array is first cut to a
-    window: two pivots from an evenly spaced sample (n/16 values, 128 to 8192 of them, partitioned at the pivots'
+    window: two pivots from an evenly spaced sample (n/16 values, 128 to 1024 of them, partitioned at the pivots'
     ranks rather than sorted) bracket rank k with near certainty (five standard deviations of the sample
-    quantile's rank), and only the values between them, a few percent (a third at n = 4,096), are kept. A window
-    still that large is cut again: on Zen 4 partitioning the 7,500 values left of 125,000 costs 0.08 ms, cutting
-    them first 0.03. (np.extract, not a boolean index, takes them out: three times faster on a scattered mask.)
-    Should the window miss (a pathological order), the whole array is partitioned.
+    quantile's rank), and only the values between them, a sixth at most (a third at n = 4,096), are kept. A window
+    still that large is cut again. (np.extract, not a boolean index, takes them out: three times faster on a
+    scattered mask.) Should the window miss (a pathological order), the whole array is partitioned.
+
+    A larger sample narrows the window but costs more than it saves: at two ranks np.partition runs NumPy's
+    introselect, whose branches the CPU cannot foresee on values it has not seen. On Zen 4, on fresh arrays, at
+    n = 125,000: 0.21 ms with 1024 (float64; 0.18 float32), 0.31 ms with 8192. (Timed on one array again and again,
+    the CPU learns its branches and the figures halve, 8192 then looking best: time selections on fresh values.)
     """
     n = values.size
     if n >= WINDOWED:
-        sample = values[::n // min(max(n >> 4, 128), 8192)].copy()
+        sample = values[::n // min(max(n >> 4, 128), 1024)].copy()
         centre, margin = k * sample.size // n, int(2.5 * math.sqrt(sample.size)) + 2
         a, b = max(centre - margin, 0), min(centre + margin, sample.size - 1)
         sample.partition((a, b))
