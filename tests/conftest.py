@@ -6,6 +6,17 @@ from astropy.io import fits
 from astropy.wcs import WCS
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_downloads():
+    """The tests never reach the network. The app needs no IERS table (frametimes), but the tests' astropy
+    references for BJD and airmass do (UT1, polar motion): they use the tables astropy-iers-data bundles, however
+    old, rather than trying a download 30 days after that release (a warning offline, a stall behind a firewall)."""
+    from astropy.utils import iers
+
+    with iers.conf.set_temp("auto_download", False):
+        yield
+
+
 def tan_wcs(shape, scale_arcsec=0.1, crval=(150.0, 2.0)):
     w = WCS(naxis=2)
     w.wcs.ctype = ["RA---TAN", "DEC--TAN"]

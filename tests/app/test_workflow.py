@@ -666,7 +666,8 @@ async def test_a_background_annulus_around_the_subset_from_the_background_list_a
         ring = s.subsets["ring"]
         assert ring.is_annulus and s.selected_subset == "Star C"  # offered as a background, not selected
         placed = s.pixel_regions(["ring"], s.selected_data)[0]
-        assert placed.inner_radius == pytest.approx(8, rel=1e-9) and placed.outer_radius == pytest.approx(12, rel=1e-9)
+        # kept on the sky, placed back by regions itself: within 1e-9 (regions 0.13's Jacobian) to 1e-15 (0.12)
+        assert placed.inner_radius == pytest.approx(8, rel=1e-8) and placed.outer_radius == pytest.approx(12, rel=1e-8)
         assert any("choose it in the Background list" in n.message for n in app._notifications)
         await choose(pilot, "bg-source", "ring (median)", ("median", "ring"))
         assert s.inputs.background_region == "ring"

@@ -240,6 +240,23 @@ def test_sky_circles_converted_together_are_regions_own(make_wcs):
             assert region.radius == expected.radius  # bit for bit
 
 
+def test_sky_circles_go_one_by_one_when_regions_converts_otherwise(monkeypatch):
+    """regions 0.13 changed how a sky circle's radius becomes pixels; should a later release change it again, the
+    batch's first circle differs from to_pixel's and every circle is converted by regions itself."""
+    from tui.core import subsets as module
+    from tui.core.subsets import Subset, pixel_regions
+
+    wcs = tan_wcs((400, 500))
+    circles = [CircleSkyRegion(SkyCoord(150 + k * 1e-3, 2, unit="deg"), (1 + k) * u.arcsec) for k in range(5)]
+    same = [region.radius for region in pixel_regions([Subset(f"s{k}", c) for k, c in enumerate(circles)],
+                                                       Image(np.zeros((400, 500)), label="img", wcs=wcs))]
+    scale = module._pixels_per_arcsec
+    monkeypatch.setattr(module, "_pixels_per_arcsec", lambda *args: scale(*args) * (1 + 1e-12))
+    converted = pixel_regions([Subset(f"s{k}", c) for k, c in enumerate(circles)],
+                              Image(np.zeros((400, 500)), label="img", wcs=wcs))
+    assert [region.radius for region in converted] == [c.to_pixel(wcs).radius for c in circles] == same
+
+
 def test_sky_circles_on_an_image_without_wcs_are_refused_one_by_one():
     from tui.core.subsets import Subset, pixel_regions
 

@@ -12,7 +12,8 @@ import numpy as np
 import astropy.units as u
 import regions as rg
 from regions import RegionBoundingBox, RegionMask
-# The grid functions behind regions' own to_mask (regions._geometry has held them since regions 0.5).
+# The grid functions behind regions' own to_mask, under the names regions 0.12 gave them (circular_overlap_grid
+# and so on before it).
 from regions._geometry import (circle_overlap_grid, ellipse_overlap_grid, polygon_overlap_grid,
                                rectangle_overlap_grid)
 

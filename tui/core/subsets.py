@@ -156,10 +156,11 @@ def pixel_regions(subsets: list[Subset], image: Image) -> list:
     """pixel_region of many subsets: each a pixel region, or the PhotometryError that converting it raised.
 
     Sky circles, a survey's usual apertures, are converted together: regions' CircleSkyRegion.to_pixel costs
-    about 3 ms a circle (a dozen WCS and coordinate calls), so 1000 of them would take 100 times the photometry.
-    Its arithmetic (sky_to_pixel_mean_scale: the offset method without distortion, the Jacobian's singular
-    values with) is applied to arrays here, which gives the same numbers (tests/core/test_subsets.py checks them
-    against to_pixel). Circles of one frame form one batch; anything else goes one by one.
+    0.5 to 2 ms a circle (regions 0.13, 0.12), so 1000 of them would take 25 to 100 times the photometry. Its
+    arithmetic is applied to arrays here, which gives the same numbers (tests/core/test_subsets.py checks them
+    against to_pixel), and the first circle of each batch is checked against to_pixel itself: should a regions
+    release convert otherwise, its circles go one by one. Circles of one frame form one batch; anything else goes
+    one by one.
     """
     out: list = [None] * len(subsets)
     batches: list[list[int]] = []
@@ -193,7 +194,8 @@ def pixel_regions(subsets: list[Subset], image: Image) -> list:
 
 
 def _sky_circles_to_pixel(circles: list, wcs) -> list:
-    """CircleSkyRegion.to_pixel(wcs) of circles of one frame, computed for all at once (see pixel_regions)."""
+    """CircleSkyRegion.to_pixel(wcs) of circles of one frame, computed for all at once (see pixel_regions); a
+    ValueError when the first of them is not what to_pixel gives."""
     from astropy.coordinates import SkyCoord, UnitSphericalRepresentation
 
     # The centres as one array of the same angles (concatenate would pass them through Cartesian coordinates,
@@ -214,26 +216,42 @@ def _sky_circles_to_pixel(circles: list, wcs) -> list:
                 for axis in zip(*(wcs.world_to_pixel(centres[k]) for k in range(len(circles)))))
     else:
         x, y = wcs.world_to_pixel(centres)
+    radii = radius * _pixels_per_arcsec(wcs, x, y)
+    # Only what is measured: labels and styles stay with the subsets.
+    out = [rg.CirclePixelRegion(rg.PixCoord(cx, cy), r) for cx, cy, r in zip(x.tolist(), y.tolist(), radii.tolist())]
+    theirs = circles[0].to_pixel(wcs)
+    if (out[0].center.x, out[0].center.y, out[0].radius) != (theirs.center.x, theirs.center.y, theirs.radius):
+        raise ValueError("this regions release converts sky circles otherwise")
+    return out
+
+
+def _pixels_per_arcsec(wcs, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The isotropic scale regions' sky_to_pixel_mean_scale gives at each pixel position, for arrays."""
+    try:  # regions 0.13 on: the local Jacobian's, which regions computes for arrays itself
+        from regions._utils.wcs_helpers import compute_pixel_to_sky_jacobians
+    except ImportError:
+        compute_pixel_to_sky_jacobians = None
+    if compute_pixel_to_sky_jacobians is not None:
+        f = compute_pixel_to_sky_jacobians(wcs, x, y)
+        det = f[:, 0, 0] * f[:, 1, 1] - f[:, 0, 1] * f[:, 1, 0]
+        # the inverse as _sky_to_pixel_jacobian writes it; the geometric mean of its singular values
+        i00, i01, i10, i11 = f[:, 1, 1] / det, -f[:, 0, 1] / det, -f[:, 1, 0] / det, f[:, 0, 0] / det
+        return np.sqrt(np.abs(i00 * i11 - i01 * i10))
     sky0 = wcs.pixel_to_world(x, y)
     sky_x = wcs.pixel_to_world(x + 1, y)
     sky_y = wcs.pixel_to_world(x, y + 1)
-    if not getattr(wcs, "has_distortion", True):  # regions' wcs_pixel_scale_angle
-        scale = np.sqrt(sky0.separation(sky_x).arcsec * sky0.separation(sky_y).arcsec)
-        mean_scale = 1.0 / scale
-    else:  # regions' compute_local_wcs_jacobian and jacobian_sky_to_pixel_mean_scale
-        arcsec_per_rad = 3600.0 * np.degrees(1)
-        sep_x, pa_x = sky0.separation(sky_x).rad, sky0.position_angle(sky_x).rad
-        sep_y, pa_y = sky0.separation(sky_y).rad, sky0.position_angle(sky_y).rad
-        forward = np.empty((len(circles), 2, 2))
-        forward[:, 0, 0] = sep_x * np.sin(pa_x) * arcsec_per_rad
-        forward[:, 0, 1] = sep_y * np.sin(pa_y) * arcsec_per_rad
-        forward[:, 1, 0] = sep_x * np.cos(pa_x) * arcsec_per_rad
-        forward[:, 1, 1] = sep_y * np.cos(pa_y) * arcsec_per_rad
-        scales = np.linalg.svd(np.linalg.inv(forward), compute_uv=False)
-        mean_scale = np.mean(scales, axis=1)
-    radii = radius * mean_scale
-    # Only what is measured: labels and styles stay with the subsets.
-    return [rg.CirclePixelRegion(rg.PixCoord(cx, cy), r) for cx, cy, r in zip(x.tolist(), y.tolist(), radii.tolist())]
+    if not getattr(wcs, "has_distortion", True):  # regions 0.12's wcs_pixel_scale_angle
+        return 1.0 / np.sqrt(sky0.separation(sky_x).arcsec * sky0.separation(sky_y).arcsec)
+    # regions 0.12's compute_local_wcs_jacobian and jacobian_sky_to_pixel_mean_scale
+    arcsec_per_rad = 3600.0 * np.degrees(1)
+    sep_x, pa_x = sky0.separation(sky_x).rad, sky0.position_angle(sky_x).rad
+    sep_y, pa_y = sky0.separation(sky_y).rad, sky0.position_angle(sky_y).rad
+    forward = np.empty((len(x), 2, 2))
+    forward[:, 0, 0] = sep_x * np.sin(pa_x) * arcsec_per_rad
+    forward[:, 0, 1] = sep_y * np.sin(pa_y) * arcsec_per_rad
+    forward[:, 1, 0] = sep_x * np.cos(pa_x) * arcsec_per_rad
+    forward[:, 1, 1] = sep_y * np.cos(pa_y) * arcsec_per_rad
+    return np.mean(np.linalg.svd(np.linalg.inv(forward), compute_uv=False), axis=1)
 
 
 def moved_sky(region: rg.SkyRegion, wcs, dx: float, dy: float) -> rg.SkyRegion:
