@@ -85,8 +85,8 @@ def _ranks(values: np.ndarray, k: int) -> tuple[float, float]:
     Where np.partition is slow (a scalar loop, or Zen 4's AVX-512: see WINDOWED), a large array is first cut to a
     window: two pivots from an evenly spaced sample (n/16 values, 128 to 1024 of them, partitioned at the pivots'
     ranks rather than sorted) bracket rank k with near certainty (five standard deviations of the sample
-    quantile's rank), and only the values between them, a sixth at most (a third at n = 4,096), are kept. A window
-    still that large is cut again. (np.extract, not a boolean index, takes them out: three times faster on a
+    quantile's rank), and only the values between them are kept: a sixth from n = 16,384 on, a third at n = 4,096.
+    A window still that large is cut again. (np.extract, not a boolean index, takes them out: three times faster on a
     scattered mask.) Should the window miss (a pathological order), the whole array is partitioned.
 
     A larger sample narrows the window but costs more than it saves: at two ranks np.partition runs NumPy's
