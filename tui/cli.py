@@ -543,6 +543,11 @@ def main(argv: list[str] | None = None) -> int:
 
             return run(argv[1:])
         return run_app(argv)
+    except ImportError as exc:
+        if not getattr(exc, "for_the_user", False):  # tui.core.errors.MissingDependency: a library too old
+            raise
+        print(f"aperphot-tui: error: {exc}", file=sys.stderr)  # our own words: _say's escaping needs the core
+        return 2
     except KeyboardInterrupt:  # ctrl+c before measuring began (reading headers, say): nothing to keep
         batch = argv[:1] in (["measure"], ["series"])
         _say("interrupted", "stopped by ctrl+c" + (" before anything was measured" if batch else ""))

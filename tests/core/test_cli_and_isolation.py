@@ -80,6 +80,27 @@ def test_measure_errors_are_one_line_exit_2(tmp_path, args, message):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_library_too_old_is_one_line_exit_2_and_other_import_errors_keep_their_traceback(monkeypatch, capsys):
+    """An old regions (before 0.12) fails the core's import with MissingDependency, whose message says what to
+    install: one line, as for bad input. Any other ImportError is a bug, and keeps its traceback."""
+    from tui import cli
+    from tui.core.errors import MissingDependency
+
+    def raising(error):
+        def command(argv):
+            raise error
+        return command
+
+    message = "regions 0.10 is too old: aperphot-tui needs 0.12 or newer (pip install --upgrade 'regions>=0.12')"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # main sets it when unset: not for the tests' later processes
+    monkeypatch.setattr(cli, "measure", raising(MissingDependency(message)))
+    assert cli.main(["measure", "image.fits"]) == 2
+    assert capsys.readouterr().err == f"aperphot-tui: error: {message}\n"
+    monkeypatch.setattr(cli, "measure", raising(ImportError("cannot import name 'x' from 'tui.core.y'")))
+    with pytest.raises(ImportError, match="cannot import name"):
+        cli.main(["measure", "image.fits"])
+
+
 def test_a_decimal_comma_on_the_command_line_gets_the_fields_hint():
     # argparse said "invalid float value: '0,04'"
     done = run("measure", demo_files()[0][0], "--regions", demo_files()[1][0], "--pixel-area", "0,04")

@@ -174,8 +174,14 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
 
     @work(thread=True, exclusive=True, group="load")
     def load_files(self) -> None:
-        from tui.core import PhotometryError, Session
-        from tui.core.journal import JournalStore
+        try:
+            from tui.core import PhotometryError, Session
+            from tui.core.journal import JournalStore
+        except ImportError as exc:
+            if not getattr(exc, "for_the_user", False):  # tui.core.errors.MissingDependency: a library too old
+                raise
+            self.call_from_thread(self.exit, None, 2, Text(f"aperphot-tui: error: {exc}"))
+            return
 
         _keep_for_the_run()
 

@@ -18,14 +18,13 @@ import regions as rg
 from astropy.coordinates import SkyCoord
 from astropy.table import Column, QTable, vstack
 from astropy.time import Time
-from regions._geometry import circle_overlap_grid
 
 from tui.core import quality, robust
 from tui.core.errors import PhotometryError
 from tui.core.footprint import SMALL, circle_centres, sum_mode
 from tui.core.images import Image
 from tui.core.inputs import Inputs
-from tui.core.masks import fraction, on_image_box
+from tui.core.masks import circle_overlap_grid, fraction, on_image_box
 from tui.core.photometry import (ALL_COLUMNS, STATS, Background, derived, extra_units, measure,
                                  refuse_overflow, region_center, same_unit)
 

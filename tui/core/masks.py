@@ -12,10 +12,16 @@ import numpy as np
 import astropy.units as u
 import regions as rg
 from regions import RegionBoundingBox, RegionMask
-# The grid functions behind regions' own to_mask, under the names regions 0.12 gave them (circular_overlap_grid
-# and so on before it).
-from regions._geometry import (circle_overlap_grid, ellipse_overlap_grid, polygon_overlap_grid,
-                               rectangle_overlap_grid)
+
+from tui.core.errors import MissingDependency
+
+# The grid functions behind regions' own to_mask (here for the whole core), under the names regions 0.12 gave them.
+try:
+    from regions._geometry import (circle_overlap_grid, ellipse_overlap_grid, polygon_overlap_grid,
+                                   rectangle_overlap_grid)
+except ImportError as exc:  # before 0.12: circular_overlap_grid and so on (pip installs 0.12 on, unless told not to)
+    raise MissingDependency(f"regions {rg.__version__} is too old: aperphot-tui needs 0.12 or newer "
+                            "(pip install --upgrade 'regions>=0.12')") from exc
 
 _ANNULI = {
     rg.CircleAnnulusPixelRegion: lambda a: (rg.CirclePixelRegion(a.center, a.outer_radius),
