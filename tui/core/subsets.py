@@ -16,6 +16,11 @@ from tui.core import physical
 from tui.core.errors import PhotometryError
 from tui.core.images import Image
 
+try:  # regions 0.13 on converts sky circles by the local Jacobian, which it computes for arrays itself
+    from regions._utils.wcs_helpers import compute_pixel_to_sky_jacobians
+except ImportError:  # regions 0.12
+    compute_pixel_to_sky_jacobians = None
+
 APERTURE_SHAPES = (
     rg.CirclePixelRegion, rg.CircleSkyRegion,
     rg.EllipsePixelRegion, rg.EllipseSkyRegion,
@@ -227,11 +232,7 @@ def _sky_circles_to_pixel(circles: list, wcs) -> list:
 
 def _pixels_per_arcsec(wcs, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The isotropic scale regions' sky_to_pixel_mean_scale gives at each pixel position, for arrays."""
-    try:  # regions 0.13 on: the local Jacobian's, which regions computes for arrays itself
-        from regions._utils.wcs_helpers import compute_pixel_to_sky_jacobians
-    except ImportError:
-        compute_pixel_to_sky_jacobians = None
-    if compute_pixel_to_sky_jacobians is not None:
+    if compute_pixel_to_sky_jacobians is not None:  # regions 0.13 on: the local Jacobian's
         f = compute_pixel_to_sky_jacobians(wcs, x, y)
         det = f[:, 0, 0] * f[:, 1, 1] - f[:, 0, 1] * f[:, 1, 0]
         # the inverse as _sky_to_pixel_jacobian writes it; the geometric mean of its singular values
