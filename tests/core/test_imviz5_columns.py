@@ -6,8 +6,10 @@ import math
 import warnings
 
 import numpy as np
+import photutils
 import pytest
 import astropy.units as u
+from astropy.utils import minversion
 from photutils.aperture import ApertureStats
 from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, EllipsePixelRegion, PixCoord,
                      RectanglePixelRegion)
@@ -15,7 +17,7 @@ from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, EllipsePixelRe
 from tests.conftest import tan_wcs
 from tui.core import Session, read_results
 from tui.core.photometry import COLUMNS
-from tui.core.robust import EXTRA
+from tui.core.robust import EXTRA, SHAPE as SHAPE_COLUMNS
 
 SHAPE = (120, 140)
 
@@ -35,6 +37,50 @@ def photutils_stats(data, region, bg, mask=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its note that NaN pixels are masked
         return ApertureStats(data, region, local_bkg=bg, mask=mask)
+
+
+# The current Imviz (jdaviz 5.0.5, on Python 3.12 or newer) computes with photutils 3.1, whose moment shape is NaN
+# for a covariance that is not positive semidefinite and floors each axis's variance at a pixel's (1/12) keeping the
+# axes; 3.0 (the newest on Python 3.11) only NaN'd a negative determinant and added 1/12 to the diagonal.
+PHOTUTILS_31 = minversion(photutils, "3.1")
+
+
+def raw_covariance(theirs) -> np.ndarray:
+    """The covariance of ApertureStats' central moments, before any rule: [[mu_xx, mu_xy], [mu_xy, mu_yy]]."""
+    mu = np.asarray(theirs.moments_central, dtype=np.float64)  # mu[i, j]: y^i x^j
+    return np.array([[mu[0, 2], mu[1, 1]], [mu[1, 1], mu[2, 0]]]) / mu[0, 0]
+
+
+def shape_by_rule_31(theirs) -> dict:
+    """photutils 3.1's moment shape from ApertureStats' raw central moments, by another road than ours: the
+    covariance's eigen-decomposition by LAPACK (numpy.linalg.eigh), eigenvalues floored at 1/12 with their
+    eigenvectors kept, NaN when the covariance is not positive semidefinite."""
+    cov = raw_covariance(theirs)
+    trace = cov[0, 0] + cov[1, 1]
+    if not np.isfinite(cov).all() or np.linalg.det(cov) < -1000 * np.finfo(float).eps * trace**2 or trace < 0:
+        return dict.fromkeys(SHAPE_COLUMNS, math.nan)
+    w, v = np.linalg.eigh(cov)  # ascending; the major axis is the last column
+    b2, a2 = np.maximum(w, 1 / 12)
+    angle = 0.0 if a2 == b2 else math.degrees(math.atan2(v[1, 1], v[0, 1]))
+    angle = (angle + 90.0) % 180.0 - 90.0
+    return {"fwhm": 2 * math.sqrt(math.log(2) * (a2 + b2)), "semimajor_axis": math.sqrt(a2),
+            "semiminor_axis": math.sqrt(b2), "orientation": 90.0 if angle == -90.0 else angle,
+            "eccentricity": math.sqrt(1 - b2 / a2)}
+
+
+def expected(theirs) -> dict:
+    """ApertureStats' ten under photutils 3.1's rules: its own numbers on 3.1 or newer, or where the two rules agree
+    (a covariance positive semidefinite with both variances of a pixel or more); shape_by_rule_31 elsewhere."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # astropy's biweights on values with no spread (MAD 0) divide by zero
+        values = {column: float(getattr(getattr(theirs, column), "value", getattr(theirs, column)))
+                  for column in EXTRA}
+    if not PHOTUTILS_31:
+        cov = raw_covariance(theirs)
+        w = np.linalg.eigvalsh(cov) if np.isfinite(cov).all() else np.array([math.nan])
+        if not (w.min() >= 1 / 12):
+            values.update(shape_by_rule_31(theirs))
+    return values
 
 
 def close(ours, theirs, name, scale):
@@ -70,9 +116,9 @@ def test_the_ten_are_those_of_apertures_stats(name, background):
         s.inputs.background_region = "sky"
     row = s.calculate(subset=label, background=2.9 if background == "manual" else None)
     bg = row["background"]
-    theirs = photutils_stats(data, region, bg)
+    theirs = expected(photutils_stats(data, region, bg))
     for column in EXTRA:
-        close(row[column], getattr(theirs, column), column, scale=np.nanmax(data))
+        close(row[column], theirs[column], column, scale=np.nanmax(data))
 
 
 def test_per_steradian_data_with_err_and_dq(tmp_path):
@@ -88,9 +134,9 @@ def test_per_steradian_data_with_err_and_dq(tmp_path):
     label = s.add_subset(APERTURES["circle"])
     row = s.calculate(subset=label, background=0.03)
     assert row["npix_bad"] > 0
-    theirs = photutils_stats(data.astype(np.float64), APERTURES["circle"], 0.03, mask=dq.astype(bool))
+    theirs = expected(photutils_stats(data.astype(np.float64), APERTURES["circle"], 0.03, mask=dq.astype(bool)))
     for column in EXTRA:
-        close(row[column], getattr(theirs, column), column, scale=float(np.nanmax(data)))
+        close(row[column], theirs[column], column, scale=float(np.nanmax(data)))
     # the units Imviz gives: the data unit (per steradian, like the mean), its square, pixels, degrees, none
     assert row["mode"].unit == row["mad_std"].unit == row["biweight_location"].unit == u.MJy / u.sr
     assert row["var"].unit == row["biweight_midvariance"].unit == (u.MJy / u.sr) ** 2
@@ -119,12 +165,77 @@ def test_degenerate_apertures_give_nan_where_photutils_does_and_never_raise():
              "flat": CirclePixelRegion(PixCoord(14.5, 34.5), 3)}
     for name, region in cases.items():
         row = s.calculate(subset=s.add_subset(region, label=name))
-        theirs = photutils_stats(data, region, 0.0)
+        theirs = expected(photutils_stats(data, region, 0.0))
         for column in EXTRA:
-            close(row[column], getattr(theirs, column), f"{name} {column}", scale=100.0)
+            close(row[column], theirs[column], f"{name} {column}", scale=100.0)
     one = s.result_rows[0]
     assert one["mad_std"] == 0 and one["biweight_midvariance"] == 0  # a single value has no spread
-    assert one["semimajor_axis"].value == pytest.approx(math.sqrt(1 / 12))  # SourceExtractor's 1/12 pixel
+    assert one["semimajor_axis"].value == pytest.approx(math.sqrt(1 / 12))  # a pixel's variance on both axes
+
+
+def test_a_covariance_that_is_not_positive_semidefinite_gives_no_shape_not_even_an_orientation():
+    """An over-subtracted core in a ring of light (a residual after PSF subtraction): the flux is net negative
+    while the ring's moments are positive, so the covariance's variances are negative, which describes no shape
+    (photutils 3.1): all five are NaN while the robust statistics stand."""
+    yy, xx = np.mgrid[:60, :60]
+    r = np.hypot(xx - 30.2, yy - 29.7)
+    data = np.where(np.abs(r - 5) < 0.5, 1.0, 0.0) + np.where(r < 1.5, -60.0, 0.0) + 0.01 * np.sin(xx + 2 * yy)
+    s = Session(warn=False)
+    s.load_data(data, label="residual")
+    region = CirclePixelRegion(PixCoord(30.2, 29.7), 8)
+    row = s.calculate(subset=s.add_subset(region), background=0.0)
+    assert row["aperture_sum"] < 0
+    assert all(math.isnan(getattr(row[c], "value", row[c])) for c in SHAPE_COLUMNS)
+    assert all(math.isfinite(getattr(row[c], "value", row[c])) for c in EXTRA if c not in SHAPE_COLUMNS)
+    theirs = expected(photutils_stats(data, region, 0.0))
+    for column in EXTRA:
+        close(row[column], theirs[column], column, scale=60.0)
+
+
+def test_a_source_thinner_than_a_pixel_keeps_its_length_and_its_angle():
+    """A line of pixels at slope 1/2 (a streak): its covariance [[16, 8], [8, 4]] has variances 20 along it and 0
+    across; only the one across is raised to a pixel's 1/12 (3.0 added 1/12 to both)."""
+    data = np.zeros((60, 60))
+    for k in range(-3, 4):
+        data[30 + k, 30 + 2 * k] = 1.0
+    s = Session(warn=False)
+    s.load_data(data, label="streak")
+    region = CirclePixelRegion(PixCoord(30.0, 30.0), 8)
+    row = s.calculate(subset=s.add_subset(region), background=0.0)
+    hand = {"fwhm": 2 * math.sqrt(math.log(2) * (20 + 1 / 12)), "semimajor_axis": math.sqrt(20),
+            "semiminor_axis": math.sqrt(1 / 12), "orientation": math.degrees(math.atan2(1, 2)),
+            "eccentricity": math.sqrt(1 - (1 / 12) / 20)}
+    theirs = expected(photutils_stats(data, region, 0.0))
+    for column, value in hand.items():
+        close(row[column], value, column, scale=1.0)
+        close(row[column], theirs[column], column, scale=1.0)
+
+
+def test_unresolved_shapes_beside_a_resolved_one_in_a_shared_block_keep_their_bits():
+    """A streak, an over-subtracted core and a round star, each in an r=8 circle placed alike (one block in
+    calculate_many, where the resolved row goes through the rules for the others too): the rows calculate gives."""
+    yy, xx = np.mgrid[:60, :150]
+    data = 40.0 * np.exp(-((xx - 115.2) ** 2 + (yy - 29.7) ** 2) / (2 * 2.0**2))
+    for k in range(-3, 4):
+        data[30 + k, 30 + 2 * k] = 1.0
+    r = np.hypot(xx - 75.2, yy - 29.7)
+    data += np.where(np.abs(r - 5) < 0.5, 1.0, 0.0) + np.where(r < 1.5, -60.0, 0.0)
+    regions = [CirclePixelRegion(PixCoord(x, 29.7), 8) for x in (30.2, 75.2, 115.2)]
+    one, many = Session(warn=False), Session(warn=False)
+    for s in (one, many):
+        s.load_data(data, label="img")
+        labels = [s.add_subset(region) for region in regions]
+    rows = [one.calculate(subset=label, background=0.0) for label in labels]
+    table, skipped = many.calculate_many(subsets=labels, background=0.0)
+    assert not skipped and len({int(row["npix"].value) for row in rows}) == 1  # one block
+    for row, theirs, region in zip(rows, table, regions):
+        for column in SHAPE_COLUMNS:
+            ours = float(getattr(row[column], "value", row[column]))
+            assert np.array_equal(ours, float(getattr(theirs[column], "value", theirs[column])), equal_nan=True)
+        reference = expected(photutils_stats(data, region, 0.0))
+        for column in SHAPE_COLUMNS:
+            close(row[column], reference[column], column, scale=40.0)
+    assert math.isnan(rows[1]["orientation"].value) and 0 < rows[2]["eccentricity"] < 0.05
 
 
 def test_a_flat_aperture_among_others_keeps_its_numbers_in_a_shared_block():

@@ -6,10 +6,14 @@ centre-mode pixels (NaN and, here, DQ-flagged ones left out): photutils' documen
 - mode = 3 median - 2 mean; var = the population variance (np.var); mad_std = 1.482602218505602 x the median
   absolute deviation from the median (astropy.stats.mad_std); biweight_location (c = 6) and biweight_midvariance
   (c = 9, the sample size not modified) as astropy.stats defines them;
-- the shape of the 2-D Gaussian with the same second-order central moments, as photutils finds it: the moments'
-  covariance (SourceExtractor's 1/12 pixel added to its diagonal until its determinant reaches 1/144, NaN when it
-  is negative), its eigenvalues, the 1-sigma semi-axes, their circularised FWHM 2 sqrt(ln 2 (a^2 + b^2)), the
-  orientation of the major axis from x (degrees, counter-clockwise) and the eccentricity sqrt(1 - b^2/a^2).
+- the shape of the 2-D Gaussian with the same second-order central moments, as photutils 3.1 finds it (the
+  current Imviz's: jdaviz 5.0.5 needs Python 3.12, where pip gives it photutils 3.1): the moments' covariance, NaN
+  whole when it is not positive semidefinite (a negative trace, or a determinant below -1000 epsilon times the
+  squared trace), each eigenvalue raised to at least a pixel's variance (1/12) with the eigenvectors kept; the
+  1-sigma semi-axes, their circularised FWHM 2 sqrt(ln 2 (a^2 + b^2)), the orientation of the major axis from x
+  (degrees, counter-clockwise, in (-90, 90]) and the eccentricity sqrt(1 - b^2/a^2). (Up to 3.0 photutils added
+  SourceExtractor's 1/12 to the diagonal while the determinant was below 1/144, and NaN'd a negative determinant
+  only: the two differ for sources thinner than a pixel and for net negative apertures.)
 
 Everything is computed from the values the row already read, for k apertures of n values at once (a (k, n)
 block; one aperture is a block of one), with per-row reductions that give each row the same bits however many
@@ -177,30 +181,54 @@ def moments(shifted: np.ndarray, total: np.ndarray, xs: np.ndarray, ys: np.ndarr
             np.vecdot(ys, yw) / total - y0 * y0)
 
 
+# photutils 3.1's threshold for a covariance that is not positive semidefinite: the determinant of a thin source
+# (rank 1) is zero, but computed it can be a few epsilon of its squared trace below
+PSD_RTOL = 1000.0 * np.finfo(float).eps
+PIXEL_VARIANCE = 1.0 / 12  # a uniform distribution over one pixel: the least variance a resolved axis has
+
+
+def eigenvalues(cxx, cxy, cyy, det) -> tuple[np.ndarray, np.ndarray]:
+    """(major, minor) eigenvalues of symmetric 2x2 matrices in photutils' closed form: the minor one as
+    det / (trace/2 + root) for a positive trace, which does not cancel for an elongated source."""
+    half_trace = 0.5 * (cxx + cyy)
+    root = np.hypot(0.5 * (cxx - cyy), cxy)
+    return half_trace + root, np.where(half_trace > 0, det / (half_trace + root), half_trace - root)
+
+
 @np.errstate(all="ignore")
 def shape(shifted: np.ndarray, total: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> dict[str, np.ndarray]:
     """fwhm, semimajor_axis, semiminor_axis (pixels), orientation (degrees) and eccentricity of each row's values
     (whose sums are `total`) as photutils' ApertureStats finds them from the image moments (module docstring).
-    The eigenvalues of the 2x2 covariance are taken in closed form: the same numbers as LAPACK's to 1e-14,
-    without its per-call cost. The rare cases (a negative determinant, a source thinner than a pixel) are tested
-    for before they are treated: for one aperture each NumPy call costs a microsecond, whatever it does."""
+    A resolved source (both variances finite and of a pixel or more) takes one test; only the rare cases go through
+    the rules for the others: for one aperture each NumPy call costs a microsecond, whatever it does."""
     cxx, cxy, cyy = moments(shifted, total, xs, ys)
     det = cxx * cyy - cxy * cxy
-    negative = det < 0
-    if negative.any():
-        cxx, cxy, cyy = (np.where(negative, np.nan, c) for c in (cxx, cxy, cyy))
-    delta = 1.0 / 12
-    low = det < delta * delta
-    while low.any():  # SourceExtractor's rule for sources thinner than a pixel
-        cxx, cyy = np.where(low, cxx + delta, cxx), np.where(low, cyy + delta, cyy)
-        low = cxx * cyy - cxy * cxy < delta * delta
-    trace, half_difference = cxx + cyy, (cxx - cyy) / 2
-    spread = np.sqrt(half_difference * half_difference + cxy * cxy)
-    major, minor = trace / 2 + spread, trace / 2 - spread
-    bad = ~(minor >= 0)  # a negative (or NaN) variance: NaN, as photutils gives
-    if bad.any():
-        major, minor = np.where(bad, np.nan, major), np.where(bad, np.nan, minor)
-    # a^2 + b^2 is the trace; the orientation is half the angle of (cxx - cyy, 2 cxy), both halved exactly
+    major, minor = eigenvalues(cxx, cxy, cyy, det)
+    if not np.all((PIXEL_VARIANCE <= minor) & (minor <= major) & (major < np.inf)):
+        cxx, cxy, cyy, major, minor = _unresolved(cxx, cxy, cyy, det, major, minor)
+    angle = np.arctan2(2.0 * cxy + 0.0, cxx - cyy)  # + 0.0: a covariance of -0 gives 90 degrees, not -90
     return {"fwhm": 2.0 * np.sqrt(LN2 * (major + minor)), "semimajor_axis": np.sqrt(major),
-            "semiminor_axis": np.sqrt(minor), "orientation": np.arctan2(cxy, half_difference) * (90.0 / math.pi),
+            "semiminor_axis": np.sqrt(minor), "orientation": np.rad2deg(0.5 * angle),
             "eccentricity": np.sqrt(1.0 - minor / major)}
+
+
+def _unresolved(cxx, cxy, cyy, det, major, minor) -> tuple[np.ndarray, ...]:
+    """(cxx, cxy, cyy, major, minor) under photutils 3.1's rules for the covariances that are not of a resolved
+    source: NaN (the angle too) when not positive semidefinite, as from an over-subtracted core; each variance raised
+    to a pixel's with the axes kept (floor_covariance_eigvals) when thinner than a pixel; the minor axis found
+    without the determinant when that overflows. Rows that need none of them come back unchanged."""
+    trace = cxx + cyy
+    invalid = (det < -PSD_RTOL * (trace * trace)) | (trace < 0)
+    thin = minor < PIXEL_VARIANCE
+    if thin.any():
+        point = major < PIXEL_VARIANCE  # both axes: a pixel's variance, round
+        lift = thin & ~point & np.isfinite(minor) & np.isfinite(major)
+        factor = (PIXEL_VARIANCE - minor) / (major - minor)
+        cxx = np.where(point, PIXEL_VARIANCE, np.where(lift, cxx + factor * (major - cxx), cxx))
+        cyy = np.where(point, PIXEL_VARIANCE, np.where(lift, cyy + factor * (major - cyy), cyy))
+        cxy = np.where(point, 0.0, np.where(lift, cxy - factor * cxy, cxy))
+        det = cxx * cyy - cxy * cxy
+        major, minor = eigenvalues(cxx, cxy, cyy, det)
+    minor = np.where(np.isfinite(det), minor, cxx * (cyy / major) - cxy * (cxy / major))
+    bad = invalid | ~(np.isfinite(major) & np.isfinite(minor) & (minor >= 0))
+    return (cxx, np.where(invalid, np.nan, cxy), cyy, np.where(bad, np.nan, major), np.where(bad, np.nan, minor))
