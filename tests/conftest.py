@@ -26,6 +26,15 @@ def tan_wcs(shape, scale_arcsec=0.1, crval=(150.0, 2.0)):
     return w
 
 
+def over_subtracted_core(shape, x0, y0) -> np.ndarray:
+    """A ring of light around an over-subtracted core (a residual after PSF subtraction), centred at (x0, y0): net
+    negative flux within 8 pixels while the ring's moments are positive, so the moments' covariance is not
+    positive semidefinite and describes no shape (photutils 3.1)."""
+    yy, xx = np.mgrid[:shape[0], :shape[1]]
+    r = np.hypot(xx - x0, yy - y0)
+    return np.where(np.abs(r - 5) < 0.5, 1.0, 0.0) + np.where(r < 1.5, -60.0, 0.0) + 0.01 * np.sin(xx + 2 * yy)
+
+
 def site_written_west_positive(paths, folder) -> list:
     """Copies of frames in `folder` with SITELONG negated (as IRAF writes it) and no AIRMASS: read east-positive,
     the site lies on the other side of the Earth."""

@@ -67,6 +67,13 @@ async def ready(app, pilot):
     await pilot.pause()
 
 
+async def press_and_settle(app, pilot, key: str):
+    """Press a key whose work runs in a worker (F5, F6), and wait until what it shows is on screen."""
+    await pilot.press(key)
+    await pilot.pause()
+    await ready(app, pilot)
+
+
 async def type_text(pilot, text: str):
     for ch in text:
         await pilot.press(ch)

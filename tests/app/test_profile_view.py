@@ -1,8 +1,10 @@
 """The profile view (F6), recentring (F7, r) and profile exports, driven by keys (issue 6)."""
 
 import pytest
+from astropy.io import fits
 
-from tests.app.conftest import ready, screen_text, type_text
+from tests.app.conftest import press_and_settle, ready, screen_text, type_text
+from tests.conftest import over_subtracted_core
 from tests.app.test_workflow import choose, open_palette_command
 from tui.app.screens.profile import ProfileScreen
 from tui.app.widgets.plot import Figure, Marker, Series, render_figure
@@ -10,11 +12,7 @@ from tui.core import read_results
 
 
 async def open_profile(app, pilot):
-    await pilot.press("f6")
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await press_and_settle(app, pilot, "f6")
 
 
 async def test_profile_view_shows_the_sessions_numbers_and_returns(make_app):
@@ -36,6 +34,19 @@ async def test_profile_view_shows_the_sessions_numbers_and_returns(make_app):
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ProfileScreen)
+
+
+async def test_an_aperture_whose_moments_describe_no_shape_says_so(make_app, tmp_path):
+    """An over-subtracted core in a ring of light: net negative flux, a covariance that is not positive
+    semidefinite, so no moment FWHM (photutils 3.1 gives NaN): said in words, not 'nan pix'."""
+    fits.PrimaryHDU(over_subtracted_core((80, 80), 40.2, 39.7)).writeto(tmp_path / "resid.fits")
+    (tmp_path / "core.reg").write_text("image\ncircle(41.2,40.7,8) # text={core}\n")
+    app = make_app(images=[str(tmp_path / "resid.fits")], regions=[str(tmp_path / "core.reg")])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await open_profile(app, pilot)
+        summary = str(app.screen.query_one("#profile-summary").render())
+        assert "no moments FWHM (the moments describe no shape)" in summary and "nan" not in summary.split("·")[1]
 
 
 async def test_profile_view_follows_subset_and_data_keys(make_app):

@@ -14,7 +14,7 @@ from photutils.aperture import ApertureStats
 from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, EllipsePixelRegion, PixCoord,
                      RectanglePixelRegion)
 
-from tests.conftest import tan_wcs
+from tests.conftest import over_subtracted_core, tan_wcs
 from tui.core import Session, read_results
 from tui.core.photometry import COLUMNS
 from tui.core.robust import EXTRA, SHAPE as SHAPE_COLUMNS
@@ -174,12 +174,9 @@ def test_degenerate_apertures_give_nan_where_photutils_does_and_never_raise():
 
 
 def test_a_covariance_that_is_not_positive_semidefinite_gives_no_shape_not_even_an_orientation():
-    """An over-subtracted core in a ring of light (a residual after PSF subtraction): the flux is net negative
-    while the ring's moments are positive, so the covariance's variances are negative, which describes no shape
-    (photutils 3.1): all five are NaN while the robust statistics stand."""
-    yy, xx = np.mgrid[:60, :60]
-    r = np.hypot(xx - 30.2, yy - 29.7)
-    data = np.where(np.abs(r - 5) < 0.5, 1.0, 0.0) + np.where(r < 1.5, -60.0, 0.0) + 0.01 * np.sin(xx + 2 * yy)
+    """An over-subtracted core in a ring of light: the covariance's variances are negative, which describes no
+    shape (photutils 3.1): all five are NaN while the robust statistics stand."""
+    data = over_subtracted_core((60, 60), 30.2, 29.7)
     s = Session(warn=False)
     s.load_data(data, label="residual")
     region = CirclePixelRegion(PixCoord(30.2, 29.7), 8)
@@ -218,8 +215,7 @@ def test_unresolved_shapes_beside_a_resolved_one_in_a_shared_block_keep_their_bi
     data = 40.0 * np.exp(-((xx - 115.2) ** 2 + (yy - 29.7) ** 2) / (2 * 2.0**2))
     for k in range(-3, 4):
         data[30 + k, 30 + 2 * k] = 1.0
-    r = np.hypot(xx - 75.2, yy - 29.7)
-    data += np.where(np.abs(r - 5) < 0.5, 1.0, 0.0) + np.where(r < 1.5, -60.0, 0.0)
+    data += over_subtracted_core(data.shape, 75.2, 29.7)
     regions = [CirclePixelRegion(PixCoord(x, 29.7), 8) for x in (30.2, 75.2, 115.2)]
     one, many = Session(warn=False), Session(warn=False)
     for s in (one, many):

@@ -18,8 +18,11 @@ RESULT_FIELDS = (
     "stddev", "median", "min", "max",
 )
 # The current Imviz plugin's extra columns, under headings of their own (a heading line, then its fields).
-RESULT_SECTIONS = (("robust", ("mode", "mad_std", "var", "biweight_location", "biweight_midvariance")),
-                   ("shape", ("fwhm", "semimajor_axis", "semiminor_axis", "orientation", "eccentricity")))
+# (heading, its fields, what one line says instead when every one of them is NaN)
+RESULT_SECTIONS = (("robust", ("mode", "mad_std", "var", "biweight_location", "biweight_midvariance"),
+                    "no usable pixel centred in the aperture"),
+                   ("shape", ("fwhm", "semimajor_axis", "semiminor_axis", "orientation", "eccentricity"),
+                    "the moments describe no shape (net negative flux, or no usable pixel)"))
 # The columns a narrow results table shows first; the rest follow, reached by scrolling.
 TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum_err", "aperture_sum_mag", "npix",
                "npix_bad")
@@ -130,7 +133,8 @@ def with_error(value, err) -> str:
 
 def result_lines(row: dict) -> list[tuple[str, str | None]]:
     """(name, text) pairs for the result panel, skipping columns that do not apply (None) or say nothing
-    (an unknown SNR, no bad pixels); then each section of RESULT_SECTIONS as (heading, None) and its fields."""
+    (an unknown SNR, no bad pixels); then each section of RESULT_SECTIONS as (heading, None) and its fields, or
+    one line saying why there are none when all are NaN."""
     lines = []
     for name in RESULT_FIELDS:
         value = row.get(name)
@@ -146,11 +150,14 @@ def result_lines(row: dict) -> list[tuple[str, str | None]]:
         else:
             text = value_text(name, value)
         lines.append((name, text))
-    for heading, names in RESULT_SECTIONS:
+    for heading, names, when_none in RESULT_SECTIONS:
         present = [name for name in names if row.get(name) is not None]
         if present:
             lines.append((heading, None))
-            lines += [(name, value_text(name, row[name])) for name in present]
+            if all(math.isnan(_plain(row[name])) for name in present):
+                lines.append(("none", when_none))
+            else:
+                lines += [(name, value_text(name, row[name])) for name in present]
     return lines
 
 

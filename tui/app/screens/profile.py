@@ -6,6 +6,8 @@ computed in a worker, so a large aperture never blocks the keys.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from textual import work
 from textual.app import ComposeResult
@@ -70,7 +72,10 @@ class ProfileScreen(Screen):
         fit, profile, growth = result["fit"], result["profile"], result["growth"]
         aperture = float(result["aperture_radius"].value)
         lines = []
-        rest = f"moments FWHM {result['moment_fwhm'].value:.2f} pix · background {result['background']:.4g}"
+        moment_fwhm = result["moment_fwhm"].value
+        moments = ("no moments FWHM (the moments describe no shape)" if math.isnan(moment_fwhm)
+                   else f"moments FWHM {moment_fwhm:.2f} pix")
+        rest = f"{moments} · background {result['background']:.4g}"
         if fit["success"] or fit["fwhm"] is not None:
             arcsec = f' ({fit["fwhm_arcsec"].value:.3f}")' if "fwhm_arcsec" in fit else ""
             caveat = "" if fit["success"] else f" ({fit['message']})"  # a fit with problems says which

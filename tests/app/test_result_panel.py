@@ -1,0 +1,52 @@
+"""The result panel under CALCULATE: the Imviz fields, then the current plugin's ten under "robust" and "shape"
+(issue 20), whole as the panel holds them (it scrolls at 80x24)."""
+
+import io
+
+from astropy.io import fits
+from rich.console import Console
+
+from tests.app.conftest import press_and_settle, ready
+from tests.conftest import over_subtracted_core
+from tui.core.formatting import value_text
+
+
+def panel_text(app) -> str:
+    console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
+    console.print(app.query_one("#result-body").content)
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines())
+
+
+async def calculate(app, pilot):
+    await ready(app, pilot)
+    await press_and_settle(app, pilot, "f5")
+
+
+async def test_the_ten_sit_under_their_headings_after_the_imviz_fields(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await calculate(app, pilot)
+        row = app.session.result_rows[-1]
+        lines = panel_text(app).splitlines()
+        robust, shape = lines.index("── robust ──"), lines.index("── shape ──")
+        assert any(line.startswith("max ") for line in lines[:robust])  # the Imviz statistics come first
+        for name in ("mode", "mad_std", "var", "biweight_location", "biweight_midvariance"):
+            assert any(line.split() == [name, *value_text(name, row[name]).split()] for line in lines[robust:shape])
+        for name in ("fwhm", "semimajor_axis", "semiminor_axis", "orientation", "eccentricity"):
+            assert any(line.split() == [name, *value_text(name, row[name]).split()] for line in lines[shape:])
+
+
+async def test_an_aperture_whose_moments_describe_no_shape_gets_one_line_not_five_nans(make_app, tmp_path):
+    """An over-subtracted core in a ring of light: a covariance that is not positive semidefinite (photutils 3.1
+    gives NaN for all five), while its robust statistics stand."""
+    fits.PrimaryHDU(over_subtracted_core((80, 80), 40.2, 39.7)).writeto(tmp_path / "resid.fits")
+    (tmp_path / "core.reg").write_text("image\ncircle(41.2,40.7,8) # text={core}\n")
+    app = make_app(images=[str(tmp_path / "resid.fits")], regions=[str(tmp_path / "core.reg")])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await calculate(app, pilot)
+        lines = panel_text(app).splitlines()
+        shape = lines.index("── shape ──")
+        assert lines[shape + 1].split() == ["none", "the", "moments", "describe", "no", "shape", "(net", "negative",
+                                            "flux,", "or", "no", "usable", "pixel)"]
+        assert not any("nan" in line for line in lines[shape:])
+        assert any(line.startswith("mad_std ") and "nan" not in line for line in lines)
