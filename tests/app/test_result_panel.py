@@ -46,7 +46,6 @@ async def test_an_aperture_whose_moments_describe_no_shape_gets_one_line_not_fiv
         await calculate(app, pilot)
         lines = panel_text(app).splitlines()
         shape = lines.index("── shape ──")
-        assert lines[shape + 1].split() == ["none", "the", "moments", "describe", "no", "shape", "(net", "negative",
-                                            "flux,", "or", "no", "usable", "pixel)"]
+        assert lines[shape + 1].split() == ["none", "the", "moments", "describe", "no", "shape"]
         assert not any("nan" in line for line in lines[shape:])
         assert any(line.startswith("mad_std ") and "nan" not in line for line in lines)

@@ -17,12 +17,12 @@ RESULT_FIELDS = (
     "background_npix", "pixarea_tot", "counts_fac", "flux_scaling", "xcenter", "ycenter", "sky_center", "mean",
     "stddev", "median", "min", "max",
 )
-# The current Imviz plugin's extra columns, under headings of their own (a heading line, then its fields).
-# (heading, its fields, what one line says instead when every one of them is NaN)
+# The current Imviz plugin's extra columns, under headings of their own (a heading line, then its fields):
+# (heading, its fields, what one line says instead when every one of them is NaN).
 RESULT_SECTIONS = (("robust", ("mode", "mad_std", "var", "biweight_location", "biweight_midvariance"),
-                    "no usable pixel centred in the aperture"),
+                    "no usable pixel centred in it"),
                    ("shape", ("fwhm", "semimajor_axis", "semiminor_axis", "orientation", "eccentricity"),
-                    "the moments describe no shape (net negative flux, or no usable pixel)"))
+                    "the moments describe no shape"))  # net negative flux, or no usable pixel
 # The columns a narrow results table shows first; the rest follow, reached by scrolling.
 TABLE_FIRST = ("id", "data_label", "subset_label", "aperture_sum", "aperture_sum_err", "aperture_sum_mag", "npix",
                "npix_bad")
