@@ -11,7 +11,7 @@ from tui.cli import (FLUSH_SECONDS, FROM_THE_APP, INTERRUPTED, _client, _dq_flag
                      _glue_negative_numbers, _number, _positive_int, _progress, _say, _site, check_output,
                      interrupt_held)
 
-SHOWN = 12  # rows of the light curve printed (first and last); OUT holds them all
+SHOWN = 12  # rows of the light curve printed (first and last); the file written holds them all
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -207,7 +207,7 @@ def run(argv: list[str]) -> int:
         _say("fit", table.meta["fit_summary"])
     from tui.core.formatting import safe_text
 
-    print(_glimpse(table, safe_text))
+    print(_glimpse(table, safe_text, args.output))
     if stream is not None:
         try:
             path = stream.finish(table, rewrite=bool(args.fit))
@@ -246,7 +246,8 @@ def _fitted(table, args):
     return with_fit(table, fit_table(table, detrend, args.period, args.limb_darkening))
 
 
-def _glimpse(table, safe) -> str:
+def _glimpse(table, safe, output: str | None) -> str:
+    """The first and last frames' main columns; the rows between are in the file written, if one is."""
     names = [n for n in ("Label", "BJD_TDB", "AIRMASS", "rel_flux_T1", "rel_flux_err_T1", "Width_T1")
              if n in table.colnames]
     rows = list(range(len(table)))
@@ -255,7 +256,8 @@ def _glimpse(table, safe) -> str:
     lines = ["  ".join(f"{n:>15}" for n in names)]
     for k in rows:
         if k is None:
-            lines.append(f"{'...':>15}  ({len(table) - SHOWN + 1} rows more in OUT)")
+            where = f"in {safe(output)}" if output else "not shown: -o OUT writes them all"
+            lines.append(f"{'...':>15}  ({len(table) - SHOWN + 1} rows more, {where})")
             continue
         cells = []
         for n in names:

@@ -336,6 +336,19 @@ def test_series_writes_a_light_curve_and_a_fit(sequence, tmp_path):
     assert {"rel_flux_T1_detrended", "transit_model"} <= set(table.colnames) and len(table) == 120
 
 
+def test_the_glimpse_says_where_the_rows_it_leaves_out_are(sequence, tmp_path):
+    from tui.series_cli import SHOWN
+
+    paths, regions, _ = sequence
+    common = (*paths, "--regions", regions, "--target", "Target", "--comparisons", "Comp1")
+    out = tmp_path / "lc.csv"
+    written, shown = series_cli(*common, "-o", out), series_cli(*common)
+    assert written.returncode == 0 and shown.returncode == 0, (written.stderr, shown.stderr)
+    left_out = len(paths) - SHOWN + 1
+    assert f"({left_out} rows more, in {out})" in written.stdout
+    assert f"({left_out} rows more, not shown: -o OUT writes them all)" in shown.stdout
+
+
 def test_frames_may_come_before_and_after_the_options(sequence, tmp_path):
     paths, regions, _ = sequence
     out = tmp_path / "lc.csv"
