@@ -282,3 +282,17 @@ def test_the_journal_and_every_export_keep_the_ten(tmp_path):
     assert s.get_aperture_photometry_results().colnames == list(COLUMNS)  # the 21 Imviz v2.1 columns, as before
     record = json.loads((tmp_path / "j.jsonl").read_text().splitlines()[0])
     assert "fwhm:q:pix" in record["columns"] and "eccentricity:f" in record["columns"]
+
+
+def test_a_section_that_is_all_nan_is_one_line_in_the_result_panel():
+    from tui.core.formatting import result_lines
+
+    data = star_field()
+    data[10:20, 10:20] = np.nan
+    s = Session(warn=False)
+    s.load_data(data, label="img")
+    nan_row = s.calculate(subset=s.add_subset(CirclePixelRegion(PixCoord(14.5, 14.5), 3)))
+    assert result_lines(nan_row)[-4:] == [("robust", None), ("none", "no usable pixel centred inside"),
+                                          ("shape", None), ("none", "the moments describe no shape")]
+    star = result_lines(s.calculate(subset=s.add_subset(APERTURES["circle"])))
+    assert [name for name, _ in star[-12:]] == ["robust", *EXTRA[:5], "shape", *EXTRA[5:]]

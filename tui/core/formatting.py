@@ -20,7 +20,7 @@ RESULT_FIELDS = (
 # The current Imviz plugin's extra columns, under headings of their own (a heading line, then its fields):
 # (heading, its fields, what one line says instead when every one of them is NaN).
 RESULT_SECTIONS = (("robust", ("mode", "mad_std", "var", "biweight_location", "biweight_midvariance"),
-                    "no usable pixel centred in it"),
+                    "no usable pixel centred inside"),
                    ("shape", ("fwhm", "semimajor_axis", "semiminor_axis", "orientation", "eccentricity"),
                     "the moments describe no shape"))  # net negative flux, or no usable pixel
 # The columns a narrow results table shows first; the rest follow, reached by scrolling.
