@@ -38,7 +38,8 @@ async def test_profile_view_shows_the_sessions_numbers_and_returns(make_app):
 
 async def test_an_aperture_whose_moments_describe_no_shape_says_so(make_app, tmp_path):
     """An over-subtracted core in a ring of light: net negative flux, a covariance that is not positive
-    semidefinite, so no moment FWHM (photutils 3.1 gives NaN): said in words, not 'nan pix'."""
+    semidefinite, so no moment FWHM (photutils 3.1 gives NaN) and no share of the flux: said in words, not
+    'nan pix' and 'nan%'."""
     fits.PrimaryHDU(over_subtracted_core((80, 80), 40.2, 39.7)).writeto(tmp_path / "resid.fits")
     (tmp_path / "core.reg").write_text("image\ncircle(41.2,40.7,8) # text={core}\n")
     app = make_app(images=[str(tmp_path / "resid.fits")], regions=[str(tmp_path / "core.reg")])
@@ -47,6 +48,7 @@ async def test_an_aperture_whose_moments_describe_no_shape_says_so(make_app, tmp
         await open_profile(app, pilot)
         summary = str(app.screen.query_one("#profile-summary").render())
         assert "no moments FWHM (the moments describe no shape)" in summary and "nan" not in summary.split("·")[1]
+        assert "no curve of growth: the sum within r=" in summary and "nan" not in screen_text(app)
 
 
 async def test_profile_view_follows_subset_and_data_keys(make_app):

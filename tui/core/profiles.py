@@ -221,5 +221,7 @@ def summary(fit: dict, growth: QTable, aperture_sum: float) -> dict:
         parts.append(f"the aperture holds {held:.1%} of the flux within r={outer:g}")
     elif math.isfinite(held):  # on empty sky the sums are noise about zero: a share of them means nothing
         parts.append("the aperture's sum is below the background: no source here?")
+    else:  # a share of a sum that is not positive (an over-subtracted core, a background set too high)
+        parts.append(f"no curve of growth: the sum within r={outer:g} is not above the background")
     return {"hwhm": hwhm, "r90": None if r90 is None else r90 * u.pix, "outer_radius": outer * u.pix,
             "aperture_fraction": held, "text": "; ".join(parts)}

@@ -104,7 +104,8 @@ class ProfileScreen(Screen):
 
         g_radius = np.asarray(growth["radius"].value, float)
         fraction = np.asarray(growth["fraction"], float)
-        markers = [Marker(aperture, f"aperture {result['aperture_fraction']:.0%}", "|", "magenta")]
+        held = result["aperture_fraction"]
+        markers = [Marker(aperture, f"aperture {held:.0%}" if math.isfinite(held) else "aperture", "|", "magenta")]
         if result["r90"] is not None:
             markers.append(Marker(float(result["r90"].value), "90%", ":", "green"))
         self.query_one("#growth-plot", PlotView).show(Figure(
