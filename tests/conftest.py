@@ -35,6 +35,14 @@ def over_subtracted_core(shape, x0, y0) -> np.ndarray:
     return np.where(np.abs(r - 5) < 0.5, 1.0, 0.0) + np.where(r < 1.5, -60.0, 0.0) + 0.01 * np.sin(xx + 2 * yy)
 
 
+def over_subtracted_files(folder) -> tuple[list[str], list[str]]:
+    """([an 80x80 FITS image of over_subtracted_core at (40.2, 39.7)], [a DS9 file with the circle 'core' of r=8
+    on it]): as the app is given them."""
+    fits.PrimaryHDU(over_subtracted_core((80, 80), 40.2, 39.7)).writeto(folder / "resid.fits")
+    (folder / "core.reg").write_text("image\ncircle(41.2,40.7,8) # text={core}\n")
+    return [str(folder / "resid.fits")], [str(folder / "core.reg")]
+
+
 def site_written_west_positive(paths, folder) -> list:
     """Copies of frames in `folder` with SITELONG negated (as IRAF writes it) and no AIRMASS: read east-positive,
     the site lies on the other side of the Earth."""

@@ -1,10 +1,9 @@
 """The profile view (F6), recentring (F7, r) and profile exports, driven by keys (issue 6)."""
 
 import pytest
-from astropy.io import fits
 
 from tests.app.conftest import press_and_settle, ready, screen_text, type_text
-from tests.conftest import over_subtracted_core
+from tests.conftest import over_subtracted_files
 from tests.app.test_workflow import choose, open_palette_command
 from tui.app.screens.profile import ProfileScreen
 from tui.app.widgets.plot import Figure, Marker, Series, render_figure
@@ -40,9 +39,8 @@ async def test_an_aperture_whose_moments_describe_no_shape_says_so(make_app, tmp
     """An over-subtracted core in a ring of light: net negative flux, a covariance that is not positive
     semidefinite, so no moment FWHM (photutils 3.1 gives NaN) and no share of the flux: said in words, not
     'nan pix' and 'nan%'."""
-    fits.PrimaryHDU(over_subtracted_core((80, 80), 40.2, 39.7)).writeto(tmp_path / "resid.fits")
-    (tmp_path / "core.reg").write_text("image\ncircle(41.2,40.7,8) # text={core}\n")
-    app = make_app(images=[str(tmp_path / "resid.fits")], regions=[str(tmp_path / "core.reg")])
+    images, regions = over_subtracted_files(tmp_path)
+    app = make_app(images=images, regions=regions)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
         await open_profile(app, pilot)

@@ -3,11 +3,10 @@
 
 import io
 
-from astropy.io import fits
 from rich.console import Console
 
 from tests.app.conftest import press_and_settle, ready
-from tests.conftest import over_subtracted_core
+from tests.conftest import over_subtracted_files
 from tui.core.formatting import value_text
 
 
@@ -39,9 +38,8 @@ async def test_the_ten_sit_under_their_headings_after_the_imviz_fields(make_app)
 async def test_an_aperture_whose_moments_describe_no_shape_gets_one_line_not_five_nans(make_app, tmp_path):
     """An over-subtracted core in a ring of light: a covariance that is not positive semidefinite (photutils 3.1
     gives NaN for all five), while its robust statistics stand."""
-    fits.PrimaryHDU(over_subtracted_core((80, 80), 40.2, 39.7)).writeto(tmp_path / "resid.fits")
-    (tmp_path / "core.reg").write_text("image\ncircle(41.2,40.7,8) # text={core}\n")
-    app = make_app(images=[str(tmp_path / "resid.fits")], regions=[str(tmp_path / "core.reg")])
+    images, regions = over_subtracted_files(tmp_path)
+    app = make_app(images=images, regions=regions)
     async with app.run_test(size=(80, 24)) as pilot:
         await calculate(app, pilot)
         lines = panel_text(app).splitlines()
