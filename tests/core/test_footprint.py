@@ -36,6 +36,7 @@ LARGE_CIRCLES = [
     CirclePixelRegion(PixCoord(450.5, 350.5), 100.0),
     CirclePixelRegion(PixCoord(20.2, 680.9), 150.0),  # sticks out of two sides
     CirclePixelRegion(PixCoord(-100.0, 300.0), 140.0),  # centre off the image
+    CirclePixelRegion(PixCoord(450.2, 350.1), 700.0),  # covers the image: its edge, and every band pixel, off it
 ]
 
 

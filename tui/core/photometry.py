@@ -183,7 +183,12 @@ def extras(sample: Sample, stats) -> dict[str, float]:
 
 
 def _shape(sample: Sample) -> dict[str, np.ndarray]:
-    xs, ys = sample.footprint.coordinates()
+    fp = sample.footprint
+    if fp.runs and sample.good is None:  # every pixel of a large circle: its rows' sums give the y moments
+        moments = robust.run_moments(sample.shifted, sample.total, fp.run_columns(),
+                                     fp.run_arrays[0].astype(np.float64), fp.run_offsets())
+        return robust.shape_of(*moments)
+    xs, ys = fp.coordinates()
     if sample.good is not None:
         xs, ys = np.extract(sample.good, xs), np.extract(sample.good, ys)
     return robust.shape(sample.shifted[None, :], np.array([sample.total]), xs[None, :], ys[None, :])

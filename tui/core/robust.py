@@ -181,6 +181,21 @@ def moments(shifted: np.ndarray, total: np.ndarray, xs: np.ndarray, ys: np.ndarr
             np.vecdot(ys, yw) / total - y0 * y0)
 
 
+@np.errstate(all="ignore")
+def run_moments(shifted: np.ndarray, total: float, xs: np.ndarray, rows: np.ndarray,
+                offsets: np.ndarray) -> tuple[np.ndarray, ...]:
+    """moments() of one aperture whose values lie in one run a row (a large circle's footprint): row `rows[j]`
+    holds the values from offsets[j] on. The y moments come from each row's sums, so no y coordinate per value
+    is made or multiplied: three passes over the values fewer (0.07 ms of calculate's 2.2 at r=200). The sums are taken
+    in another order than moments() takes them, so the two agree to rounding, not bit for bit; calculate_many
+    measures such apertures one by one, through this same function."""
+    xw = xs * shifted
+    row_sums, row_x = np.add.reduceat(shifted, offsets), np.add.reduceat(xw, offsets)
+    x0, y0 = np.dot(xs, shifted) / total, np.dot(rows, row_sums) / total
+    return (np.array([np.dot(xs, xw) / total - x0 * x0]), np.array([np.dot(rows, row_x) / total - x0 * y0]),
+            np.array([np.dot(rows * rows, row_sums) / total - y0 * y0]))
+
+
 # photutils 3.1's threshold for a covariance that is not positive semidefinite: the determinant of a thin source
 # (rank 1) is zero, but computed it can be a few epsilon of its squared trace below
 PSD_RTOL = 1000.0 * np.finfo(float).eps
@@ -198,10 +213,16 @@ def eigenvalues(cxx, cxy, cyy, det) -> tuple[np.ndarray, np.ndarray]:
 @np.errstate(all="ignore")
 def shape(shifted: np.ndarray, total: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> dict[str, np.ndarray]:
     """fwhm, semimajor_axis, semiminor_axis (pixels), orientation (degrees) and eccentricity of each row's values
-    (whose sums are `total`) as photutils' ApertureStats finds them from the image moments (module docstring).
-    A resolved source (both variances finite and of a pixel or more) takes one test; only the rare cases go through
-    the rules for the others: for one aperture each NumPy call costs a microsecond, whatever it does."""
-    cxx, cxy, cyy = moments(shifted, total, xs, ys)
+    (whose sums are `total`) at pixel coordinates (xs, ys), as photutils' ApertureStats finds them from the image
+    moments (module docstring)."""
+    return shape_of(*moments(shifted, total, xs, ys))
+
+
+@np.errstate(all="ignore")
+def shape_of(cxx: np.ndarray, cxy: np.ndarray, cyy: np.ndarray) -> dict[str, np.ndarray]:
+    """shape() from the central moments (mu_xx, mu_xy, mu_yy) of each row. A resolved source (both variances
+    finite and of a pixel or more) takes one test; only the rare cases go through the rules for the others: for one
+    aperture each NumPy call costs a microsecond, whatever it does."""
     det = cxx * cyy - cxy * cxy
     major, minor = eigenvalues(cxx, cxy, cyy, det)
     if not np.all((PIXEL_VARIANCE <= minor) & (minor <= major) & (major < np.inf)):
