@@ -170,6 +170,21 @@ def test_render_figure_places_points_lines_and_markers():
     assert lines[1].startswith("      10 |") and lines[9].startswith("       0 |")
 
 
+def test_marker_labels_a_few_columns_apart_both_show_whole():
+    """The aperture (r=150) and the 90% radius (r=164) of a galaxy: '90%' wrote over 'aperture 89%'."""
+    import numpy as np
+
+    r = np.linspace(0.0, 315.0, 60)
+    figure = Figure([Series(r, 1 - np.exp(-r / 60), "points", "o")],
+                    [Marker(150.0, "aperture 89%", "|"), Marker(164.3, "90%", ":"), Marker(330.0, "edge", "|")],
+                    xlabel="radius [pix]", ylabel="curve of growth")
+    plot = [str(line)[10:] for line in render_figure(figure, 80, 10)[1:8]]
+    aperture, r90, edge = plot[4].index("|"), plot[4].index(":"), plot[4].rindex("|")  # below the curve
+    assert plot[0][aperture + 1:].startswith("aperture 89%") and "90%" not in plot[0]
+    assert plot[1][r90 + 1:].startswith("90%")  # a row lower, right of its own line
+    assert plot[0][:edge].endswith("edge")  # no room on its right: left of its line
+
+
 def test_an_axis_label_that_hides_ticks_goes_to_the_top_line():
     """A time axis in the light curve's 55-column plot kept two of its five ticks beside "BJD_TDB-2460999"."""
     import numpy as np

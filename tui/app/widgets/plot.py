@@ -77,6 +77,23 @@ def _limits(values: list[np.ndarray], fixed=None) -> tuple[float, float]:
     return low - pad, high + pad
 
 
+def _label_markers(markers: list[Marker], col, put, plot_w: int, plot_h: int) -> None:
+    """Each marker's label at the top, right of its line (left of it where the right has no room), a row lower
+    where an earlier label holds those cells: the aperture and the 90% radius often lie a few columns apart."""
+    taken: list[list[tuple[int, int]]] = [[] for _ in range(plot_h)]
+    for marker in markers:
+        if not marker.label:
+            continue
+        c, n = col(marker.x), len(marker.label)
+        start = c + 1 if c + 1 + n <= plot_w or c - n < 0 else c - n
+        text = marker.label[: max(plot_w - start, 0)]
+        span = (start - 1, start + len(text) + 1)  # a cell apart from the next label
+        r = next((r for r in range(plot_h) if all(span[1] <= a or b <= span[0] for a, b in taken[r])), 0)
+        taken[r].append(span)
+        for i, ch in enumerate(text):
+            put(start + i, r, ch, marker.style)
+
+
 def render_figure(figure: Figure, width: int, height: int) -> list[Text]:
     """`height` lines of `width` cells: y label line, plot rows, x axis, x tick labels."""
     plot_w = max(width - Y_LABEL_WIDTH - 1, 4)
@@ -122,10 +139,7 @@ def render_figure(figure: Figure, width: int, height: int) -> list[Text]:
             inside = (cols >= 0) & (cols < plot_w) & (rows >= 0) & (rows < plot_h)
             for cell in np.unique(rows[inside] * plot_w + cols[inside]).tolist():
                 grid[cell // plot_w][cell % plot_w] = (series.char, series.style)
-    for marker in figure.markers:  # labels last, so no series hides them
-        c = col(marker.x)
-        for i, ch in enumerate(marker.label[: max(plot_w - c - 1, 0)]):
-            put(c + 1 + i, 0, ch, marker.style)
+    _label_markers(figure.markers, col, put, plot_w, plot_h)  # labels last, so no series hides them
 
     ticks, tail = _x_ticks(figure, x0, x1, plot_w, width, col)
     top = figure.ylabel if tail else f"{figure.ylabel} vs {figure.xlabel}"
