@@ -262,11 +262,11 @@ def _circle(region: rg.CirclePixelRegion, shape, weights: bool) -> Footprint | N
     end = np.where(interior_rows, ra, 0).astype(np.intp)
     # The band pixels are in row-major order: a row's first and last centre-mode band pixels bound its run (a
     # third of the time of np.minimum.at and np.maximum.at).
-    rows, columns = row[centre], i[centre]
-    firsts, lasts = np.flatnonzero(np.diff(rows, prepend=-1)), np.flatnonzero(np.diff(rows, append=ny))
-    held = rows[firsts]  # the rows with a centre-mode band pixel
-    begin[held] = np.minimum(begin[held], columns[firsts])
-    end[held] = np.maximum(end[held], columns[lasts] + 1)
+    in_rows, in_cols = row[centre], i[centre]
+    firsts, lasts = np.flatnonzero(np.diff(in_rows, prepend=-1)), np.flatnonzero(np.diff(in_rows, append=ny))
+    held = in_rows[firsts]  # the rows with a centre-mode band pixel
+    begin[held] = np.minimum(begin[held], in_cols[firsts])
+    end[held] = np.maximum(end[held], in_cols[lasts] + 1)
     keep = begin < end
     count = int((end[keep] - begin[keep]).sum())
     arrays = (j[keep], begin[keep], end[keep])
