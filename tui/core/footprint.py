@@ -111,19 +111,20 @@ def _small_circle(region: rg.CirclePixelRegion, shape) -> Footprint | None:
     partial = np.flatnonzero((w > 0.0) & (w < 1.0))
     inside = circle_centres(w[None], np.array([grid]), partial)[0]
     # The edge pixels (where the weight differs from the centre-mode weight) are the partial ones: a whole pixel's
-    # weight, 0 or 1, is its centre-mode weight. Known already, they need no search of the box (_from_masks).
-    edge_y, edge_x = np.divmod(partial, ix1 - ix0)
-    return Footprint((slice(iy0, iy1), slice(ix0, ix1)), int(np.count_nonzero(inside)), inside, None, None, edge_y,
-                     edge_x, w.reshape(-1)[partial], inside.reshape(-1)[partial])
+    # weight, 0 or 1, is its centre-mode weight. Known already, they need no search of the box.
+    return _from_masks(inside, w, iy0, ix0, edges=partial)
 
 
-def _from_masks(inside: np.ndarray, w: np.ndarray | None, iy0: int, ix0: int) -> Footprint:
+def _from_masks(inside: np.ndarray, w: np.ndarray | None, iy0: int, ix0: int,
+                edges: np.ndarray | None = None) -> Footprint:
     """A footprint from its centre-mode mask and its sum weights (None: no edge weights) over the same box, whose
-    corner is (iy0, ix0) on the image."""
+    corner is (iy0, ix0) on the image; `edges`: the flat indices of the pixels where the two differ, when known."""
     ny, nx = inside.shape
     large = (slice(iy0, iy0 + ny), slice(ix0, ix0 + nx))
     if w is not None:
-        edge_y, edge_x = np.divmod(np.flatnonzero(w != inside), nx)  # np.nonzero in 2-D is four times slower
+        if edges is None:
+            edges = np.flatnonzero(w != inside)  # np.nonzero in 2-D is four times slower
+        edge_y, edge_x = np.divmod(edges, nx)
         edge_weight = w[edge_y, edge_x]
     else:
         edge_y = edge_x = np.empty(0, np.intp)
