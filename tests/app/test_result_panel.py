@@ -1,11 +1,11 @@
 """The result panel under CALCULATE: the Imviz fields, then the current plugin's ten under "robust" and "shape"
-(issue 20), whole as the panel holds them (it scrolls at 80x24)."""
+(issue 20), whole as the panel holds them (it scrolls at 80x24); and why a refused calculation measured nothing."""
 
 import io
 
 from rich.console import Console
 
-from tests.app.conftest import press_and_settle, ready
+from tests.app.conftest import press_and_settle, ready, type_text
 from tests.conftest import over_subtracted_files
 from tui.core.formatting import value_text
 
@@ -47,3 +47,34 @@ async def test_an_aperture_whose_moments_describe_no_shape_gets_one_line_not_fiv
         assert lines[shape + 1].split() == ["none", "the", "moments", "describe", "no", "shape"]
         assert not any("nan" in line for line in lines[shape:])
         assert any(line.startswith("mad_std ") and "nan" not in line for line in lines)
+
+
+async def test_a_refused_calculation_says_why_where_the_result_would_be(make_app):
+    """Once the toast has gone, the panel must not show an earlier subset's result as if it were this one's; a
+    field's problem stays on the field's own line, not said twice."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await calculate(app, pilot)
+        assert panel_text(app).startswith("#1  Star A on ")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        for name, value in (("f-x", "5000"), ("f-y", "70"), ("f-label", "far")):
+            app.screen.query_one(f"#{name}").focus()
+            await type_text(pilot, value)
+        await pilot.press("enter")
+        await pilot.pause()
+        await press_and_settle(app, pilot, "f5")
+        lines = panel_text(app).splitlines()
+        assert lines[0] == "Not calculated"
+        assert "far on jwst_nircam_demo[SCI,1] is outside the image" in " ".join(lines)
+        assert len(app.session.result_rows) == 1 and app.query_one("#results").row_count == 1
+
+        app.session.select_subset("Star A")
+        await press_and_settle(app, pilot, "f5")
+        assert panel_text(app).startswith("#2  Star A on ")
+        app.query_one("#background").focus()
+        await type_text(pilot, "abc")
+        await press_and_settle(app, pilot, "f5")
+        assert panel_text(app).startswith("#2  Star A on ")  # the field's line says it
+        assert "'abc' is not a number" in str(app.query_one("#field-error").content)
+        assert len(app.session.result_rows) == 2

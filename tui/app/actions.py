@@ -176,8 +176,7 @@ class ViewActions:
         try:
             table, skipped = s.calculate_many(subsets=labels)
         except PhotometryError as exc:
-            self._show_notices()
-            self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
+            self.refused(exc)
             return
         # A toast per damaged aperture would bury the screen: they are counted, and each row has its npix_bad.
         notices = s.pop_notices()

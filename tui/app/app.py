@@ -613,8 +613,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         try:
             row = s.calculate()
         except PhotometryError as exc:
-            self._show_notices()
-            self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
+            self.refused(exc)
             return
         notices = s.pop_notices()
         about_sum = [n for n in notices if n.category in ABOUT_THE_SUM]  # said under the numbers
@@ -629,6 +628,14 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
             table.add_result(row)
         self._show_notices(notices)
         self._journal_warning(s.journal_error)
+
+    def refused(self, exc: Exception) -> None:
+        """A calculation that measured nothing: why, in a toast and where the result would be (a field's problem is
+        under CALCULATE already, on the field's own line)."""
+        self._show_notices()
+        self.notify(str(exc), title="Not calculated", severity="error", timeout=8)
+        if not self.fields.has_problem:
+            self.main("#result", ResultPanel).refuse(str(exc))
 
     def _show_notices(self, notices: list | None = None) -> None:
         """What the Session noticed, as toasts: its text as the core wrote it, a title by its kind."""

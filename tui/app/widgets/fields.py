@@ -99,6 +99,11 @@ class FieldsPanel(Vertical):
         label.update(safe_rich(hint.removeprefix("from ")))
         label.tooltip = f"{dict((n, t) for n, t, _ in FIELDS)[name]}: {hint}"
 
+    @property
+    def has_problem(self) -> bool:
+        """Whether a field is marked invalid (its problem then shows under CALCULATE)."""
+        return bool(self.query(".-invalid"))
+
     def mark(self, name: str, problem: str | None) -> None:
         field = self.query_one(f"#{name}", Input)
         field.set_class(problem is not None, "-invalid")

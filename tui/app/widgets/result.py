@@ -33,6 +33,16 @@ class ResultPanel(VerticalScroll, can_focus=True):
         self.query_one("#result-body", Static).update(body)
         self.scroll_home(animate=False)
 
+    def refuse(self, why: str) -> None:
+        """Why the latest calculate measured nothing, where its result would be (as the Imviz plugin says it under
+        CALCULATE): once the toast has gone, an earlier result here would read as this subset's."""
+        body = Table.grid()
+        body.add_row(Text("Not calculated", style="bold red"))
+        body.add_row(safe_rich(why))
+        body.add_row(Text("Every earlier result is still in the table.", style="dim"))
+        self.query_one("#result-body", Static).update(body)
+        self.scroll_home(animate=False)
+
 
 def _grid() -> Table:
     grid = Table.grid(padding=(0, 1))
