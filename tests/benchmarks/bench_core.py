@@ -6,8 +6,9 @@ error array and a DQ array add to calculate (issue 7); profile, curve of growth 
 8192^2 FITS and measuring one r=50 aperture (wall time, peak RSS, in a fresh process); 1000 r=10 apertures one by
 one, together, and with photutils' ApertureStats (issue 8); what the current Imviz plugin's ten extra columns add
 to calculate and to many apertures, timed in the same run with their own calls left out, what one NumPy pass, a
-dot and the MAD's selection cost at r=200, the floor those columns stand on, and the same figures on the product
-before them (imviz5_before.py, issue 20).
+dot and the MAD's selection cost at r=200, the floor those columns stand on, what two stages both versions have (the
+row's timestamp, the footprint) cost inside calculate and alone, and the same figures on the product before them
+(imviz5_before.py, issue 20).
 
 The process keeps freed memory for reuse and runs OpenBLAS on one thread, as aperphot-tui does
 (tui.cli.keep_freed_memory, one_blas_thread); the 1000 apertures are also timed in a fresh process with the default
@@ -281,6 +282,64 @@ def imviz5_before_and_after():
         print(f"  {case:<27} now {now:7.3f}  before {then:7.3f}  {(now / then - 1) * 100:+.0f}%")
 
 
+@contextmanager
+def stand_in(stage: str):
+    """Within it, one stage of calculate that the ten columns do not touch costs (nearly) nothing: "timestamp", the
+    row's Time.now() replaced by one fixed Time; "footprint", each aperture's footprint made once and reused."""
+    from astropy.time import Time
+
+    from tui.core import photometry
+
+    real = photometry.Time, photometry._footprint_on
+    if stage == "timestamp":
+        fixed = Time.now()
+        photometry.Time = type("FixedTime", (), {"now": staticmethod(lambda: fixed)})
+    elif stage == "footprint":
+        made = {}
+
+        def reused(image, region, what):
+            key = (image.label, str(region))
+            if key not in made:
+                made[key] = real[1](image, region, what)
+            return made[key]
+
+        photometry._footprint_on = reused
+    try:
+        yield
+    finally:
+        photometry.Time, photometry._footprint_on = real
+
+
+def shared_stages():
+    """What two stages both versions have cost inside calculate (r=50 and r=200 on 4096^2), next to their cost timed
+    alone: inside, the whole pipeline runs more code than the CPU's caches hold, so a stage of Python code costs
+    two or three times what it costs alone (issue 20's r=50 figure turns on this)."""
+    import math
+
+    from astropy.time import Time
+
+    from tui.core import photometry
+
+    rng = np.random.default_rng(1)
+    s = Session(warn=False)
+    s.load_data(rng.normal(10.0, 1.0, (4096, 4096)).astype(np.float32), label="big")
+    image = s.images["big"]
+    print("Stages both versions have, inside calculate and alone (best of N, ms)")
+    for radius, repeat in ((50, 300), (200, 100)):
+        region = CirclePixelRegion(PixCoord(2048.3, 2047.6), radius)
+        label = s.add_subset(region)
+        found = {}
+        for _ in range(3):
+            for stage in ("none", "timestamp", "footprint"):
+                with stand_in(stage):
+                    found[stage] = min(found.get(stage, math.inf), best(lambda: s.calculate(subset=label), repeat))
+        alone = {"timestamp": best(Time.now, repeat),
+                 "footprint": best(lambda: photometry._footprint_on(image, region, "x"), repeat)}
+        print(f"  calculate r={radius:<4} {found['none'] * 1e3:6.3f}; " + "; ".join(
+            f"with no {stage} cost {found[stage] * 1e3:6.3f} (inside: {(found['none'] - found[stage]) * 1e3:.3f}, "
+            f"alone: {alone[stage] * 1e3:.3f})" for stage in ("timestamp", "footprint")))
+
+
 def imviz5_cost():
     """calculate (r=50, r=200 on 4096^2) and 1000 r=10 apertures together, with the ten columns of the current
     Imviz plugin and with their own calls left out, alternated, best of each: what their computation costs. What
@@ -338,6 +397,7 @@ if __name__ == "__main__":
     keep_freed_memory()
     if sys.argv[1:2] == ["imviz5"]:
         imviz5_cost()
+        shared_stages()
         if "--blas-threads" not in sys.argv:
             imviz5_before_and_after()
     else:
@@ -347,6 +407,7 @@ if __name__ == "__main__":
         open_big_fits()
         many_apertures()
         imviz5_cost()
+        shared_stages()
         imviz5_before_and_after()
         subprocess.run([sys.executable, __file__, "--many-default-allocator"], check=True)
     if "--blas-threads" not in sys.argv:
