@@ -63,6 +63,9 @@ async def test_a_refused_calculation_says_why_where_the_result_would_be(make_app
             await type_text(pilot, value)
         await pilot.press("enter")
         await pilot.pause()
+        # said when added: the typo is caught before F5
+        assert any("far, the selected subset, but it lies wholly outside jwst_nircam_demo[SCI,1] (256x256 pixels"
+                   in n.message for n in app._notifications)
         await press_and_settle(app, pilot, "f5")
         lines = panel_text(app).splitlines()
         assert lines[0] == "Not calculated"

@@ -168,6 +168,25 @@ def test_sky_region_on_image_without_wcs():
     assert s.get_aperture_photometry_results() is None
 
 
+def test_a_subset_wholly_off_an_image_is_told_apart_from_one_partly_on_it():
+    """What the app warns of when a typed region cannot be measured on the image it was typed on: its bounding box,
+    in 0-based pixels, misses the image. A region it cannot place there at all is calculate's to explain."""
+    s = Session()
+    s.load_data(np.ones((30, 40)), label="plain")  # 40 wide, 30 high
+    s.load_data(np.ones((30, 40)), label="sky", wcs=tan_wcs((30, 40), 0.1))
+    inside = s.add_drawn_region("circle", "plain", 20.0, 15.0, 3.0)
+    astride = s.add_drawn_region("circle", "plain", 41.0, 15.0, 3.0)  # the box reaches column 38
+    beyond_x = s.add_drawn_region("circle", "plain", 43.0, 15.0, 3.0)  # the box starts at column 40, off it
+    beyond_y = s.add_drawn_region("rectangle", "plain", 20.0, -5.0, 4.0, 6.0)
+    assert [s.misses_image(label, "plain") for label in (inside, astride, beyond_x, beyond_y)] == [
+        False, False, True, True]
+    on_sky = s.add_drawn_region("circle", "sky", 500.0, 15.0, 3.0)  # kept on the sky, placed through the WCS
+    assert s.misses_image(on_sky, "sky")
+    assert not s.misses_image(on_sky, "plain")  # no WCS there: not placed at all, so calculate explains
+    with pytest.raises(PhotometryError, match="no celestial WCS"):
+        s.calculate(data="plain", subset=on_sky)
+
+
 def test_unknown_labels_and_bad_fields_change_nothing():
     s = Session()
     s.load_data(np.ones((30, 30)), label="img")

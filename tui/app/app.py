@@ -589,7 +589,13 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         self.session.select_subset(label)
         self._refresh_choices()
         self._draw_overlays()
-        self.notify(f"Added {label}; it is now the selected subset.", timeout=3)
+        data = self.session.selected_data
+        if self.session.misses_image(label, data):
+            ny, nx = self.session.images[data].shape
+            self.notify(f"Added {label}, the selected subset, but it lies wholly outside {data} ({nx}x{ny} pixels, "
+                        f"0-based): F5 cannot measure it there.", severity="warning", timeout=8)
+        else:
+            self.notify(f"Added {label}; it is now the selected subset.", timeout=3)
         return True
 
     # -- calculate -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from tui.core.formatting import counted, unit_text
 from tui.core.images import Image
 from tui.core.inputs import Inputs
 from tui.core.journal import Journal, Replay, read_journal
+from tui.core.masks import on_image_box
 from tui.core.notices import Notice
 from tui.core.results import Results, Rows
 from tui.core.regionfiles import read_region_file, write_region_file
@@ -200,6 +201,16 @@ class Session:
     def pixel_region(self, subset: str, data: str) -> rg.PixelRegion:
         """A subset in an image's pixel coordinates (what the thumbnail draws)."""
         return pixel_region(self._subset(subset), self._image(data))
+
+    def misses_image(self, subset: str, data: str) -> bool:
+        """Whether a subset lies wholly off an image, by its bounding box (a typo in a typed centre, say), so that
+        nothing on it could be measured; False when it cannot be placed there at all (calculate says why)."""
+        image = self._image(data)
+        try:
+            region = pixel_region(self._subset(subset), image)
+        except PhotometryError:
+            return False
+        return on_image_box(region.bounding_box, image.shape) is None
 
     def pixel_regions(self, subsets: list[str], data: str) -> list:
         """pixel_region of many subsets at once (sky circles are placed together): each a pixel region, or the
