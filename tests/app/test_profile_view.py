@@ -217,3 +217,33 @@ def test_time_ticks_take_the_decimals_their_spacing_needs():
     night = Figure([Series(np.linspace(0.6675, 0.755, 120), np.ones(120))], xlabel="BJD_TDB-2460999",
                    ylabel="relative flux", x_from_zero=False, xfixed=True)
     assert [str(line) for line in render_figure(night, 55, 10)][-1].split()[:2] == ["0.663", "0.687"]  # as before
+
+
+def test_the_fitters_are_imported_in_the_background_once_the_screen_is_up(tmp_path):
+    """The first F6 would otherwise wait about 0.3 s for astropy.modeling and scipy.optimize. In a fresh process
+    (this one has imported them already): not imported when the app is ready, imported a second and a bit later,
+    with no key pressed."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import asyncio, sys
+        from tui.app.app import AperPhotApp
+
+        async def main():
+            app = AperPhotApp(state_dir={str(tmp_path / "state")!r})
+            async with app.run_test(size=(80, 24)) as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                assert app.session is not None
+                print("at once", "astropy.modeling.fitting" in sys.modules, "scipy.optimize" in sys.modules)
+                await asyncio.sleep(1.5)
+                await app.workers.wait_for_complete()
+                print("later", "astropy.modeling.fitting" in sys.modules, "scipy.optimize" in sys.modules)
+
+        asyncio.run(main())
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[:2] == ["at once False False", "later True True"]

@@ -369,10 +369,18 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         else:
             self._start_fresh_journal([])
         self._refresh_choices()
+        # the first F6 (or transit fit) would wait for its fitters' import; a second in, the screen is drawn
+        self.set_timer(1.0, self._import_fitters)
         if session.selected_data is None:
             self.main("#readout", Static).update(Text("No image loaded: ctrl+o opens one."))
         else:
             self._data_selected(session.selected_data)
+
+    @work(thread=True, group="import")
+    def _import_fitters(self) -> None:
+        from tui.core.profiles import import_fitters
+
+        import_fitters()
 
     def _start_fresh_journal(self, retire: list[Path]) -> None:
         from tui.core import PhotometryError

@@ -116,6 +116,15 @@ def curve_of_growth(image: Image, region: rg.PixelRegion, bg: float, what: str, 
                   meta={"x": x, "y": y, "background": bg, "subset": what})
 
 
+def import_fitters() -> None:
+    """Import what the first fit needs (astropy.modeling, and the scipy.optimize its fitter and the transit fit
+    call on): about 0.3 s that a UI can spend while the user reads the screen, not when the first profile opens."""
+    import importlib
+
+    for name in ("scipy.optimize", "astropy.modeling.fitting", "astropy.modeling.models"):
+        importlib.import_module(name)
+
+
 def gaussian_fit(profile: QTable, pixel_area: float = 0.0) -> dict:
     """A Gaussian1D with its mean fixed at 0 fitted to a binned profile; FWHM = 2.3548 sigma.
 
