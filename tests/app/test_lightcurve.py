@@ -223,6 +223,11 @@ async def test_f9_needs_a_sequence_and_is_in_the_palette_and_help(make_app, sequ
         await light_curve_measured(app, pilot)
         assert isinstance(app.screen, LightCurveScreen)
         assert "Calculate" not in screen_text(app).splitlines()[-1]  # the footer shows this screen's keys
+        await pilot.press("f1")  # the help opens at this view's keys
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert "Help: Light curve · Home: from the start" in lines[1]
+        assert "Light curve (F9" in lines[2] and "space" in screen_text(app) and "Workflow" not in screen_text(app)
 
 
 async def test_a_cube_opens_as_a_sequence_of_its_integrations(make_app, tmp_path):

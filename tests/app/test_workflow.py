@@ -912,6 +912,40 @@ async def test_help_reads_to_its_end_by_keys_and_wraps_under_each_description_at
         assert app.focused.id == "data"
 
 
+async def test_help_opens_at_the_section_for_the_view_or_widget_in_use(make_app):
+    """F1 from the fields gives the help from its start; from the image, the results table, the full-screen image
+    and the profile view, at their own keys (the dialog's title says which), and Home goes to the start."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f5")
+        shown = {}
+        for where, focus in (("fields", "data"), ("image", "thumbnail"), ("table", "results")):
+            app.query_one(f"#{focus}").focus()
+            await pilot.press("f1")
+            await pilot.pause()
+            shown[where] = screen_text(app).splitlines()
+            await pilot.press("escape")
+        await pilot.press("f8")
+        await pilot.press("f1")
+        await pilot.pause()
+        shown["full-screen image"] = screen_text(app).splitlines()
+        await pilot.press("escape", "escape", "f6")
+        await pilot.press("f1")
+        await pilot.pause()
+        shown["profile"] = screen_text(app).splitlines()
+        assert "aperphot-tui: simple aperture photometry" in shown["fields"][2] and "Help:" not in shown["fields"][1]
+        for where, heading in (("image", "Image (Tab to it; F8"), ("full-screen image", "Image (Tab to it; F8"),
+                               ("table", "Results table (the top"), ("profile", "Profile view (F6)")):
+            title = heading.split(" (")[0]
+            assert f"Help: {title} · Home: from the start" in shown[where][1], where
+            assert heading in shown[where][2], where
+        assert any("n  p" in line and "previous aperture subset" in line for line in shown["profile"])
+        await pilot.press("home")
+        await pilot.pause(0.5)
+        assert "aperphot-tui: simple aperture photometry" in screen_text(app)
+
+
 async def test_tab_reaches_every_control_in_order(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -665,7 +665,10 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
 
     # -- export, open, help, quit ---------------------------------------------------------------------
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        """The help, at the section for the view or widget in use (the nearest HELP_TOPIC from the focus up)."""
+        start = self.focused or self.screen
+        topic = next((node.HELP_TOPIC for node in start.ancestors_with_self if hasattr(node, "HELP_TOPIC")), None)
+        self.push_screen(HelpScreen(topic))
 
     def on_unmount(self) -> None:
         if self.session is not None:

@@ -1,5 +1,8 @@
 """F1: every key and the workflow, laid out as key / description tables so that each description wraps under
-itself at any width (80 columns included) instead of under its key."""
+itself at any width (80 columns included) instead of under its key.
+
+F1 opens at the section for where the user is (the light curve, the profile view, the image, the results table):
+the keys that act there come first, and Home gives the whole help from its start."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ SECTIONS: list[tuple[str, list]] = [
         ("F1", "this help"),
         ("ctrl+q", "quit (asks when results were not exported; ctrl+q again quits)"),
     ]),
-    ("Image (Tab to it)", [
+    ("Image (Tab to it; F8: the whole screen)", [
         ("arrows", "move the cursor (x, y, RA/Dec and value below)"),
         ("shift+arrows", "pan"),
         ("+ / -", "zoom at the cursor"),
@@ -63,6 +66,16 @@ SECTIONS: list[tuple[str, list]] = [
         ("left/right", "scroll the columns"),
         ("s", "sort all rows (again: descending, then the next column)"),
         ("c  C", "copy the row, the table"),
+    ]),
+    ("Profile view (F6)", [
+        "The selected subset's radial profile with a Gaussian fit (its FWHM beside the moments FWHM of the row's "
+        "shape columns), the curve of growth (the share of the flux within the outer radius that each radius "
+        "holds, the aperture's marked) and the centroid's offset from the subset's centre.",
+        ("r", "recentre the subset on its centroid (as F7)"),
+        ("n  p", "the next / previous aperture subset"),
+        ("d", "the next image"),
+        ("ctrl+s", "export the radial profile or the curve of growth (or the results tables)"),
+        ("Esc, F6", "back"),
     ]),
     ("Light curve (F9; open a sequence: aperphot-tui frame_*.fits --regions stars.reg, or a cube)", [
         "The selected subset is the target (T1); every other aperture region is a comparison. Frames are "
@@ -102,38 +115,61 @@ SECTIONS: list[tuple[str, list]] = [
 ]
 
 
-def help_text() -> Group:
-    """The help as Rich renderables: headings, then each section's keys in a two-column grid."""
-    parts: list = [Text(TITLE, style="bold"), Text("up/down, PageUp/PageDown, Home/End scroll; Esc or F1 closes",
-                                                    style="italic")]
-    for heading, entries in SECTIONS:
-        parts += [Text(""), Text(heading, style="bold")]
-        keys = None
-        for entry in entries:
-            if isinstance(entry, str):
-                parts.append(Text(entry))
-                keys = None
-                continue
-            if keys is None:
-                keys = Table.grid(padding=(0, 2))
-                keys.add_column(no_wrap=True, style="bold")
-                keys.add_column(ratio=1)
-                parts.append(keys)
-            keys.add_row(Text(entry[0]), Text(entry[1]))
+def section_text(heading: str, entries: list) -> Group:
+    """One section as Rich renderables: its heading, then its keys in a two-column grid."""
+    parts: list = [Text(heading, style="bold")]
+    keys = None
+    for entry in entries:
+        if isinstance(entry, str):
+            parts.append(Text(entry))
+            keys = None
+            continue
+        if keys is None:
+            keys = Table.grid(padding=(0, 2))
+            keys.add_column(no_wrap=True, style="bold")
+            keys.add_column(ratio=1)
+            parts.append(keys)
+        keys.add_row(Text(entry[0]), Text(entry[1]))
     return Group(*parts)
 
 
+def section_index(topic: str | None) -> int | None:
+    """Which section a view's HELP_TOPIC names (its heading's first words), or None."""
+    if topic is None:
+        return None
+    return next((i for i, (heading, _) in enumerate(SECTIONS) if heading.startswith(topic)), None)
+
+
+def _intro() -> list:
+    return [Text(TITLE, style="bold"), Text("up/down, PageUp/PageDown, Home/End scroll; Esc or F1 closes",
+                                            style="italic")]
+
+
 class HelpScreen(ModalScreen[None]):
+    """The help; `topic` (a view's HELP_TOPIC) scrolls its section to the top, the rest above and below it."""
+
     BINDINGS = [Binding("escape,f1,q", "close", "Close")]
 
+    def __init__(self, topic: str | None = None) -> None:
+        super().__init__()
+        self.section = section_index(topic)
+
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog help"):
-            yield Static(help_text())
+        with VerticalScroll(classes="dialog help") as scroll:
+            if self.section is not None:
+                scroll.border_title = f"Help: {SECTIONS[self.section][0].split(' (')[0]} · Home: from the start"
+            yield Static(Group(*_intro()))
+            for i, (heading, entries) in enumerate(SECTIONS):
+                yield Static(section_text(heading, entries), id=f"help-{i}", classes="help-section")
 
     def on_mount(self) -> None:
         # Focused, the scroll area takes up/down, PageUp/PageDown and Home/End: the rest of the help is a key
         # away at 80x24, without a mouse.
-        self.query_one(VerticalScroll).focus()
+        scroll = self.query_one(VerticalScroll)
+        scroll.focus()
+        if self.section is not None:  # once laid out: before, the section has no place to scroll to
+            section = self.query_one(f"#help-{self.section}")
+            self.call_after_refresh(lambda: scroll.scroll_to(y=section.virtual_region.y, animate=False))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -96,6 +96,7 @@ class LightCurveScreen(Screen):
     ]
     # the main screen's keys that still act here (the others would act on a screen the user cannot see)
     APP_KEYS = frozenset({"export", "copy_row", "help", "quit", "light_curve", "command_palette"})
+    HELP_TOPIC = "Light curve"  # F1 opens the help at this section (app.action_help)
 
     def __init__(self, target: str) -> None:
         super().__init__()

@@ -32,6 +32,7 @@ class ProfileScreen(Screen):
     # The app keys that act here (app.check_action): the main screen's others would push the footer past 80
     # columns and hide ctrl+s, which exports this view's profile and curve of growth.
     APP_KEYS = frozenset({"export", "copy_row", "copy_table", "recenter", "help", "quit", "command_palette"})
+    HELP_TOPIC = "Profile view"  # F1 opens the help at this section (app.action_help)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="profile-title")

@@ -62,6 +62,7 @@ def _text_width(texts) -> int:
 
 
 class ResultsTable(DataTable):
+    HELP_TOPIC = "Results table"  # F1 opens the help at this section
     BINDINGS = [
         Binding("up", "move(-1)", "Up", show=False),
         Binding("down", "move(1)", "Down", show=False),

@@ -31,6 +31,7 @@ DRAFT_ACTIONS = ("accept", "cancel", "grow", "rotate")
 
 
 class Thumbnail(Widget, can_focus=True):
+    HELP_TOPIC = "Image"  # F1 opens the help at this section, here and in the full-screen image (F8)
     BINDINGS = [
         Binding("enter", "accept", "Add"),
         Binding("escape", "cancel", "Cancel"),
