@@ -236,8 +236,11 @@ def test_choose_an_extension_or_a_cube_plane(tmp_path):
     label = s.load_data(f"{path}[CUBE][2]")
     assert label == "flt[CUBE,1][2]" and s.images[label].data[0, 0] == 32.0
     assert s.load_data(f"{path}[3][0]") == "flt[CUBE,1][0]"
-    with pytest.raises(PhotometryError, match=r"no extension \[SCI,7\]"):
+    with pytest.raises(PhotometryError, match=r"no extension \[SCI,7\] in this file; its images: \[SCI,1\], "
+                                              r"\[SCI,2\], \[CUBE,1\]$"):
         s.load_data(f"{path}[SCI,7]")
+    with pytest.raises(PhotometryError, match=r"extension \[0\] holds no image; its images: \[SCI,1\]"):
+        s.load_data(f"{path}[0]")
     with pytest.raises(PhotometryError, match=r"planes 0 to 2, not 5"):
         s.load_data(f"{path}[CUBE][5]")
     with pytest.raises(PhotometryError, match=r"file.fits\[EXT\]\[N\]"):

@@ -210,14 +210,23 @@ def pick_hdu(hdul: fits.HDUList, ext: str | None = None):
         try:
             hdu = hdul[key]
         except (KeyError, IndexError, ValueError):
-            raise PhotometryError(f"no extension [{ext}] in this file") from None
+            raise PhotometryError(f"no extension [{ext}] in this file{_images_in(hdul)}") from None
         if not _is_image_hdu(hdu):
-            raise PhotometryError(f"extension [{ext}] holds no image")
+            raise PhotometryError(f"extension [{ext}] holds no image{_images_in(hdul)}")
         return hdu
     images = measurable(hdul)
     if not images:
         raise PhotometryError("no image found in this FITS file (no HDU holds a 2-D array)")
     return images[0]
+
+
+def _images_in(hdul: fits.HDUList, most: int = 8) -> str:
+    """'; its images: [SCI,1], [SCI,2], ...' (what can be asked for instead), or '; it holds no image'."""
+    found = [f"[{address(hdul, hdu)}]" for hdu in hdul if _is_image_hdu(hdu)]
+    if not found:
+        return "; it holds no image"
+    more = f" and {len(found) - most} more" if len(found) > most else ""
+    return f"; its images: {', '.join(found[:most])}{more}"
 
 
 def measurable(hdul: fits.HDUList) -> list:
