@@ -71,6 +71,30 @@ def test_one_bad_line_does_not_cost_a_ds9_file_its_other_regions(tmp_path):
     assert s.pop_notices()[-1] == "flat.reg: skipped region 1 (polygon 'Line'): its vertices enclose no area"
 
 
+def test_a_line_skipped_says_why_in_the_files_words_and_where(tmp_path):
+    """Too few numbers reached the region class as Python's TypeError ("RectanglePixelRegion.__init__() missing 1
+    required positional argument: 'height'"), a word as float()'s ValueError; a region refused after reading was
+    "region 2" where the lines around it were numbered."""
+    path = tmp_path / "typos.reg"
+    path.write_text("image\ncircle(20,20,4) # text={Star}\nbox(50,50,10)\ncircle(30,abc,3)\nbox(5,5)\n"
+                    "polygon(1,2,3,4,5,6) # text={Flat}\nannulus(9,9,3)\n")
+    s = Session(warn=False)
+    assert s.load_regions(path) == ["Star"]
+    assert s.pop_notices() == ["typos.reg: 5 lines or regions left out: skipped line 3 (box: its height is missing); "
+                               "skipped line 4 ('abc' is not a number); ..."]
+    path.write_text("image\nbox(5,5)\nannulus(9,9,3)\npolygon(1,2,3,4,5,6) # text={Flat}\n"
+                    "circle(20,20,4) # text={Star}\n")
+    s = Session(warn=False)
+    assert s.load_regions(path) == ["Star"]
+    assert s.pop_notices() == ["typos.reg: skipped line 2 (box: its width and height are missing)",
+                               "typos.reg: skipped line 3 (annulus: its outer radius is missing)",
+                               "typos.reg: skipped line 4 (polygon 'Flat'): its vertices enclose no area"]
+    path.write_text("image\nbox(50,50,10)\n")
+    with pytest.raises(PhotometryError, match=r"^typos.reg: not a readable DS9 region file \(line 2: box: its height "
+                                              r"is missing\)$"):
+        s.load_regions(path)
+
+
 def test_many_lines_left_out_are_one_note(tmp_path):
     path = tmp_path / "catalogue.reg"
     path.write_text("image\ncircle(20,20,4) # text={Star}\n" + "circle(30,30,-3)\n" * 40 + "point(5,5)\n")

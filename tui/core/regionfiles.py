@@ -74,8 +74,9 @@ def _parse(path: Path, points: bool):
     text = _text(path)
     caught: list = []
     skipped: list[str] = []
+    lines = None  # each region's line in the file, where it was read a line at a time
     if fmt == "ds9" and _PHYSICAL_LINE.search(text):
-        found, skipped = _ds9_line_by_line(text)  # regions reads no physical regions: they are read here
+        found, skipped, lines = _ds9_line_by_line(text)  # regions reads no physical regions: they are read here
     else:
         if fmt == "crtf":
             text, skipped = _crtf_framed(text)
@@ -86,16 +87,19 @@ def _parse(path: Path, points: bool):
         except Exception as exc:  # the parsers raise many types; all mean "not a region file we can read"
             first = _short(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             # One bad line (a negative radius) makes regions refuse a whole DS9 file: a catalogue keeps the rest.
-            caught, (found, skipped) = [], _ds9_line_by_line(text) if fmt == "ds9" else ([], [])
+            caught, (found, skipped, lines) = [], _ds9_line_by_line(text) if fmt == "ds9" else ([], [], None)
             if not found:
+                if skipped:  # the first line's reason in our words: "line 2: box: its height is missing"
+                    first = re.sub(r"^skipped (line \d+) \((.*)\)$", r"\1: \2", skipped[0])
                 raise PhotometryError(f"{path.name}: not a readable {fmt.upper()} region file ({first})") from None
     # The parsers warn about each line they skip: the user should hear of it, once, in our words.
     reasons = [_short(why) for why in skipped + [str(w.message) for w in caught]]
     usable = []
     for number, region in enumerate(found, start=1):
         label = region_text(region)
+        where = f"line {lines[number - 1]}" if lines else f"region {number}"
         try:
-            check_shape(region, f"region {number} ({shape_name(region)}{f' {label!r}' if label else ''})", points)
+            check_shape(region, f"{where} ({shape_name(region)}{f' {label!r}' if label else ''})", points)
         except PhotometryError as exc:
             reasons.append(f"skipped {exc}")
             continue
@@ -141,11 +145,11 @@ def _parse_regions(text: str, fmt: str) -> list:
     return found
 
 
-def _ds9_line_by_line(text: str) -> tuple[list, list[str]]:
+def _ds9_line_by_line(text: str) -> tuple[list, list[str], list[int]]:
     """The regions of a DS9 file read a line at a time, each with the coordinate frame and `global` line before
-    it, and why each line that could not be read was skipped. Regions in physical coordinates are read as image
-    regions marked physical.FRAME (see physical.py)."""
-    found, skipped, frame, defaults = [], [], "", ""
+    it; why each line that could not be read was skipped; and each region's line number. Regions in physical
+    coordinates are read as image regions marked physical.FRAME (see physical.py)."""
+    found, skipped, lines, frame, defaults = [], [], [], "", ""
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -164,13 +168,37 @@ def _ds9_line_by_line(text: str) -> tuple[list, list[str]]:
                 as_read = "image" if frame == physical.FRAME else frame
                 parsed = _parse_regions(f"{defaults}\n{as_read}\n{line}", "ds9")
         except Exception as exc:  # noqa: BLE001 - as for the whole file: the line is not one regions can read
-            skipped.append(f"skipped line {number} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+            skipped.append(f"skipped line {number} ({_why(exc, line)})")
             continue
         skipped += [f"skipped line {number} ({str(w.message).splitlines()[0]})" for w in caught]
         for region in parsed if frame == physical.FRAME else ():
             region.meta["frame"] = physical.FRAME
         found += parsed
-    return found, skipped
+        lines += [number] * len(parsed)
+    return found, skipped, lines
+
+
+# A shape given too few or too many numbers reaches the region class's constructor, whose TypeError names Python's
+# arguments ("RectanglePixelRegion.__init__() missing 1 required positional argument: 'height'")
+_ARGUMENTS = re.compile(r"missing \d+ required positional arguments?: (?P<missing>.+)"
+                        r"|takes \d+ positional arguments? but")
+
+_NOT_A_NUMBER = "could not convert string to float: "
+
+
+def _why(exc: Exception, line: str) -> str:
+    """Why regions could not read a line, in the file's words where its message is Python's."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, ValueError) and text.startswith(_NOT_A_NUMBER):
+        return f"{text.removeprefix(_NOT_A_NUMBER)} is not a number"
+    found = _ARGUMENTS.search(text) if isinstance(exc, TypeError) else None
+    if found is None:
+        return text
+    shape = line.split("(")[0].strip().lstrip("+-") or "the region"
+    if found["missing"] is None:
+        return f"{shape}: more numbers than it takes"
+    missing = found["missing"].replace("'", "").replace("_", " ")
+    return f"{shape}: its {missing} {'are' if ' and ' in missing else 'is'} missing"
 
 
 _CRTF_COORD = re.compile(r"\bcoord\s*=", re.IGNORECASE)
