@@ -108,11 +108,28 @@ async def test_export_the_profile_and_the_curve_of_growth(make_app, tmp_path):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
-        await open_profile(app, pilot)  # ctrl+s in the profile view offers the profile first
+        await open_profile(app, pilot)  # ctrl+s in the profile view offers the profile first, named for it
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen.tables[0][0] == "radial profile of Star A on jwst_nircam_demo[SCI,1]"
+        assert app.screen.query_one("#path").value == "profile_Star_A.ecsv"
+        assert "Export the profile to" in screen_text(app)
+        await choose(pilot, "which", "curve of growth of Star A on jwst_nircam_demo[SCI,1]", value=2)
+        assert app.screen.query_one("#path").value == "growth_Star_A.ecsv"  # the name offered follows the pick
         await pilot.press("escape")
+        await press_and_settle(app, pilot, "v")  # every pixel shown: that profile comes first, and is written
+        points = app.screen.query_one("#profile-plot").figure.series[0]
+        assert "radial profile, every pixel [MJy/sr]" in screen_text(app) and ". pixel" in screen_text(app)
+        assert points.x.size == len(app.session.radial_profile(raw=True))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.tables[0][0] == "radial profile of Star A on jwst_nircam_demo[SCI,1], every pixel"
+        app.screen.query_one("#path").value = str(tmp_path / "raw.ecsv")
+        app.screen.query_one("#path").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        raw = read_results(tmp_path / "raw.ecsv")
+        assert len(raw) == len(app.session.radial_profile(raw=True)) and list(raw.colnames) == ["radius", "profile"]
         await pilot.press("escape")
         await pilot.press("f5")  # with results, the main screen offers them first and the profiles after
         for which, name in (("radial profile of Star A", "prof.csv"), ("curve of growth of Star A", "cog.ecsv")):
@@ -130,6 +147,17 @@ async def test_export_the_profile_and_the_curve_of_growth(make_app, tmp_path):
         expected = app.session.curve_of_growth()
         assert list(profile.colnames) == ["radius", "profile", "npix"]
         assert growth["aperture_sum"][-1].value == pytest.approx(expected["aperture_sum"][-1].value, rel=1e-12)
+        await pilot.press("ctrl+s")  # the results' name, once given, is offered for the results only
+        await pilot.pause()
+        app.screen.query_one("#path").value = str(tmp_path / "res.ecsv")
+        await pilot.press("enter")
+        await pilot.pause()
+        await open_profile(app, pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.query_one("#path").value == "profile_Star_A.ecsv"  # was res.ecsv: replace it?
+        await choose(pilot, "which", "current table (1 row)", value=3)
+        assert app.screen.query_one("#path").value == str(tmp_path / "res.ecsv")
 
 
 async def test_palette_lists_the_profile_and_recentre(make_app):

@@ -241,7 +241,8 @@ async def test_export_dialog_default_name_typing_overwrite_and_errors(make_app, 
         await ready(app, pilot)
         await pilot.press("ctrl+s")  # before any result: the regions are what there is to save
         await pilot.pause()
-        assert "Save the regions to" in screen_text(app) and app.screen.query_one("#which").value == 2
+        assert "Save the regions to" in screen_text(app)
+        assert app.screen.tables[app.screen.query_one("#which").value][1] == "regions"
         assert app.screen.query_one("#path").value.startswith("aperphot_regions_")
         await pilot.press("escape")
         await pilot.press("f5", "f5")
@@ -316,12 +317,12 @@ async def test_regions_are_saved_from_the_export_dialog_and_the_palette(make_app
         assert len(regions) == 9
         await pilot.press("ctrl+s")
         await pilot.pause()
-        await choose(pilot, "which", "the 9 regions, as a DS9 region file", value=3)
+        await choose(pilot, "which", "the 9 regions, as a DS9 region file", value=4)
         path_input = app.screen.query_one("#path")
         assert path_input.value.startswith("aperphot_regions_") and path_input.value.endswith(".reg")
         await choose(pilot, "which", "current table (1 row)", value=0)  # back to a table: back to its name
         assert path_input.value.startswith("aperphot_results_") and path_input.value.endswith(".ecsv")
-        await choose(pilot, "which", "the 9 regions, as a DS9 region file", value=3)
+        await choose(pilot, "which", "the 9 regions, as a DS9 region file", value=4)
         await pilot.press("enter")  # on the list, as from the name: Enter saves
         await pilot.pause()
         [saved] = tmp_path.glob("aperphot_regions_*.reg")
@@ -345,14 +346,14 @@ async def test_regions_are_saved_from_the_export_dialog_and_the_palette(make_app
         await pilot.press("escape")
 
         await open_palette_command(pilot, "Save regions")
-        assert app.screen.query_one("#which").value == 3
+        assert app.screen.query_one("#which").value == 4
         await type_text(pilot, "palette.txt")
         await pilot.press("enter")
         await pilot.pause()
         assert any("palette.txt: regions are saved as DS9 files: name it palette.reg" in n.message
                    for n in app._notifications)
         path_input = app.screen.query_one("#path")  # back with the regions chosen, and the name they take
-        assert path_input.value == "palette.reg" and app.screen.query_one("#which").value == 3
+        assert path_input.value == "palette.reg" and app.screen.query_one("#which").value == 4
         await pilot.press("enter")
         await pilot.pause()
         assert [label for _, label in read_region_file(tmp_path / "palette.reg")[0]] == list(regions)

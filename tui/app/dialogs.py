@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.export import REGIONS, ExportRequest, ExportScreen
+from tui.app.screens.export import REGIONS, ExportRequest, ExportScreen, file_safe
 from tui.app.screens.open import OpenScreen
 from tui.app.screens.region_form import RegionForm, RegionFormScreen
 from tui.app.widgets.thumbnail import Thumbnail
@@ -63,8 +63,8 @@ class DialogFlows:
             if self.screen.export_table() is None:
                 self.notify("No frame measured yet.", severity="warning")
                 return
-            name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in self.screen.target)
-            self.push_screen(ExportScreen([("light curve", "lightcurve")], retry or f"lightcurve_{name}.ecsv",
+            self.push_screen(ExportScreen([("light curve", "lightcurve")], retry or
+                                          f"lightcurve_{file_safe(self.screen.target)}.ecsv",
                                           "Export the light curve to"), self._export)
             return
         in_profile = hasattr(self.screen, "update_view")
@@ -79,15 +79,22 @@ class DialogFlows:
         if s.result_rows:
             tables.append((f"current table ({counted(len(s.result_rows), 'row')})", None))
         tables += [(f"archived table {i + 1} ({counted(len(t), 'row')})", i) for i, t in enumerate(s.archived_results)]
+        names = {}
         if s.selected_data is not None and s.selected_subset is not None:
-            where = f"{s.selected_subset} on {s.selected_data}"
-            profiles = [(f"radial profile of {where}", "profile"), (f"curve of growth of {where}", "growth")]
+            where, safe = f"{s.selected_subset} on {s.selected_data}", file_safe(s.selected_subset)
+            profiles = [(f"radial profile of {where}", "profile"),
+                        (f"radial profile of {where}, every pixel", "raw_profile"),
+                        (f"curve of growth of {where}", "growth")]
+            if in_profile and self.screen.raw:  # the profile the view shows first
+                profiles.insert(0, profiles.pop(1))
             tables = profiles + tables if in_profile else tables + profiles
+            names = {"profile": f"profile_{safe}.ecsv", "raw_profile": f"profile_raw_{safe}.ecsv",
+                     "growth": f"growth_{safe}.ecsv"}
         if s.subsets:
             tables.append((f"the {counted(len(s.subsets), 'region')}, as a DS9 region file", REGIONS))
         chosen = len(tables) - 1 if regions or not results else 0  # before any result: the regions to save
-        path = retry or (None if tables[chosen][1] == REGIONS else self._last_export)
-        self.push_screen(ExportScreen(tables, path, chosen=chosen), self._export)
+        self.push_screen(ExportScreen(tables, retry, chosen=chosen, names=names, results_name=self._last_export),
+                         self._export)
 
     def action_save_regions(self) -> None:
         if self.session is None or not self.session.subsets:
@@ -110,11 +117,12 @@ class DialogFlows:
         try:
             if request.archived == REGIONS:
                 written, rows = s.save_regions(target, overwrite=overwrite), len(s.subsets)
-            elif request.archived in ("profile", "growth", "lightcurve"):
+            elif request.archived in ("profile", "raw_profile", "growth", "lightcurve"):
                 from tui.core.export import write_table
 
-                table = s.radial_profile() if request.archived == "profile" else s.curve_of_growth() \
-                    if request.archived == "growth" else self.screen.export_table()
+                table = {"profile": s.radial_profile, "raw_profile": lambda: s.radial_profile(raw=True),
+                         "growth": s.curve_of_growth,
+                         "lightcurve": lambda: self.screen.export_table()}[request.archived]()
                 written, rows = write_table(table, target, overwrite=overwrite), len(table)
             else:
                 written = s.export_results(target, overwrite=overwrite, archived=request.archived)
@@ -136,7 +144,7 @@ class DialogFlows:
             self._journal_warning(None)  # the results are safe in the export: the user has acted
         elif isinstance(request.archived, int):
             self._unexported.pop(request.archived, None)
-        if request.archived != "lightcurve":  # the results table keeps its own default name
+        if request.archived is None or isinstance(request.archived, int):  # a profile's name is not the results'
             self._last_export = request.path
         self.notify(f"Saved {counted(rows, 'row')} to {written.resolve()}", title="Exported", timeout=8)
 

@@ -26,8 +26,8 @@ REGIONS = "regions"  # what ExportRequest.archived says when the regions are to 
 @dataclass
 class ExportRequest:
     path: str
-    archived: int | str | None  # None: the current table; an index into the archived tables; "profile", "growth",
-    # "lightcurve", REGIONS
+    archived: int | str | None  # None: the current table; an index into the archived tables; "profile",
+    # "raw_profile", "growth", "lightcurve", REGIONS
 
 
 def default_name() -> str:
@@ -38,23 +38,39 @@ def regions_name() -> str:
     return f"aperphot_regions_{date.today():%Y%m%d}.reg"
 
 
+def file_safe(text: str) -> str:
+    """A label as part of a file name: letters, digits and ._- kept, anything else (spaces, slashes) _."""
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text)
+
+
 class ExportScreen(ModalScreen[ExportRequest | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, tables: list[tuple[str, int | str | None]], path: str | None = None,
-                 title: str = "Export results to", chosen: int = 0) -> None:
+                 title: str = "Export results to", chosen: int = 0, names: dict | None = None,
+                 results_name: str | None = None) -> None:
+        """`path`: the name shown first (else the one offered for the choice); `names`: the name offered for a kind
+        of table ("profile", ...) other than the results', whose name is `results_name` (else the default)."""
         super().__init__()
         self.title_text = title
         self.tables = tables  # (description, archived index or None)
         self.chosen = chosen
+        self.names = names or {}
         self._table_name: str | None = None  # the name before regions were picked, for a table picked again
-        self.path = path or (regions_name() if tables[chosen][1] == REGIONS else default_name())
+        self._results_name = results_name or default_name()
+        self.path = path or self._offered(chosen)
+
+    def _offered(self, choice: int) -> str:
+        """The name offered for a choice: the regions', a profile's, or the results' (the path given for them)."""
+        kind = self.tables[choice][1]
+        return regions_name() if kind == REGIONS else self.names.get(kind, self._results_name)
 
     def _texts(self, choice: int) -> tuple[str, Text]:
-        """The title and the hint under the name for what is chosen: the regions, or a table."""
-        if self.tables[choice][1] == REGIONS:
+        """The title and the hint under the name for what is chosen: the regions, a profile, or a table."""
+        kind = self.tables[choice][1]
+        if kind == REGIONS:
             return "Save the regions to", Text(REGIONS_HELP)
-        return self.title_text, Text(FORMATS_HELP)
+        return ("Export the profile to" if kind in self.names else self.title_text), Text(FORMATS_HELP)
 
     def compose(self) -> ComposeResult:
         title, hint = self._texts(self.chosen)
@@ -75,14 +91,17 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         self.query_one("#path", Input).focus()
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        """Regions picked: the name takes .reg; a table picked after them: the name it had, or the default."""
+        """A name offered, not typed: the one for what is picked. A name typed: regions picked, it takes .reg;
+        a table picked after them, the name it had, or the default."""
         title, hint = self._texts(event.value)
         self.query_one("#title", Label).update(title)
         self.query_one("#formats", Static).update(hint)
         regions = self.tables[event.value][1] == REGIONS
         field = self.query_one("#path", Input)
         root, suffix = os.path.splitext(field.value)
-        if regions and suffix.lower() != ".reg":
+        if field.value in {self._offered(i) for i in range(len(self.tables))}:
+            field.value = self._offered(event.value)
+        elif regions and suffix.lower() != ".reg":
             self._table_name = field.value
             field.value = root + ".reg" if root and root != os.path.splitext(default_name())[0] else regions_name()
         elif not regions and suffix.lower() == ".reg":

@@ -74,7 +74,10 @@ SECTIONS: list[tuple[str, list]] = [
         ("r", "recentre the subset on its centroid (as F7)"),
         ("n  p", "the next / previous aperture subset"),
         ("d", "the next image"),
-        ("ctrl+s", "export the radial profile or the curve of growth (or the results tables)"),
+        ("v", "the profile's points: every pixel (Imviz's raw profile: a neighbour or a cosmic ray stands out) / "
+              "the binned means"),
+        ("ctrl+s", "export the radial profile (binned or every pixel) or the curve of growth (or the results "
+                   "tables), each under a name of its own"),
         ("Esc, F6", "back"),
     ]),
     ("Light curve (F9; open a sequence: aperphot-tui frame_*.fits --regions stars.reg, or a cube)", [

@@ -1,7 +1,8 @@
 """The profile view (F6): radial profile with its Gaussian fit, curve of growth, centroid offset.
 
 It shows what Session.profile_summary answers for the selected data, subset and background; the numbers are
-computed in a worker, so a large aperture never blocks the keys.
+computed in a worker, so a large aperture never blocks the keys. `v` shows every pixel instead of the binned means
+(Imviz's "Radial profile (Raw)"): what a mean hides, a neighbour or a cosmic ray in the aperture, stands out.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ class ProfileScreen(Screen):
         Binding("n", "subset(1)", "Subset"),
         Binding("p", "subset(-1)", "Previous subset", show=False),
         Binding("d", "data(1)", "Data"),
+        Binding("v", "raw", "Raw"),  # Imviz's name for the profile of every pixel
     ]
     # The app keys that act here (app.check_action): the main screen's others would push the footer past 80
     # columns and hide ctrl+s, which exports this view's profile and curve of growth.
     APP_KEYS = frozenset({"export", "copy_row", "copy_table", "recenter", "help", "quit", "command_palette"})
     HELP_TOPIC = "Profile view"  # F1 opens the help at this section (app.action_help)
+
+    raw = False  # the profile's points: every pixel (True) or the binned means
 
     def compose(self) -> ComposeResult:
         yield Static("", id="profile-title")
@@ -49,14 +53,16 @@ class ProfileScreen(Screen):
         title = f"Profile of {s.selected_subset} on {s.selected_data}"
         self.query_one("#profile-title", Static).update(safe_rich(title, style="bold"))
         self.query_one("#profile-summary", Static).update(safe_rich("computing…", style="dim"))
-        self.compute(s.selected_data, s.selected_subset)
+        self.compute(s.selected_data, s.selected_subset, self.raw)
 
     @work(thread=True, exclusive=True, group="profile")
-    def compute(self, data: str, subset: str) -> None:
+    def compute(self, data: str, subset: str, raw: bool) -> None:
         from tui.core import PhotometryError
 
         try:
             result = self.app.session.profile_summary(data=data, subset=subset)
+            if raw:
+                result["profile"] = self.app.session.radial_profile(data=data, subset=subset, raw=True)
         except PhotometryError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
@@ -94,14 +100,16 @@ class ProfileScreen(Screen):
         unit = unit_text(getattr(profile["profile"], "unit", None))
         radius = np.asarray(profile["radius"].value, float)
         values = np.asarray(getattr(profile["profile"], "value", profile["profile"]), float)
-        series = [Series(radius, values, "points", "o", "bold cyan")]
+        raw = "npix" not in profile.colnames  # one row per pixel
+        series = [Series(radius, values, "points", "." if raw else "o", "cyan" if raw else "bold cyan")]
         if fit["model"] is not None:
             grid = np.linspace(0.0, float(radius.max()), 200)
             series.append(Series(grid, np.asarray(fit["model"](grid), float), "line", "-", "yellow"))
         markers = [Marker(aperture, "aperture", "|", "magenta")]
+        title = "radial profile, every pixel" if raw else "radial profile"
         self.query_one("#profile-plot", PlotView).show(Figure(
-            series, markers, xlabel="radius [pix]", legend="o profile  - Gaussian",
-            ylabel=f"radial profile [{unit}]" if unit else "radial profile"))
+            series, markers, xlabel="radius [pix]", legend=f"{'. pixel' if raw else 'o profile'}  - Gaussian",
+            ylabel=f"{title} [{unit}]" if unit else title))
 
         g_radius = np.asarray(growth["radius"].value, float)
         fraction = np.asarray(growth["fraction"], float)
@@ -116,6 +124,10 @@ class ProfileScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_raw(self) -> None:
+        self.raw = not self.raw
+        self.update_view()
 
     def action_recenter(self) -> None:
         self.app.action_recenter()
