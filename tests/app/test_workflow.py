@@ -935,9 +935,13 @@ async def test_help_opens_at_the_section_for_the_view_or_widget_in_use(make_app)
         await pilot.press("f1")
         await pilot.pause()
         shown["profile"] = screen_text(app).splitlines()
+        await pilot.press("escape", "escape", "ctrl+o", "f1")  # the open dialog: how to name an extension
+        await pilot.pause()
+        shown["open"] = screen_text(app).splitlines()
         assert "aperphot-tui: simple aperture photometry" in shown["fields"][2] and "Help:" not in shown["fields"][1]
         for where, heading in (("image", "Image (Tab to it; F8"), ("full-screen image", "Image (Tab to it; F8"),
-                               ("table", "Results table (the top"), ("profile", "Profile view (F6)")):
+                               ("table", "Results table (the top"), ("profile", "Profile view (F6)"),
+                               ("open", "Files")):
             title = heading.split(" (")[0]
             assert f"Help: {title} · Home: from the start" in shown[where][1], where
             assert heading in shown[where][2], where

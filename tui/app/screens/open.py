@@ -65,6 +65,7 @@ class FitsTree(DirectoryTree):
 
 class OpenScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    HELP_TOPIC = "Files"  # F1 here: how to name an extension, a cube's plane, every SCI extension
 
     def __init__(self, start: str | None = None) -> None:
         super().__init__()
