@@ -113,7 +113,7 @@ async def test_export_the_profile_and_the_curve_of_growth(make_app, tmp_path):
         await pilot.pause()
         assert app.screen.tables[0][0] == "radial profile of Star A on jwst_nircam_demo[SCI,1]"
         assert app.screen.query_one("#path").value == "profile_Star_A.ecsv"
-        assert "Export the profile to" in screen_text(app)
+        assert "Export to" in screen_text(app) and "Export results to" not in screen_text(app)
         await choose(pilot, "which", "curve of growth of Star A on jwst_nircam_demo[SCI,1]", value=2)
         assert app.screen.query_one("#path").value == "growth_Star_A.ecsv"  # the name offered follows the pick
         await pilot.press("escape")

@@ -70,7 +70,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         kind = self.tables[choice][1]
         if kind == REGIONS:
             return "Save the regions to", Text(REGIONS_HELP)
-        return ("Export the profile to" if kind in self.names else self.title_text), Text(FORMATS_HELP)
+        return ("Export to" if kind in self.names else self.title_text), Text(FORMATS_HELP)  # the pick says what
 
     def compose(self) -> ComposeResult:
         title, hint = self._texts(self.chosen)

@@ -1,8 +1,9 @@
 """F1: every key and the workflow, laid out as key / description tables so that each description wraps under
 itself at any width (80 columns included) instead of under its key.
 
-F1 opens at the section for where the user is (the light curve, the profile view, the image, the results table):
-the keys that act there come first, and Home gives the whole help from its start."""
+F1 opens at the section for where the user is (the light curve, the profile view, the image, the results table,
+the open dialog: their HELP_TOPIC): the keys that act there come first, and Home gives the whole help from its
+start."""
 
 from __future__ import annotations
 

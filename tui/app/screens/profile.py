@@ -61,8 +61,8 @@ class ProfileScreen(Screen):
 
         try:
             result = self.app.session.profile_summary(data=data, subset=subset)
-            if raw:
-                result["profile"] = self.app.session.radial_profile(data=data, subset=subset, raw=True)
+            result["raw_profile"] = self.app.session.radial_profile(data=data, subset=subset, raw=True) if raw \
+                else None
         except PhotometryError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
@@ -76,7 +76,9 @@ class ProfileScreen(Screen):
     def _show(self, result: dict) -> None:
         from tui.core.formatting import unit_text
 
-        fit, profile, growth = result["fit"], result["profile"], result["growth"]
+        fit, growth = result["fit"], result["growth"]
+        raw = result["raw_profile"] is not None
+        profile = result["raw_profile"] if raw else result["profile"]
         aperture = float(result["aperture_radius"].value)
         lines = []
         moment_fwhm = result["moment_fwhm"].value
@@ -100,7 +102,6 @@ class ProfileScreen(Screen):
         unit = unit_text(getattr(profile["profile"], "unit", None))
         radius = np.asarray(profile["radius"].value, float)
         values = np.asarray(getattr(profile["profile"], "value", profile["profile"]), float)
-        raw = "npix" not in profile.colnames  # one row per pixel
         series = [Series(radius, values, "points", "." if raw else "o", "cyan" if raw else "bold cyan")]
         if fit["model"] is not None:
             grid = np.linspace(0.0, float(radius.max()), 200)
