@@ -647,10 +647,24 @@ def test_frames_without_times_or_of_other_shapes(sequence, tmp_path):
     fits.PrimaryHDU(np.zeros((256, 256), np.float32)).writeto(timeless)
     done = series_cli(paths[0], timeless, "--regions", regions, "--target", "Target", "--comparisons", "Comp1")
     assert done.returncode == 2 and "timeless.fits: no time found (looked for INT_TIMES" in done.stderr
+    # A frame of another shape than most is set aside and named; the others are measured (it ended the run)
     other = tmp_path / "other.fits"
     fits.PrimaryHDU(np.zeros((100, 120), np.float32), fits.Header({"DATE-OBS": "2025-11-20T05:00:00"})).writeto(other)
-    done = series_cli(paths[0], other, "--regions", regions, "--target", "Target", "--comparisons", "Comp1")
-    assert done.returncode == 2 and "frames of different shapes" in done.stderr
+    out = tmp_path / "lc.ecsv"
+    done = series_cli(paths[0], other, *paths[1:3], "--regions", regions, "--target", "Target", "--comparisons",
+                      "Comp1", "-o", out)
+    assert done.returncode == 1
+    assert "skipped: other.fits: 120x100 pixels, not the 256x256 of 3 frames: the stars, in pixels, cannot be " \
+           "placed alike on frames of two shapes\n" in done.stderr
+    assert list(Table.read(out)["Label"]) == [Path(p).name for p in paths[:3]]
+    many = []
+    for i in range(4):
+        many.append(tmp_path / f"sub{i}.fits")
+        fits.PrimaryHDU(np.zeros((100, 120), np.float32),
+                        fits.Header({"DATE-OBS": f"2025-11-20T05:0{i}:00"})).writeto(many[-1])
+    done = series_cli(*paths[:5], *many, "--regions", regions, "--target", "Target", "--comparisons", "Comp1")
+    assert done.returncode == 1 and "skipped: 4 frames of other shapes set aside (sub0.fits, sub1.fits, sub2.fits " \
+                                    "...): not the 256x256 of 5 frames" in done.stderr
 
 
 def test_a_star_off_some_frames_is_missing_there(tmp_path):

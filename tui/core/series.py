@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import math
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,14 +214,25 @@ class Series:
         self.results: list[FrameResult | None] = [None] * len(self.frames)
 
     def _check_shapes(self) -> None:
-        shapes = sorted({f.shape for f in self.frames})
+        """Stars in pixels (or frames without a WCS) are placed alike on frames of one shape only: the frames of
+        another shape than most (a subframe, another binning) are set aside, each named, and the rest measured."""
+        shapes = Counter(f.shape for f in self.frames)
         pixel_regions = [s for s in self.stars if not isinstance(s.region, rg.SkyRegion)]
-        if len(shapes) > 1 and (pixel_regions or not all(f.has_wcs for f in self.frames)):
-            odd = next(f for f in self.frames if f.shape != self.frames[0].shape)
-            raise PhotometryError(
-                f"frames of different shapes ({self.frames[0].label} is {self.frames[0].shape[1]}x"
-                f"{self.frames[0].shape[0]}, {odd.label} {odd.shape[1]}x{odd.shape[0]}) and no sky regions with a WCS "
-                f"on every frame to place the stars")
+        if len(shapes) == 1 or not (pixel_regions or not all(f.has_wcs for f in self.frames)):
+            return
+        most = max(shapes.values())
+        kept = next(f.shape for f in self.frames if shapes[f.shape] == most)  # a tie: the first frame's shape
+        why = (f"not the {kept[1]}x{kept[0]} of {counted(most, 'frame')}: the stars, in pixels, cannot be placed "
+               f"alike on frames of two shapes" if pixel_regions else
+               f"not the {kept[1]}x{kept[0]} of {counted(most, 'frame')}, and not every frame has a WCS to place "
+               f"the stars by")
+        odd = [f for f in self.frames if f.shape != kept]
+        if len(odd) <= 3:
+            self.skipped += [f"{f.label}: {f.shape[1]}x{f.shape[0]} pixels, {why}" for f in odd]
+        else:  # one line for them all, not one each
+            names = ", ".join(f.label for f in odd[:3])
+            self.skipped.append(f"{counted(len(odd), 'frame')} of other shapes set aside ({names} ...): {why}")
+        self.frames = [f for f in self.frames if f.shape == kept]
 
     @property
     def settings(self) -> Settings:
