@@ -222,10 +222,9 @@ class Series:
             return
         most = max(shapes.values())
         kept = next(f.shape for f in self.frames if shapes[f.shape] == most)  # a tie: the first frame's shape
-        why = (f"not the {kept[1]}x{kept[0]} of {counted(most, 'frame')}: the stars, in pixels, cannot be placed "
-               f"alike on frames of two shapes" if pixel_regions else
-               f"not the {kept[1]}x{kept[0]} of {counted(most, 'frame')}, and not every frame has a WCS to place "
-               f"the stars by")
+        because = (": the stars, in pixels, cannot be placed alike on frames of two shapes" if pixel_regions else
+                   ", and not every frame has a WCS to place the stars by")
+        why = f"not the {kept[1]}x{kept[0]} of {counted(most, 'frame')}{because}"
         odd = [f for f in self.frames if f.shape != kept]
         if len(odd) <= 3:
             self.skipped += [f"{f.label}: {f.shape[1]}x{f.shape[0]} pixels, {why}" for f in odd]
