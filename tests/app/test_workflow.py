@@ -1141,3 +1141,31 @@ async def test_a_dialog_keeps_the_app_keys_from_acting_behind_it(make_app):
         await pilot.press("f5")
         await pilot.pause()
         assert len(app.session.result_rows) == 2
+
+
+async def test_a_long_image_label_is_cut_in_the_middle_so_its_end_tells_images_apart(make_app, write_fits,
+                                                                                       tmp_path):
+    """JWST file names share their start across detectors and planes: at 80 columns the Data selector showed only
+    that start, the same for every image, and the result's heading lost the end too. Both keep the end, cut in the
+    middle; type-to-search reads the label whole."""
+    paths = [str(write_fits(f"jw02736001001_02105_00001_nrcb{k}_cal.fits", np.ones((20, 20), np.float32)))
+             for k in (1, 2)]
+    (tmp_path / "s.reg").write_text("image\ncircle(10,10,3) # text={S}\n")
+    app = make_app(images=paths, regions=[str(tmp_path / "s.reg")])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        first = screen_text(app).splitlines()[0]
+        assert "jw02736…" in first and "nrcb1_cal[SCI,1] ▼" in first, first
+        await choose(pilot, "data", "jw02736001001_02105_00001_nrcb2_cal[SCI,1]")
+        assert "…001_nrcb2_cal[SCI,1] ▼" in screen_text(app).splitlines()[0]
+        await pilot.press("f5")
+        await ready(app, pilot)
+        heading = next(line for line in screen_text(app).splitlines() if line.startswith("#1"))
+        assert heading.startswith("#1  S on jw0273") and "…" in heading and "nrcb2_cal[SCI,1]" in heading, heading
+        app.screen.query_one("#data").focus()
+        await pilot.press("enter", *"nrcb1", "enter")
+        await pilot.pause()
+        assert app.screen.query_one("#data").value == "jw02736001001_02105_00001_nrcb1_cal[SCI,1]"
+    async with make_app(images=paths, regions=[]).run_test(size=(200, 40)) as pilot:  # room: shown whole
+        await ready(pilot.app, pilot)
+        assert "jw02736001001_02105_00001_nrcb1_cal[SCI,1]" in screen_text(pilot.app).splitlines()[0]

@@ -51,6 +51,24 @@ def test_jwst_counts_factor_prefers_effexptm(write_fits):
     assert s2.inputs.counts_factor == 0.5 / 200.0
 
 
+def test_a_plane_of_a_cube_of_integrations_counts_one_integration(write_fits):
+    """A _calints plane is one integration's rate: PHOTMJSR / EFFINTTM, not the whole exposure's EFFEXPTM
+    (which would make aperture_sum_counts NINTS times too large); a 2-D image keeps EFFEXPTM."""
+    hdr = {"BUNIT": "MJy/sr", "PHOTMJSR": 0.5, "PIXAR_A2": 0.001}
+    times = {"EFFEXPTM": 4000.0, "EFFINTTM": 100.0, "NINTS": 40}
+    cube = write_fits("c_calints.fits", np.ones((3, 10, 10), dtype=np.float32), hdr, times)
+    s = Session()
+    s.select_data(s.load_data(f"{cube}[SCI,1][2]"))
+    assert s.inputs.counts_factor == 0.5 / 100.0
+    assert s.inputs.sources["counts_factor"] == "from PHOTMJSR/EFFINTTM"
+    flat = load(write_fits, "c_cal.fits", hdr, times)
+    assert flat.inputs.counts_factor == 0.5 / 4000.0
+    assert flat.inputs.sources["counts_factor"] == "from PHOTMJSR/EFFEXPTM"
+    bare = write_fits("c2_calints.fits", np.ones((3, 10, 10), dtype=np.float32), hdr, {"EFFEXPTM": 4000.0})
+    s.select_data(s.load_data(f"{bare}[1][0]"))
+    assert s.inputs.counts_factor == 0.0 and s.inputs.sources["counts_factor"] == "reset: no metadata"
+
+
 def test_jwst_flux_scaling_is_ab_per_pixel_solid_angle(write_fits):
     s = load(write_fits, "j.fits", {"BUNIT": "MJy/sr", "PIXAR_A2": 0.001})
     assert s.inputs.flux_scaling == pytest.approx(0.003631 / (0.001 / ARCSEC2_PER_SR), rel=1e-14)

@@ -189,7 +189,7 @@ class ViewActions:
             self.main("#results", ResultsTable).reset(rows)
             last = rows[-1]
             self.main("#result", ResultPanel).show(
-                f"#{last['id']}  {last['subset_label']} on {last['data_label']}", result_lines(last),
+                last, result_lines(last),
                 " ".join(n.detail for n in incomplete if n.subset == last["subset_label"]) or None)
             self._journal_warning(s.journal_error)
         text = f"Measured {count} of {len(labels)} regions on {s.selected_data}."

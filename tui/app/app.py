@@ -633,7 +633,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         about_sum = [n for n in notices if n.category in ABOUT_THE_SUM]  # said under the numbers
         self._count_unexported(1)
         self.main("#result", ResultPanel).show(
-            f"#{row['id']}  {row['subset_label']} on {row['data_label']}", result_lines(row),
+            row, result_lines(row),
             " ".join(n.detail for n in about_sum) or None)
         table = self.main("#results", ResultsTable)
         if len(s.archived_results) > archived:

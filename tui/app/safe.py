@@ -20,3 +20,34 @@ def safe(text, keep_newlines: bool = False) -> str:
 def safe_rich(text, style: str = "", keep_newlines: bool = False) -> Text:
     """A rich Text of inert text: no markup parsed, no control character kept."""
     return Text(safe(text, keep_newlines), style=style)
+
+
+class CutInTheMiddle(Text):
+    """Inert text shown on one line, shortened in the middle where it does not fit ("jw0273…1_nrcb1_cal[SCI,1]").
+
+    A select, or a heading, shows only the start of a long label, and the start of a JWST file's label is what
+    every detector, segment and plane of one exposure share: the end is what tells them apart. `plain` stays whole
+    (a select's type-to-search reads it); only the painting is cut, to the width given, in a widget or a Rich table.
+    """
+
+    HEAD = 4  # of the width, the share the start keeps: a quarter, the rest for the end
+
+    def visualize(self):  # Textual's hook: painted through __rich_console__, not converted as a plain Text
+        return self
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement(min(self.cell_len, 8), self.cell_len)
+
+    def __rich_console__(self, console, options):
+        plain, width = self.plain, options.max_width
+        if len(plain) > width > 2:
+            head = max(width // self.HEAD, 1)
+            plain = f"{plain[:head]}…{plain[len(plain) - (width - head - 1):]}"
+        yield Text(plain, style=self.style, no_wrap=True, overflow="crop")
+
+
+def safe_label(text, style: str = "") -> CutInTheMiddle:
+    """A label from a file for a one-line place (a select, a heading): inert, and cut in the middle to fit."""
+    return CutInTheMiddle(safe(text), style=style)

@@ -54,6 +54,7 @@ class Image:
     primary_header: fits.Header = field(default_factory=fits.Header)
     notes: list[str] = field(default_factory=list)  # things the user should be told about loading
     source: str = ""  # the file, extension and plane read (file.fits[2][0]), for telling one opened twice
+    plane: int | None = None  # the plane of a cube this image is (one integration of a _calints), else None
     uncertainty: "Uncertainty | None" = None  # per-pixel sigma (ERR, or VAR_* summed)
     dq: "DataQuality | None" = None  # data-quality flags; which ones are bad is chosen at measurement
     mask: np.ndarray | None = None  # bad pixels given through the API (True = bad)
@@ -270,6 +271,7 @@ def from_hdu(hdu, stem: str, primary_header: fits.Header | None = None, plane: i
         wcs=celestial_wcs(header) if with_wcs else None,
         header=header,
         primary_header=primary_header if primary_header is not None else fits.Header(),
+        plane=plane if raw.ndim == 3 else None,
     )
     if problem:
         image.notes.append(f"{label}: {problem}")

@@ -64,7 +64,9 @@ def _same_unit(unit, target) -> bool:
 def counts_factor(image: Image) -> Filled:
     if _same_unit(image.unit, MJY_SR):
         photmjsr = _positive(image.keyword("PHOTMJSR"))
-        for key in ("EFFEXPTM", "EXPTIME"):
+        # A plane of a cube of integrations (_calints) is one integration's rate: its counts are the rate times
+        # EFFINTTM. EFFEXPTM, the whole exposure's time, would count every integration in each plane.
+        for key in ("EFFINTTM",) if image.plane is not None else ("EFFEXPTM", "EXPTIME"):
             exptime = _positive(image.keyword(key))
             if photmjsr is not None and exptime is not None:
                 return Filled(photmjsr / exptime, f"from PHOTMJSR/{key}")

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.app.safe import safe_rich
+from tui.app.safe import safe_label, safe_rich
 
 TYPED = "__typed__"  # the background source meaning "the value typed in the field"
 NEW_ANNULUS = "__annulus__"  # the background source meaning "make an annulus around the subset, and use it"
@@ -67,7 +67,7 @@ class FieldsPanel(Vertical):
         # nothing and the prompt is listed again (the app puts the selection back when it is picked).
         select._allow_blank = not labels or value not in labels
         with select.prevent(Select.Changed):
-            select.set_options([(safe_rich(label), label) for label in labels])
+            select.set_options([(safe_label(label), label) for label in labels])
             select.prompt = blank_prompt
             if value is not None and value in labels:
                 select.value = value

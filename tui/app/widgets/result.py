@@ -7,18 +7,19 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.app.safe import safe_rich
+from tui.app.safe import safe_label, safe_rich
 
 
 class ResultPanel(VerticalScroll, can_focus=True):
     def compose(self):
         yield Static(Text("Press F5 (or ctrl+j) to calculate.", style="dim"), id="result-body")
 
-    def show(self, title: str, lines: list[tuple[str, str | None]], warning: str | None = None) -> None:
-        """`lines`: (name, text) pairs; a pair without text is a heading over the lines after it, which are
-        aligned among themselves (so a long name in a section leaves the main lines as they were)."""
+    def show(self, row: dict, lines: list[tuple[str, str | None]], warning: str | None = None) -> None:
+        """Row `row`'s result under a heading naming it. `lines`: (name, text) pairs; a pair without text is a
+        heading over the lines after it, which are aligned among themselves (so a long name in a section leaves the
+        main lines as they were)."""
         body = Table.grid()
-        body.add_row(safe_rich(title, style="bold"))
+        body.add_row(_heading(row))
         if warning:  # above the numbers, so it cannot be missed at 80x24
             body.add_row(safe_rich(f"! {warning}", style="bold yellow"))
         grid = _grid()
@@ -42,6 +43,17 @@ class ResultPanel(VerticalScroll, can_focus=True):
         body.add_row(Text("Every earlier result is still in the table.", style="dim"))
         self.query_one("#result-body", Static).update(body)
         self.scroll_home(animate=False)
+
+
+def _heading(row: dict) -> Table:
+    """"#1  Star A on image[SCI,1]" on one line, the image's label cut in the middle where it does not fit: the end
+    of a long file name (a detector, a segment, a plane) is what tells it from the images before."""
+    heading = Table.grid()
+    heading.add_column(no_wrap=True)
+    heading.add_column()
+    heading.add_row(safe_rich(f"#{row['id']}  {row['subset_label']} on ", style="bold"),
+                    safe_label(row["data_label"], style="bold"))
+    return heading
 
 
 def _grid() -> Table:
