@@ -534,6 +534,16 @@ async def test_open_dialog_lists_the_names_a_path_could_complete_to(make_app, se
         assert str(app.screen.query_one("#open-hint").render()).startswith("Enter opens")
 
 
+def test_names_that_share_a_long_start_are_listed_from_where_they_part():
+    """Two segments of one JWST exposure: listed whole, one name filled the line and the other was cut off."""
+    from tui.app.screens.open import listed
+
+    names = [f"jw01234001001_01101_00001-seg00{k}_nrcb1_calints.fits" for k in (1, 2)]
+    assert listed(names) == ["…-seg001_nrcb1_calints.fits", "…-seg002_nrcb1_calints.fits"]
+    assert listed(["frame_0000.fits", "frame_0001.fits"]) == ["frame_0000.fits", "frame_0001.fits"]  # short: whole
+    assert listed(["cube.reg", *names]) == ["cube.reg", *names]  # nothing shared
+
+
 async def test_draw_region_with_keys_and_with_the_form(make_app):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -44,6 +44,18 @@ def completion(value: str) -> str | None:
     return value + shared[len(stem):] if len(shared) > len(stem) else None
 
 
+LONG_START = 12  # a start the names share longer than this is shortened in their list ...
+SHARED_SHOWN = 6  # ... to its last characters, before where they part
+
+
+def listed(names: list[str]) -> list[str]:
+    """The names as the line under the field lists them: a long start they all share (a JWST exposure's
+    "jw01234001001_01101_00001-seg00") is in the field already, and one 80-column line held a single such name,
+    cut before its segment; from "…" the names show where they part."""
+    shared = len(os.path.commonprefix(names))
+    return [f"…{name[shared - SHARED_SHOWN:]}" for name in names] if shared > LONG_START else names
+
+
 class PathSuggester(Suggester):
     """Completes the last path component from the file system (accept with → or End)."""
 
@@ -88,7 +100,7 @@ class OpenScreen(ModalScreen[str | None]):
         _, names = candidates(event.value)
         text = HINT
         if len(names) > 1:
-            text = f"{len(names)} match: " + "  ".join(names[:8]) + ("  …" if len(names) > 8 else "")
+            text = f"{len(names)} match: " + "  ".join(listed(names[:8])) + ("  …" if len(names) > 8 else "")
         self.query_one("#open-hint", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
