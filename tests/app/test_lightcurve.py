@@ -63,7 +63,7 @@ async def test_f9_measures_every_frame_and_space_changes_the_ensemble_without_me
 
         await pilot.press("home")  # the time cursor reads out the frame under it
         await pilot.pause()
-        readout = str(screen.query_one("#lc-readout").render())
+        readout = str(screen.query_one("#lc-readout").content)
         value = curve.curve().flux[0]
         assert readout.startswith(f"frame 1/60  BJD_TDB {series.bjd_tdb[0]:.5f}  rel flux {value:.5f}")
         assert readout.endswith("  frame_0000.fits")  # the name last: a long one cuts nothing that matters
@@ -97,7 +97,7 @@ async def test_exclude_fit_export_and_copy(make_app, sequence, tmp_path):
         assert curve.excluded.tolist() == [k == 5 for k in range(60)]
         expected = fit_table(series.table(comparisons=[1, 2, 3]), "auto", use=~curve.excluded)
         assert curve.fitted is not first and curve.fitted.t0 == expected.t0 and curve.fitted.bic == expected.bic
-        assert "1 excluded" in screen_text(app) and "EXCLUDED" in str(screen.query_one("#lc-readout").render())
+        assert "1 excluded" in screen_text(app) and "EXCLUDED" in str(screen.query_one("#lc-readout").content)
         assert len([n for n in app._notifications if n.title == "Fitted"]) == 1  # the refit does not say it again
 
         await pilot.press("ctrl+y")
@@ -196,7 +196,7 @@ async def test_a_star_lost_on_some_frames_leaves_those_points_missing(make_app, 
         assert "? missing" in screen_text(app)
         await pilot.press("home", *["right"] * 10)
         await pilot.pause()
-        readout = str(app.screen.query_one("#lc-readout").render())
+        readout = str(app.screen.query_one("#lc-readout").content)
         assert readout.startswith("frame 11/20  ") and "missing: Comp1 (C2) on frame_0010.fits" in readout
         assert readout.count("frame_0010.fits") == 1  # named once, in the reason
         await pilot.press("space")  # Comp1 out of the ensemble: those frames have a relative flux again
@@ -247,6 +247,11 @@ async def test_a_cube_opens_as_a_sequence_of_its_integrations(make_app, tmp_path
         await pilot.press("f9")
         await light_curve_measured(app, pilot)
         assert app.screen.curve.series.done.all() and "BJD_TDB from the pipeline" in screen_text(app)
+        await pilot.press("home", *["right"] * 7)
+        await pilot.pause()
+        # the plane's name is cut in the middle: its end (the plane) stays on the line with the time and flux
+        line = next(line for line in screen_text(app).splitlines() if line.startswith("frame 8/30  BJD_TDB"))
+        assert " ± " in line and "…" in line and line.rstrip().endswith("nrcb1_calints[7]"), line
 
 
 async def test_hostile_labels_stay_inert_on_the_light_curve(make_app, sequence, tmp_path):

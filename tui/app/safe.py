@@ -23,14 +23,21 @@ def safe_rich(text, style: str = "", keep_newlines: bool = False) -> Text:
 
 
 class CutInTheMiddle(Text):
-    """Inert text shown on one line, shortened in the middle where it does not fit ("jw0273…1_nrcb1_cal[SCI,1]").
+    """Inert text shown on one line, its end (after its first `keep` characters) shortened in the middle where the
+    line does not fit: "jw0273…1_nrcb1_cal[SCI,1]".
 
-    A select, or a heading, shows only the start of a long label, and the start of a JWST file's label is what
-    every detector, segment and plane of one exposure share: the end is what tells them apart. `plain` stays whole
-    (a select's type-to-search reads it); only the painting is cut, to the width given, in a widget or a Rich table.
+    A select, a heading or a status line shows only the start of a long label, and the start of a JWST file's
+    label is what every detector, segment and plane of one exposure share: the end is what tells them apart.
+    `plain` stays whole (a select's type-to-search reads it); only the painting is cut, to the width given, in a
+    widget or a Rich table.
     """
 
-    HEAD = 4  # of the width, the share the start keeps: a quarter, the rest for the end
+    HEAD = 4  # of the room for the label, the share its start keeps: a quarter, the rest for its end
+    SHORTEST = 8  # room below which a label is cut at its end instead
+
+    def __init__(self, text: str, style: str = "", keep: int = 0):
+        super().__init__(text, style=style)
+        self.keep = keep
 
     def visualize(self):  # Textual's hook: painted through __rich_console__, not converted as a plain Text
         return self
@@ -38,16 +45,21 @@ class CutInTheMiddle(Text):
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
 
-        return Measurement(min(self.cell_len, 8), self.cell_len)
+        return Measurement(min(self.cell_len, self.keep + 8), self.cell_len)
 
     def __rich_console__(self, console, options):
-        plain, width = self.plain, options.max_width
-        if len(plain) > width > 2:
-            head = max(width // self.HEAD, 1)
-            plain = f"{plain[:head]}…{plain[len(plain) - (width - head - 1):]}"
-        yield Text(plain, style=self.style, no_wrap=True, overflow="crop")
+        kept, label = self.plain[:self.keep], self.plain[self.keep:]
+        room = options.max_width - len(kept)
+        if len(label) > room >= self.SHORTEST:
+            head = room // self.HEAD
+            label = f"{label[:head]}…{label[len(label) - (room - head - 1):]}"
+        elif len(label) > room > 0:  # too little room for both ends to tell anything: the start, as a crop would
+            label = f"{label[:room - 1]}…"
+        yield Text(kept + label, style=self.style, no_wrap=True, overflow="crop")
 
 
-def safe_label(text, style: str = "") -> CutInTheMiddle:
-    """A label from a file for a one-line place (a select, a heading): inert, and cut in the middle to fit."""
-    return CutInTheMiddle(safe(text), style=style)
+def safe_label(label, style: str = "", before: str = "") -> CutInTheMiddle:
+    """A label from a file for a one-line place (a select, a heading), after `before` (shown whole): inert, and
+    the label cut in the middle to fit."""
+    before = safe(before)
+    return CutInTheMiddle(before + safe(label), style=style, keep=len(before))

@@ -175,9 +175,11 @@ class LightCurve:
             return "drift of the target [pix] from its median place", [("x", x - _median(x)), ("y", y - _median(y))]
         return "", []
 
-    def readout(self, curve: Curve, i: int) -> str:
-        """One line about the i-th measured frame: when, its flux, which. The frame's name comes last: a JWST
-        cube's ("jw01234001001_01101_00001-seg001_nrcb1_calints[199]") filled an 80-column line before its time."""
+    def readout(self, curve: Curve, i: int) -> tuple[str, int]:
+        """One line about the i-th measured frame (when, its flux, which) and where in it the frame's name begins
+        (the line's length when a message names the frame already). The name comes last: a JWST cube's
+        ("jw01234001001_01101_00001-seg001_nrcb1_calints[199]") filled an 80-column line before its time, and the
+        screen cuts it in the middle, keeping its segment and plane."""
         k = int(curve.index[i])
         label = self.series.frames[k].label
         when = curve.time[i] + curve.offset
@@ -191,7 +193,7 @@ class LightCurve:
         else:
             text += f"rel flux {curve.flux[i]:.5f} ± {curve.error[i]:.5f}"
         text += "  EXCLUDED (x)" if curve.excluded[i] else ""
-        return text if named else f"{text}  {label}"
+        return (text, len(text)) if named else (f"{text}  {label}", len(text) + 2)
 
     # -- the fit and the table -----------------------------------------------------------------------------------
     def transit(self, period: float | None = None, limb_darkening=None) -> transit.TransitFit:

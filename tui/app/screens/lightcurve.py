@@ -22,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.app.widgets.footer import KeyFooter
-from tui.app.safe import safe, safe_rich
+from tui.app.safe import safe, safe_label, safe_rich
 from tui.app.widgets.plot import Figure, Marker, PlotView, Series
 
 REDRAW_SECONDS = 0.25  # points appear this often while frames are measured
@@ -314,7 +314,8 @@ class LightCurveScreen(Screen):
             return
         self.query_one("#lc-plot", PlotView).show(self._flux_figure(view, size))
         self.query_one("#lc-panel", PlotView).show(self._panel_figure(view, panel))
-        self._set("#lc-readout", safe_rich(curve.readout(view, self.frame)))
+        line, name_at = curve.readout(view, self.frame)
+        self._set("#lc-readout", safe_label(line[name_at:], before=line[:name_at]))
         self._set("#lc-fit", self._fit_text())
 
     def _set(self, selector: str, text: Text) -> None:

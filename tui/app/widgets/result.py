@@ -19,7 +19,8 @@ class ResultPanel(VerticalScroll, can_focus=True):
         heading over the lines after it, which are aligned among themselves (so a long name in a section leaves the
         main lines as they were)."""
         body = Table.grid()
-        body.add_row(_heading(row))
+        # one line, the image's label cut in the middle where it does not fit (its end tells images apart)
+        body.add_row(safe_label(row["data_label"], "bold", before=f"#{row['id']}  {row['subset_label']} on "))
         if warning:  # above the numbers, so it cannot be missed at 80x24
             body.add_row(safe_rich(f"! {warning}", style="bold yellow"))
         grid = _grid()
@@ -43,17 +44,6 @@ class ResultPanel(VerticalScroll, can_focus=True):
         body.add_row(Text("Every earlier result is still in the table.", style="dim"))
         self.query_one("#result-body", Static).update(body)
         self.scroll_home(animate=False)
-
-
-def _heading(row: dict) -> Table:
-    """"#1  Star A on image[SCI,1]" on one line, the image's label cut in the middle where it does not fit: the end
-    of a long file name (a detector, a segment, a plane) is what tells it from the images before."""
-    heading = Table.grid()
-    heading.add_column(no_wrap=True)
-    heading.add_column()
-    heading.add_row(safe_rich(f"#{row['id']}  {row['subset_label']} on ", style="bold"),
-                    safe_label(row["data_label"], style="bold"))
-    return heading
 
 
 def _grid() -> Table:
