@@ -1,5 +1,6 @@
 """The whole workflow driven by keys, as a user would, at 80x24 and larger."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -1172,6 +1173,9 @@ async def test_a_long_image_label_is_cut_in_the_middle_so_its_end_tells_images_a
         await ready(app, pilot)
         heading = next(line for line in screen_text(app).splitlines() if line.startswith("#1"))
         assert heading.startswith("#1  S on jw0273") and "…" in heading and "nrcb2_cal[SCI,1]" in heading, heading
+        # the table's label column stops at 32 cells, so that the sum (pi 3^2 of ones) is on screen at 80 columns
+        row = next(line for line in screen_text(app).splitlines() if line.startswith("       1  jw0273"))
+        assert "…" in row and "nrcb2_cal[SCI,1]  S " in row and f"{math.pi * 9:.4e}" in row, row
         app.screen.query_one("#data").focus()
         await pilot.press("enter", *"nrcb1", "enter")
         await pilot.pause()

@@ -14,10 +14,15 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from tui.app.safe import CutInTheMiddle
+
 # Widths that hold every realistic value in each format ("-1.2345e+01", "-12.345", "12345.67"), so that numbers are
 # never cut and columns do not change width while the window moves.
 FORMAT_WIDTHS = {".4e": 11, ".3f": 8, ".2f": 9, ".1f": 10}
 INT_WIDTH = 7
+# The widest a column of labels gets; a longer label is cut in the middle. A JWST label
+# ("jw01234001001_01101_00001-seg001_nrcb1_calints[17]") took 51 of 80 columns, and aperture_sum was off screen.
+LABEL_WIDTH = 32
 
 
 def _sort_value(value):
@@ -53,12 +58,12 @@ def sort_keys(column) -> list:
 
 
 def _text_width(texts) -> int:
-    """Cells a column of labels needs: each as shown, control characters as visible escapes."""
+    """Cells a column of labels takes: each as shown, control characters as visible escapes, up to LABEL_WIDTH."""
     from tui.app.safe import safe
 
     if all(map(str.isprintable, texts)):
-        return max(map(len, texts), default=0)
-    return max((len(safe(text)) for text in texts), default=0)
+        return min(max(map(len, texts), default=0), LABEL_WIDTH)
+    return min(max((len(safe(text)) for text in texts), default=0), LABEL_WIDTH)
 
 
 class ResultsTable(DataTable):
@@ -161,8 +166,8 @@ class ResultsTable(DataTable):
         cells = []
         for name in self._columns:
             value = row[name]
-            text = value_text(name, value, with_unit=False)
-            cells.append(Text(text, justify="left" if isinstance(value, str) else "right", no_wrap=True))
+            text = value_text(name, value, with_unit=False)  # inert already (safe_text)
+            cells.append(CutInTheMiddle(text) if isinstance(value, str) else Text(text, justify="right", no_wrap=True))
         return cells
 
     def _fill(self) -> None:
