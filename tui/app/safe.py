@@ -29,7 +29,7 @@ class CutInTheMiddle(Text):
     A select, a heading or a status line shows only the start of a long label, and the start of a JWST file's
     label is what every detector, segment and plane of one exposure share: the end is what tells them apart.
     `plain` stays whole (a select's type-to-search reads it); only the painting is cut, to the width given, in a
-    widget or a Rich table.
+    widget, a Rich table or a DataTable cell.
     """
 
     HEAD = 4  # of the room for the label, the share its start keeps: a quarter, the rest for its end
@@ -45,7 +45,7 @@ class CutInTheMiddle(Text):
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
 
-        return Measurement(min(self.cell_len, self.keep + 8), self.cell_len)
+        return Measurement(min(self.cell_len, self.keep + self.SHORTEST), self.cell_len)
 
     def __rich_console__(self, console, options):
         kept, label = self.plain[:self.keep], self.plain[self.keep:]

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.app.safe import safe_rich
+from tui.app.safe import safe_label, safe_rich
 from tui.app.widgets.footer import KeyFooter
 from tui.app.widgets.plot import Figure, Marker, PlotView, Series
 
@@ -50,8 +50,8 @@ class ProfileScreen(Screen):
 
     def update_view(self) -> None:
         s = self.app.session
-        title = f"Profile of {s.selected_subset} on {s.selected_data}"
-        self.query_one("#profile-title", Static).update(safe_rich(title, style="bold"))
+        title = safe_label(s.selected_data, "bold", before=f"Profile of {s.selected_subset} on ")
+        self.query_one("#profile-title", Static).update(title)
         self.query_one("#profile-summary", Static).update(safe_rich("computing…", style="dim"))
         self.compute(s.selected_data, s.selected_subset, self.raw)
 
