@@ -14,7 +14,7 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from tui.app.safe import CutInTheMiddle
+from tui.app.safe import CutInTheMiddle, safe
 
 # Widths that hold every realistic value in each format ("-1.2345e+01", "-12.345", "12345.67"), so that numbers are
 # never cut and columns do not change width while the window moves.
@@ -59,11 +59,8 @@ def sort_keys(column) -> list:
 
 def _text_width(texts) -> int:
     """Cells a column of labels takes: each as shown, control characters as visible escapes, up to LABEL_WIDTH."""
-    from tui.app.safe import safe
-
-    if all(map(str.isprintable, texts)):
-        return min(max(map(len, texts), default=0), LABEL_WIDTH)
-    return min(max((len(safe(text)) for text in texts), default=0), LABEL_WIDTH)
+    shown = texts if all(map(str.isprintable, texts)) else [safe(text) for text in texts]
+    return min(max(map(len, shown), default=0), LABEL_WIDTH)
 
 
 class ResultsTable(DataTable):
