@@ -11,6 +11,7 @@ from regions import (CirclePixelRegion, EllipsePixelRegion, PixCoord, PolygonPix
 
 from tui.core import Session
 from tui.core.footprint import footprint
+from tui.core.masks import on_image_mask
 
 SHAPE = (700, 900)
 
@@ -94,6 +95,32 @@ def test_small_circles_match_regions_masks():
         checked += 1
     assert checked > 150
 
+
+def test_small_circles_over_the_image_edge_keep_every_pixel():
+    """On the grid of the part of the bounding box on the image, a pixel wholly inside a circle can weigh
+    1 + 2e-16: it is still a centre-mode pixel, and its value is still summed. (One circle in ten centred near the
+    edge lost such pixels, from its sum, npix and statistics.) Compared with regions' masks on that same grid
+    (on_image_mask): on the whole bounding box's grid a pixel centre on the circle can fall the other way."""
+    shape = (200, 200)
+    for cx in np.round(np.arange(-0.1, -6.0, -0.1), 1):
+        for cy, r in ((100.3, 12.5), (100.7, 20.5), (100.3, 30.3), (100.7, 40.7)):
+            region = CirclePixelRegion(PixCoord(float(cx), cy), r)
+            centre, weights = as_images(footprint(region, shape), shape)
+            regions_centre = on_image_mask(region, shape, "center").to_image(shape) > 0
+            assert np.array_equal(centre, regions_centre), (cx, cy, r)
+            assert np.array_equal(weights, on_image_mask(region, shape, "exact").to_image(shape)), (cx, cy, r)
+
+    # On an image of ones the sum is the circle's area on the image: the circle less the segment beyond x = -0.5
+    s = Session(warn=False)
+    s.load_data(np.ones(shape), label="ones")
+    r, cx, d = 12.5, -0.2, 0.3  # d: from the centre to the image's edge
+    area = math.pi * r * r - (r * r * math.acos(d / r) - d * math.sqrt(r * r - d * d))
+    label = s.add_subset(CirclePixelRegion(PixCoord(cx, 100.3), r))
+    row = s.calculate(subset=label)
+    many, _ = s.calculate_many(subsets=[label])
+    for found in (row, many[-1]):
+        assert found["aperture_sum"] == pytest.approx(area, rel=1e-12)
+        assert found["npix"].value == pytest.approx(area, rel=1e-12)
 
 def regions_reference(data, region, bg):
     """What SPEC asks for, straight from regions' masks: exact (rectangles 32x32 subpixel) weighted sum of good

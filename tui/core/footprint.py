@@ -108,7 +108,7 @@ def _small_circle(region: rg.CirclePixelRegion, shape) -> Footprint | None:
     cx, cy, r = float(region.center.x), float(region.center.y), float(region.radius)
     grid = (float(ix0) - 0.5 - cx, float(ix1) - 0.5 - cx, float(iy0) - 0.5 - cy, float(iy1) - 0.5 - cy, r)
     w = circle_overlap_grid(*grid[:4], ix1 - ix0, iy1 - iy0, r, 1, 1)
-    partial = np.flatnonzero((w > 0.0) & (w < 1.0))
+    partial = np.flatnonzero(partial_pixels(w))
     inside = circle_centres(w[None], np.array([grid]), partial)[0]
     # The edge pixels (where the weight differs from the centre-mode weight) are the partial ones: a whole pixel's
     # weight, 0 or 1, is its centre-mode weight. Known already, they need no search of the box.
@@ -133,15 +133,21 @@ def _from_masks(inside: np.ndarray, w: np.ndarray | None, iy0: int, ix0: int,
                      inside[edge_y, edge_x])
 
 
+def partial_pixels(weights: np.ndarray) -> np.ndarray:
+    """Where exact weights are neither 0 nor 1: the pixels the edge crosses. Not 0 < w < 1: on a grid that does not
+    start at the circle's bounding box (a circle over the image's edge), a pixel inside can weigh 1 + 2e-16."""
+    return (weights != 0.0) & (weights != 1.0)
+
+
 def circle_centres(weights: np.ndarray, grids: np.ndarray, partial: np.ndarray | None = None) -> np.ndarray:
     """The centre-mode masks of k circles from their exact weights (k, ny, nx), as circle_overlap_grid's centre
     mode decides; `grids` (k, 5) holds each one's grid arguments (xmin, xmax, ymin, ymax, r). A pixel wholly inside
     (weight 1) or outside (weight 0) needs no test, as its centre is far from the edge; a pixel the edge crosses
-    (`partial`: their flat indices, when the caller has them) takes that function's own centre-sample test,
-    computed as it computes it."""
+    (partial_pixels; `partial`: their flat indices, when the caller has them) takes that function's own
+    centre-sample test, computed as it computes it."""
     centre = weights == 1.0
     ny, nx = weights.shape[1:]
-    flat = np.flatnonzero((weights > 0.0) & (weights < 1.0)) if partial is None else partial
+    flat = np.flatnonzero(partial_pixels(weights)) if partial is None else partial
     if len(grids) == 1:  # one circle (calculate): its own numbers, not gathered per pixel
         (xmin, xmax, ymin, ymax, r), (j, i) = grids[0].tolist(), np.divmod(flat, nx)
     else:  # per pixel, elementwise: the same numbers as per circle

@@ -155,14 +155,14 @@ def robust(shifted: np.ndarray, median: np.ndarray, mean: np.ndarray, var: np.nd
     np.multiply(d, (1.0 / c9 if everywhere else np.where(with_spread, 1.0 / c9, 0.0))[:, None], out=u)
     w = np.multiply(u, u)
     np.subtract(1.0, w, out=w)
-    if not np.all(farthest < c9):
+    if not (farthest < c9).all():
         np.clip(w, 0.0, 1.0, out=w)  # max(w, 0), as w <= 1; clip is twice as fast as maximum with a scalar
     f2 = 5.0 * np.vecdot(w, w) - 4.0 * w.sum(axis=1)
     np.multiply(u, w, out=u)
     u *= w
     f1 = np.vecdot(u, u)  # sum d^2 w^4 / (9 MAD)^2
     w -= 5.0 / 9.0
-    if not np.all(farthest < 6.0 * mad):
+    if not (farthest < 6.0 * mad).all():
         np.clip(w, 0.0, 1.0, out=w)
     location = median + np.vecdot(np.multiply(d, w, out=d), w) / np.vecdot(w, w)
     midvariance = n * f1 / (f2 * f2) * (c9 * c9)
@@ -227,7 +227,7 @@ def shape_of(cxx: np.ndarray, cxy: np.ndarray, cyy: np.ndarray) -> dict[str, np.
     aperture each NumPy call costs a microsecond, whatever it does."""
     det = cxx * cyy - cxy * cxy
     major, minor = eigenvalues(cxx, cxy, cyy, det)
-    if not np.all((PIXEL_VARIANCE <= minor) & (minor <= major) & (major < np.inf)):
+    if not ((PIXEL_VARIANCE <= minor) & (minor <= major) & (major < np.inf)).all():
         cxx, cxy, cyy, major, minor = _unresolved(cxx, cxy, cyy, det, major, minor)
     angle = np.arctan2(2.0 * cxy + 0.0, cxx - cyy)  # + 0.0: a covariance of -0 gives 90 degrees, not -90
     return {"fwhm": 2.0 * np.sqrt(LN2 * (major + minor)), "semimajor_axis": np.sqrt(major),
