@@ -204,6 +204,36 @@ async def test_a_star_lost_on_some_frames_leaves_those_points_missing(make_app, 
         assert not curve.curve().missing.any()
 
 
+
+async def test_a_frame_cut_short_is_not_shown_as_selected_and_is_a_missing_point(make_app, sequence, tmp_path):
+    """Its header reads whole, so it is listed; its pixels fail when it is shown or measured. The Data selector
+    went on naming it while the image, and what F5 measured, stayed the one before."""
+    from textual.widgets import Select
+
+    paths, regions, _ = sequence
+    copies = [str(shutil.copy(path, tmp_path)) for path in paths[:16]]  # more than 12: read when shown
+    whole = Path(copies[3]).read_bytes()
+    Path(copies[3]).write_bytes(whole[:len(whole) // 2])
+    app = make_app(images=copies, regions=[regions])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        labels = list(app.frames)
+        app.main("#data", Select).value = labels[3]
+        await pilot.pause()
+        told = [n.message for n in app._notifications if n.title == "Not loaded"]
+        assert len(told) == 1 and "could not read the image (the file is cut short" in told[0]
+        assert app.main("#data", Select).value == labels[0] == app.session.selected_data
+        await pilot.press("f5")
+        await pilot.pause()
+        assert [row["data_label"] for row in app.session.result_rows] == [labels[0]]
+        await pilot.press("f9")
+        await light_curve_measured(app, pilot)
+        assert np.flatnonzero(app.screen.curve.curve().missing).tolist() == [3]
+        await pilot.press("home", *["right"] * 3)
+        await pilot.pause()
+        readout = str(app.screen.query_one("#lc-readout").content)
+        assert readout.startswith("frame 4/16  ") and "the file is cut short" in readout
+
 async def test_f9_needs_a_sequence_and_is_in_the_palette_and_help(make_app, sequence, demo):
     app = make_app(images=demo[0][:1])
     async with app.run_test(size=(80, 24)) as pilot:

@@ -1,9 +1,11 @@
+import math
 import warnings
 
 import numpy as np
 import pytest
 import astropy.units as u
 from astropy.io import fits
+from regions import CirclePixelRegion, PixCoord
 
 from tui.core import PhotometryError, Session
 
@@ -63,11 +65,39 @@ def test_real_cube_is_refused_with_its_shape(write_fits):
         Session().load_data(write_fits("cube.fits", np.ones((3, 5, 6))))
 
 
+def test_a_file_cut_short_says_so_in_one_message(write_fits, tmp_path, recwarn):
+    """A copy or download that stopped: the header is whole, the pixels are not. astropy warns that the file
+    "may have been truncated" and then fails on a buffer too small; the user reads one message, in words."""
+    whole = write_fits("whole.fits", np.ones((60, 60))).read_bytes()
+    cut = tmp_path / "cut.fits"
+    cut.write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(PhotometryError) as caught:
+        Session().load_data(str(cut))
+    assert str(caught.value) == f"{cut}: could not read the image (the file is cut short: {len(whole) // 2:,} of " \
+                                f"its {len(whole):,} bytes)"
+    assert not [w for w in recwarn if "truncated" in str(w.message)]
+
+
 def test_unparseable_bunit_is_reported_and_data_is_unitless(write_fits):
     s = Session()
     label = s.load_data(write_fits("odd.fits", np.ones((5, 5)), {"BUNIT": "furlongs per fortnight"}))
     assert s.images[label].unit is None
     assert any("could not be parsed" in n for n in s.pop_notices())
+
+
+@pytest.mark.parametrize("bunit", ["1e+300", "1e200 Jy", "-1e-300"])
+def test_a_unit_whose_square_is_beyond_floats_is_reported_and_data_is_unitless(write_fits, bunit):
+    """var and biweight_midvariance are in the unit's square: a BUNIT of 1e300 cannot have one, and calculate
+    raised OverflowError."""
+    s = Session()
+    label = s.load_data(write_fits("scaled.fits", np.full((9, 9), 2.0), {"BUNIT": bunit}))
+    assert s.images[label].unit is None
+    assert any("square is beyond floating point" in n for n in s.pop_notices())
+    row = s.calculate(subset=s.add_subset(CirclePixelRegion(PixCoord(4.0, 4.0), 2.0)))
+    assert row["aperture_sum"] == pytest.approx(2.0 * math.pi * 4.0, rel=1e-12)
+    assert row["var"] == 0.0
+    with pytest.raises(PhotometryError, match="1e\\+200 Jy' has a scale whose square"):
+        s.load_data(np.ones((5, 5)), unit=u.Unit("1e200 Jy"))
 
 
 def test_hst_bunit_spelling_is_understood(write_fits):

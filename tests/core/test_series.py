@@ -667,6 +667,24 @@ def test_frames_without_times_or_of_other_shapes(sequence, tmp_path):
                                     "...): not the 256x256 of 5 frames" in done.stderr
 
 
+
+def test_a_frame_cut_short_is_a_missing_point_not_a_traceback(sequence, tmp_path):
+    """Its header reads whole, so it is listed and timed; its pixels fail only when measured (astropy reads them
+    then): that frame is missing, said in one line, and the others are measured."""
+    paths, regions, _ = sequence
+    cut = tmp_path / Path(paths[1]).name
+    whole = Path(paths[1]).read_bytes()
+    cut.write_bytes(whole[:len(whole) // 2])
+    out = tmp_path / "lc.ecsv"
+    done = series_cli(paths[0], cut, paths[2], "--regions", regions, "--target", "Target", "--comparisons",
+                      "Comp1", "-o", out)
+    assert "Traceback" not in done.stderr and "WARNING" not in done.stderr  # said once, by us
+    assert f"skipped: {cut.name}: could not read the image (the file is cut short: {len(whole) // 2:,} of its " \
+           f"{len(whole):,} bytes)\n" in done.stderr
+    table = Table.read(out)
+    assert list(table["Label"]) == [Path(p).name for p in paths[:3]]
+    assert np.isnan(table["rel_flux_T1"][1]) and np.isfinite(table["rel_flux_T1"][[0, 2]]).all()
+
 def test_a_star_off_some_frames_is_missing_there(tmp_path):
     paths, regions, truth = make_sequence(tmp_path, n_frames=12, shape=(128, 128), n_stars=3)
     from astropy.wcs import WCS

@@ -476,6 +476,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         try:
             s.select_data(self.frame_image(label))
         except PhotometryError as exc:
+            self._refresh_choices()  # the selector back on the image still shown, which calculate measures
             self.notify(str(exc), title="Not loaded", severity="error", timeout=8)
             return
         for name in INPUT_NAMES:

@@ -18,7 +18,7 @@ from tui.core import quality
 from tui.core.errors import PhotometryError
 from tui.core.frametimes import FrameTime, frame_time, header_site, int_times_rows
 from tui.core.headers import keyword
-from tui.core.images import Image, file_stem, folders_apart, from_hdu, pick_hdu
+from tui.core.images import Image, file_stem, folders_apart, from_hdu, pick_hdu, truncation_unsaid, unread
 
 @dataclass(frozen=True)
 class Frame:
@@ -74,7 +74,7 @@ def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
 
         raise _Unreadable(f"{path}: {not_a_file(path)}")
     try:
-        with fits.open(path, memmap=True, lazy_load_hdus=False) as hdul:
+        with truncation_unsaid(), fits.open(path, memmap=True, lazy_load_hdus=False) as hdul:
             try:
                 hdu = pick_hdu(hdul, _cube_ext(hdul))
             except PhotometryError as exc:
@@ -130,6 +130,10 @@ class FrameReader:
         self.with_wcs = with_wcs
 
     def image(self, frame: Frame) -> Image:
+        with truncation_unsaid():
+            return self._image(frame)
+
+    def _image(self, frame: Frame) -> Image:
         opened = self._open.get(frame.path)
         if opened is None:
             self.close()  # frames come in time order: one file at a time stays open
@@ -143,10 +147,12 @@ class FrameReader:
         hdul, raw, hdu = opened
         try:
             image = from_hdu(hdu, file_stem(Path(frame.path)), hdul[0].header, frame.plane, self.with_wcs)
+            image.label = frame.label
+            quality.attach(image, frame.path, hdu, frame.plane, raw)
         except PhotometryError as exc:
             raise PhotometryError(f"{frame.label}: {exc}") from None
-        image.label = frame.label
-        quality.attach(image, frame.path, hdu, frame.plane, raw)
+        except (OSError, ValueError, TypeError) as exc:  # pixels are read only now: a file cut short fails here
+            raise PhotometryError(f"{frame.label}: {unread(frame.path, hdu, exc)}") from None
         return image
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 import astropy.units as u
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyError, VerifyWarning
+from astropy.utils.exceptions import AstropyUserWarning
 from astropy.wcs import WCS, FITSFixedWarning
 from astropy.wcs.utils import wcs_to_celestial_frame
 
@@ -91,7 +93,18 @@ def parse_unit(text: str | None) -> tuple[u.UnitBase | None, str | None]:
         return None, f"unit {text!r} could not be parsed; the image is treated as unitless"
     if unit == u.dimensionless_unscaled:
         return None, None
-    return unit, None
+    problem = unusable(unit)
+    return (None, f"{problem}; the image is treated as unitless") if problem else (unit, None)
+
+
+def unusable(unit: u.UnitBase) -> str | None:
+    """Why a unit cannot be an image's, or None: the variances are in its square, which a scale beyond 1e154 (or
+    below 1e-154 and negative: zero) cannot have (a BUNIT of "1e300")."""
+    try:
+        unit**2
+    except (OverflowError, ValueError):
+        return f"unit {unit.to_string()!r} has a scale whose square is beyond floating point"
+    return None
 
 
 _CD = re.compile(r"^CD(\d+)_(\d+)$")
@@ -306,7 +319,37 @@ class _Unmappable(Exception):
     pass
 
 
+def cut_short(path, hdu) -> str | None:
+    """Why an HDU's pixels cannot be read when its file ends before they do (a copy or download that stopped):
+    astropy's own error then only says that a buffer is too small."""
+    try:
+        info = hdu.fileinfo()
+        expected, size = info["datLoc"] + info["datSpan"], os.path.getsize(path)
+    except (OSError, TypeError, KeyError, AttributeError):
+        return None
+    return f"the file is cut short: {size:,} of its {expected:,} bytes" if size < expected else None
+
+
+def unread(path, hdu, exc: Exception) -> str:
+    """Why an image's pixels could not be read, in words."""
+    return f"could not read the image ({cut_short(path, hdu) or exc})"
+
+
+@contextmanager
+def truncation_unsaid():
+    """astropy warns, once a file is opened, that it may have been truncated; reading its pixels then fails, and
+    unread() says so in its place: one message, not a warning before it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "File may have been truncated", AstropyUserWarning)
+        yield
+
+
 def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) -> Image:
+    with truncation_unsaid():
+        return _read_hdu(path, ext, plane, memmap)
+
+
+def _read_hdu(path: Path, ext: str | None, plane: int | None, memmap: bool) -> Image:
     try:
         # lazy_load_hdus=False reads every header now, so a truncated file fails here, not later.
         hdul = fits.open(path, memmap=memmap, lazy_load_hdus=False)
@@ -314,6 +357,7 @@ def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) ->
         # astropy's first sentence says what is wrong; the rest is advice for programmers
         reason = str(exc).split(". ")[0].rstrip(".")
         raise PhotometryError(f"{path}: not a readable FITS file ({reason})") from None
+    hdu = None
     try:
         hdu = pick_hdu(hdul, ext)
         image = from_hdu(hdu, file_stem(path), hdul[0].header, plane,
@@ -332,7 +376,7 @@ def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) ->
     except (OSError, ValueError, TypeError) as exc:
         if memmap and "memory-mapped" in str(exc):
             raise _Unmappable() from None
-        raise PhotometryError(f"{path}: could not read the image ({exc})") from None
+        raise PhotometryError(f"{path}: {unread(path, hdu, exc)}") from None
     except VerifyError as exc:  # a card the file's structure hangs on (EXTNAME) that astropy cannot parse
         raise PhotometryError(f"{path}: not a readable FITS file ({str(exc).split(', fix it')[0]})") from None
 
@@ -371,6 +415,8 @@ def from_array(data, label: str, unit=None, wcs=None, meta=None) -> Image:
             raise PhotometryError(f"{label}: {problem}")
     elif unit is not None:
         unit = u.Unit(unit)
+        if problem := unusable(unit):
+            raise PhotometryError(f"{label}: {problem}")
     if wcs is not None:
         if not getattr(wcs, "has_celestial", False):
             wcs = None
