@@ -863,6 +863,27 @@ async def test_help_palette_and_quit_confirmation(make_app):
         assert not app.is_running
 
 
+async def test_ctrl_p_under_the_help_over_the_palette_does_not_end_the_app(make_app):
+    """F1 opens the help over the command palette; ctrl+p there opened a second palette, whose id Textual refused
+    by ending the app with a traceback (found by pressing random keys)."""
+    from textual.command import CommandPalette
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press("f1", "ctrl+p")
+        await pilot.pause()
+        assert app.is_running and "Workflow" in screen_text(app)
+        assert [type(screen).__name__ for screen in app.screen_stack] == ["Screen", "CommandPalette", "HelpScreen"]
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        await pilot.press("ctrl+p")  # and the palette opens as before
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+
+
 async def test_quit_asks_while_any_results_table_is_not_exported(make_app, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = make_app()

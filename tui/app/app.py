@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
@@ -684,8 +685,12 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         """A full screen of its own (the light curve) keeps only the app keys that act there: the others are
         neither shown in its footer nor run. A dialog keeps F1 and ctrl+q: the app's other keys acted behind it
         (ctrl+s twice opened a second export dialog over the first, F5 measured behind the region form), and in
-        the help F1 opened another help instead of closing it, as its footer says it does."""
+        the help F1 opened another help instead of closing it, as its footer says it does. ctrl+p, with the help
+        opened over the command palette, would open a second palette: Textual looks for one on the top screen only,
+        and a second one's id ended the app."""
         screen = self.screen
+        if action == "command_palette":
+            return not any(isinstance(below, CommandPalette) for below in self.screen_stack)
         own = getattr(screen, "APP_KEYS", None)
         if own is not None and action not in own:
             return False
