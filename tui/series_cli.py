@@ -120,7 +120,7 @@ def run(argv: list[str]) -> int:
     from tui.core.batch import LineStream, bare_labels
     from tui.core.formatting import counted
     from tui.core.notices import Alike
-    from tui.core.series import Series
+    from tui.core.series import Series, ensemble_gaps
 
     try:
         series = Series(args.inputs, args.regions, args.target, args.comparisons, aperture=args.aperture,
@@ -208,6 +208,8 @@ def run(argv: list[str]) -> int:
     from tui.core.formatting import safe_text
 
     print(_glimpse(table, safe_text, args.output))
+    if gaps := ensemble_gaps(table):
+        _say("note", gaps)
     if stream is not None:
         try:
             path = stream.finish(table, rewrite=bool(args.fit))

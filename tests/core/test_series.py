@@ -685,6 +685,21 @@ def test_a_frame_cut_short_is_a_missing_point_not_a_traceback(sequence, tmp_path
     assert list(table["Label"]) == [Path(p).name for p in paths[:3]]
     assert np.isnan(table["rel_flux_T1"][1]) and np.isfinite(table["rel_flux_T1"][[0, 2]]).all()
 
+def test_a_comparison_missing_on_every_frame_is_named_with_the_ones_to_keep(sequence, tmp_path):
+    """The ensemble sums every comparison, so one in a corner (its aperture partly off each frame) left
+    rel_flux_T1 empty on every frame, and the only lines about it were a 'skipped' per frame."""
+    paths, regions, _ = sequence
+    with_corner = tmp_path / "corner.reg"
+    with_corner.write_text(Path(regions).read_text() + "circle(1.5,2.0,6) # text={Corner star}\n")
+    done = series_cli(*paths[:4], "--regions", with_corner, "--target", "Target", "--comparisons",
+                      "Comp1,Corner star,Comp2")
+    assert "note: rel_flux_T1 is missing on 4 of the 4 frames where the target was measured, as a comparison is " \
+           "missing there: Corner star (C3) on 4; measured on every one: Comp1, Comp2 (--comparisons Comp1,Comp2)\n" \
+           in done.stderr
+    done = series_cli(*paths[:4], "--regions", with_corner, "--target", "Target", "--comparisons", "Comp1,Comp2")
+    assert done.returncode == 0 and "rel_flux_T1 is missing" not in done.stderr
+
+
 def test_a_star_off_some_frames_is_missing_there(tmp_path):
     paths, regions, truth = make_sequence(tmp_path, n_frames=12, shape=(128, 128), n_stars=3)
     from astropy.wcs import WCS

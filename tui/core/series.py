@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import math
 import os
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -464,6 +465,25 @@ class Series:
                 "aperture": self.apertures.radius, "annulus": [self.apertures.inner, self.apertures.outer],
                 "aperture_choice": self.aperture_note, "times": self.time_note,
                 "recentre": self.recentre}
+
+
+def ensemble_gaps(table: QTable) -> str | None:
+    """Why rel_flux_T1 is missing on frames where the target was measured, or None: the ensemble sums every
+    comparison, so one comparison missing there (off the frame, on NaN) leaves the point out. Names each
+    comparison missing with its count of frames, and those measured on every frame, for --comparisons."""
+    labels = table.meta["stars"]
+    target = np.isfinite(np.asarray(table["Source-Sky_T1"], dtype=float))
+    gaps = target & ~np.isfinite(np.asarray(table["rel_flux_T1"], dtype=float))
+    if not gaps.any():
+        return None
+    missing = {role: int((target & ~np.isfinite(np.asarray(table[f"Source-Sky_{role}"], dtype=float))).sum())
+               for role in table.meta["comparisons"]}
+    named = ", ".join(f"{labels[role]} ({role}) on {n}" for role, n in missing.items() if n)
+    whole = [labels[role] for role, n in missing.items() if not n]
+    advice = (f"; measured on every one: {', '.join(whole)} (--comparisons {shlex.quote(','.join(whole))})"
+              if whole else "; no comparison is measured on every one")
+    return (f"rel_flux_T1 is missing on {int(gaps.sum())} of the {counted(int(target.sum()), 'frame')} where the "
+            f"target was measured, as a comparison is missing there: {named}{advice}")
 
 
 # -- building a series ---------------------------------------------------------------------------------------------
