@@ -129,11 +129,8 @@ class FrameReader:
         self._open: dict[str, tuple] = {}
         self.with_wcs = with_wcs
 
+    @truncation_unsaid()
     def image(self, frame: Frame) -> Image:
-        with truncation_unsaid():
-            return self._image(frame)
-
-    def _image(self, frame: Frame) -> Image:
         opened = self._open.get(frame.path)
         if opened is None:
             self.close()  # frames come in time order: one file at a time stays open

@@ -338,18 +338,14 @@ def unread(path, hdu, exc: Exception) -> str:
 @contextmanager
 def truncation_unsaid():
     """astropy warns, once a file is opened, that it may have been truncated; reading its pixels then fails, and
-    unread() says so in its place: one message, not a warning before it."""
+    unread() says so in its place: one message, not a warning before it. A context, or a function's decorator."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "File may have been truncated", AstropyUserWarning)
         yield
 
 
+@truncation_unsaid()
 def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) -> Image:
-    with truncation_unsaid():
-        return _read_hdu(path, ext, plane, memmap)
-
-
-def _read_hdu(path: Path, ext: str | None, plane: int | None, memmap: bool) -> Image:
     try:
         # lazy_load_hdus=False reads every header now, so a truncated file fails here, not later.
         hdul = fits.open(path, memmap=memmap, lazy_load_hdus=False)

@@ -472,12 +472,12 @@ def ensemble_gaps(table: QTable) -> str | None:
     comparison, so one comparison missing there (off the frame, on NaN) leaves the point out. Names each
     comparison missing with its count of frames, and those measured on every frame, for --comparisons."""
     labels = table.meta["stars"]
-    target = np.isfinite(np.asarray(table["Source-Sky_T1"], dtype=float))
-    gaps = target & ~np.isfinite(np.asarray(table["rel_flux_T1"], dtype=float))
+    finite = lambda name: np.isfinite(np.asarray(table[name], dtype=float))
+    target = finite("Source-Sky_T1")
+    gaps = target & ~finite("rel_flux_T1")
     if not gaps.any():
         return None
-    missing = {role: int((target & ~np.isfinite(np.asarray(table[f"Source-Sky_{role}"], dtype=float))).sum())
-               for role in table.meta["comparisons"]}
+    missing = {role: int((target & ~finite(f"Source-Sky_{role}")).sum()) for role in table.meta["comparisons"]}
     named = ", ".join(f"{labels[role]} ({role}) on {n}" for role, n in missing.items() if n)
     whole = [labels[role] for role, n in missing.items() if not n]
     advice = (f"; measured on every one: {', '.join(whole)} (--comparisons {shlex.quote(','.join(whole))})"
