@@ -10,9 +10,11 @@ import unicodedata
 
 import numpy as np
 import pytest
+from astropy.table import QTable
 from regions import CirclePixelRegion, PixCoord
 
 from tui.core import Session, read_results
+from tui.core.export import write_table
 from tui.core.formatting import safe_text, summary
 from tui.core.journal import Journal, JournalStore, read_journal
 from tui.core.journal_lines import row_line
@@ -63,6 +65,33 @@ def test_labels_round_trip_exactly_in_every_format(tmp_path, ext):
     back = read_results(s.export_results(tmp_path / f"out.{ext}"))
     assert [str(v) for v in back["subset_label"]] == HOSTILE + [FRIENDLY]
     assert set(str(v) for v in back["data_label"]) == {"img\x1b]0;T\x07[SCI,1]"}
+
+
+# What readers strip or misread in a text cell: whitespace (a tab, a no-break or ideographic space) at its ends and
+# around its line breaks, a blank line, a line starting with '#', and NUL and \x01, which astropy's readers refuse
+# or take for a missing value.
+STRIPPED = ["\tlead", "trail\t", "\xa0nbsp\u3000", "two \nlines", "two\n lines", "blank\n\nline", "end\n",
+            "\n#not a comment", "nul\x00mid", "\x01start", "\u3000", "kept\nas\tit is"]
+
+
+@pytest.mark.parametrize("ext", ["ecsv", "csv", "fits", "vot", "txt"])
+def test_whitespace_a_reader_would_strip_round_trips_exactly(tmp_path, ext):
+    s = Session()
+    s.load_data(np.ones((30, 30)), label="img")
+    for label in STRIPPED:
+        s.add_subset(CirclePixelRegion(PixCoord(10, 10), 3), label=label)
+        s.calculate(subset=label)
+    path = s.export_results(tmp_path / f"out.{ext}")
+    assert [str(v) for v in read_results(path)["subset_label"]] == STRIPPED
+    if ext == "ecsv":  # escaped only where a reader would lose it: a tab or line break between words stays raw
+        assert '"kept\nas\tit is"' in path.read_text(encoding="utf-8")
+
+
+def test_an_ecsv_row_starting_with_a_hash_is_not_a_comment(tmp_path):
+    # A light curve's first column is the frame's name: frames named '#0001.fits' made every row a comment.
+    table = QTable({"Label": ["#0001.fits", "# 2", "x#"], "flux": [1.0, 2.0, 3.0]})
+    back = read_results(write_table(table, tmp_path / "lc.ecsv"))
+    assert list(back["Label"]) == ["#0001.fits", "# 2", "x#"] and list(back["flux"]) == [1.0, 2.0, 3.0]
 
 
 def test_formats_that_cannot_hold_controls_write_them_escaped(tmp_path):

@@ -53,9 +53,10 @@ _FRAME = re.compile(r"\(frame: ([a-z0-9_]+)\)")
 # read_table turns back into the exact text. XML (VOTable, HTML) forbids most C0 controls and turns CR into LF;
 # FITS strings are printable ASCII; a fixed-width text table is one line per row with | between cells; ECSV and
 # CSV hold any character but those that Python's line splitting breaks a row at (CR, VT, FF, FS, GS, RS, NEL, LS,
-# PS). Every other character, ESC and bidi controls included, is written as it is.
+# PS), NUL (which astropy's reader refuses) and \x01 (its CSV reader's mark for a missing value). Every other
+# character, ESC and bidi controls included, is written as it is.
 _XML = re.compile(r"[\\\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
-_LINES = re.compile(r"[\\\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
+_LINES = re.compile(r"[\\\x00\x01\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
 _CANNOT_HOLD = {
     "votable": _XML,
     "ascii.html": _XML,
@@ -68,18 +69,25 @@ _ESCAPED = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
 
 def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    if code == 0x5C:
-        return "\\\\"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    """Each character matched as its escape."""
+    return "".join("\\\\" if code == 0x5C else f"\\x{code:02x}" if code < 0x100 else
+                   f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}" for code in map(ord, match.group()))
 
 
-_EDGE_SPACES = re.compile(r"^ +| +$")  # every reader strips them
+# Readers strip whitespace (tabs and no-break spaces too) from a cell's ends and from the ends of each line in a
+# cell, and drop a cell's blank lines; a line in an ECSV cell that starts with '#' is read as a comment. So such
+# whitespace is written escaped, and a line break is kept as it is only between two other characters, the second
+# not '#'. An ECSV row whose first cell starts with '#' (a light curve's frame named '#12') is a comment too.
+_EDGES = re.compile(r"^\s+|\s+$")
+_BREAKS = re.compile(r"(?<!\S)\n|\n(?=[\s#])")
+_COMMENT = re.compile(r"^#")
 
 
-def escape_cells(values, fmt: str) -> list[str]:
-    return [_EDGE_SPACES.sub(lambda m: "\\x20" * len(m.group()), _CANNOT_HOLD[fmt].sub(_escape, str(v)))
-            for v in values]
+def escape_cells(values, fmt: str, first: bool = False) -> list[str]:
+    """Text cells as the format can hold them (`first`: the row's first cell), each read back exactly by
+    read_table."""
+    cells = [_BREAKS.sub(_escape, _EDGES.sub(_escape, _CANNOT_HOLD[fmt].sub(_escape, str(v)))) for v in values]
+    return [_COMMENT.sub(_escape, cell) for cell in cells] if first and fmt == "ascii.ecsv" else cells
 
 
 def unescape_cells(values) -> list[str]:
@@ -106,7 +114,7 @@ def writable(table: QTable, fmt: str) -> QTable:
         elif fmt not in MIXIN_FORMATS and isinstance(col, Time):
             out[name] = Column(col.utc.isot, name=name, description="UTC, ISO 8601")
         elif fmt in _CANNOT_HOLD and getattr(col, "dtype", None) is not None and col.dtype.kind == "U":
-            out[name] = Column(escape_cells(col, fmt), name=name, dtype=str)
+            out[name] = Column(escape_cells(col, fmt, first=name == out.colnames[0]), name=name, dtype=str)
     if fmt == "fits":
         out.meta = _flat(out.meta)
     # A plain Table: Quantity columns become columns with a unit, which every ECSV and CSV reader understands.
