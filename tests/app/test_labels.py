@@ -146,3 +146,38 @@ def test_no_label_goes_under_the_cursor(ascii):
     [label] = picture.labels
     assert label.text == "S" and (label.row, label.col) != (row, col)
     assert picture.texts[label.row][label.col] == "S" and picture.texts[row][col] == "+"
+
+
+@pytest.mark.parametrize("ascii", [False, True])
+@pytest.mark.parametrize("label, same_width", [("明るい星", "abcdefgh"), ("E\u0301toile", "Etoile")])
+def test_wide_and_combining_labels_keep_every_line_the_panel_s_width(ascii, label, same_width):
+    # A CJK character takes two cells and a combining accent none: drawn one per cell, they pushed the image right
+    # of the label along (and off the panel) or pulled it back, leaving the line a cell short.
+    from rich.cells import cell_len
+    from rich.segment import Segment
+
+    rng = np.random.default_rng(3)
+    preview = Preview(rng.normal(100, 10, (120, 160)).astype(np.float32))
+    region = CirclePixelRegion(PixCoord(60, 60), 5)
+    pictures = [render(preview, View(ascii=ascii), 50, 16, (Overlay(region, "selected", text),), cursor=(0.0, 0.0))
+                for text in (label, same_width)]
+    for picture in pictures:
+        assert all(Segment.get_line_length(line) == 50 for line in picture.lines)
+    shown, plain = pictures
+    [drawn] = shown.labels
+    assert drawn.text == label and drawn.width == cell_len(label) == cell_len(same_width)
+    assert (drawn.row, drawn.col) == (plain.labels[0].row, plain.labels[0].col)
+    others = [k for k in range(16) if k != drawn.row]
+    assert [shown.cells[k] for k in others] == [plain.cells[k] for k in others]
+    after = drawn.col + drawn.width  # the image right of the label is where it is beside a label of plain letters
+    assert shown.cells[drawn.row][after:] == plain.cells[drawn.row][after:]
+
+
+def test_a_shortened_wide_label_never_keeps_half_a_character():
+    from tui.app.widgets.overlays import _fit, label_cells
+
+    cells = label_cells("星の名前 long")
+    for room in range(2, 8):
+        label = _fit([bytearray(b"\x00" * room + b"\x01" * (8 - room))], cells, "selected", 0, 0, -1, 1)
+        assert label.cells[-1] == "…" and label.width <= room
+        assert "".join(label.cells[:-1]) == "星の名前"[:(room - 1) // 2]  # whole characters only

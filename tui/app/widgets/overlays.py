@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from regions import PixCoord
+from rich.cells import get_character_cell_size
 
 from tui.core.photometry import region_center
 
@@ -44,6 +45,7 @@ class OverlaySet:
         self.ymax = np.array([b.iymax for b in boxes], dtype=float) - 0.5
         centres = np.array([region_center(o.region) for o in self.overlays], dtype=float).reshape(-1, 2)
         self.cx, self.cy = centres[:, 0], centres[:, 1]
+        self.cells = [label_cells(o.label) for o in self.overlays]
         self._outlines: tuple[tuple, np.ndarray] | None = None
 
     def __len__(self) -> int:
@@ -100,12 +102,38 @@ def _outlines(overlays: OverlaySet, geo) -> np.ndarray:
     return kinds
 
 
+def label_cells(text: str) -> tuple[str, ...]:
+    """What each terminal cell of the text shows: a wide character (CJK) takes two cells, the second empty; a
+    combining mark (an accent after its letter, as macOS writes names) joins its letter's cell."""
+    if text.isascii():
+        return tuple(text)
+    cells: list[str] = []
+    for ch in text:
+        size = get_character_cell_size(ch)
+        if size == 0:
+            if cells:  # a mark with no letter before it has no cell to join
+                cells[-2 if cells[-1] == "" else -1] += ch
+            continue
+        cells.append(ch)
+        if size == 2:
+            cells.append("")
+    return tuple(cells)
+
+
 @dataclass(frozen=True)
 class Label:
     row: int
     col: int
-    text: str
+    cells: tuple[str, ...]  # label_cells: one string per cell
     kind: str
+
+    @property
+    def text(self) -> str:
+        return "".join(self.cells)
+
+    @property
+    def width(self) -> int:
+        return len(self.cells)
 
 
 def place_labels(overlays: OverlaySet, geo, cursor: tuple[float, float] | None, mode: str,
@@ -123,7 +151,7 @@ def place_labels(overlays: OverlaySet, geo, cursor: tuple[float, float] | None, 
     first, last, top, bottom = column(overlays.xmin), column(overlays.xmax), row(overlays.ymax), row(overlays.ymin)
     seen = (last >= 0) & (first < width) & (bottom >= 0) & (top < height)
     right, left = last + 1, first - 1  # where a label starts right of the box, or ends left of it
-    texts = [o.label for o in overlays.overlays]
+    texts = overlays.cells
     kinds = np.array([o.kind for o in overlays.overlays])
     named = np.array([bool(t) for t in texts]) & seen
     order = np.flatnonzero(named & (kinds == "selected")).tolist()
@@ -146,8 +174,8 @@ def place_labels(overlays: OverlaySet, geo, cursor: tuple[float, float] | None, 
                      shortest=1 if chosen else SHORTEST)
         if label is not None:
             placed.append(label)
-            used += len(label.text)
-            start, stop = max(label.col - 1, 0), min(label.col + len(label.text) + 1, width)
+            used += label.width
+            start, stop = max(label.col - 1, 0), min(label.col + label.width + 1, width)
             for r in range(max(label.row - 1, 0), min(label.row + 2, height)):
                 closed[r][start:stop] = b"\x01" * (stop - start)
     return placed
@@ -169,8 +197,9 @@ def _room_left(closed: list[bytearray], row: int, last: int) -> int:
     return last - found
 
 
-def _fit(closed, text: str, kind: str, row: int, right: int, left: int, shortest: int) -> Label | None:
-    """The label right of the region (whole), else left of it (whole), else shortened on the roomier side."""
+def _fit(closed, text: tuple[str, ...], kind: str, row: int, right: int, left: int, shortest: int) -> Label | None:
+    """The label (its cells) right of the region (whole), else left of it (whole), else shortened on the roomier
+    side."""
     width, n = len(closed[0]), len(text)
     if row >= len(closed):
         return None
@@ -185,4 +214,9 @@ def _fit(closed, text: str, kind: str, row: int, right: int, left: int, shortest
     keep = room - 1
     if keep < min(shortest, n - 1) or keep < 1:
         return None
-    return Label(row, col, text[:keep].rstrip() + "…", kind)
+    kept = list(text[:keep])
+    if text[keep] == "":  # half a wide character
+        kept.pop()
+    while kept and kept[-1] == " ":
+        kept.pop()
+    return Label(row, col, (*kept, "…"), kind)

@@ -236,7 +236,7 @@ def render(preview: Preview, view: View, width: int, height: int, overlays: Over
     labels = place_labels(overlays, geo, cursor, view.labels, protected)
     _put_labels(cells, labels, view.ascii)
     for label in labels:
-        covered[label.row, label.col:label.col + len(label.text)] = True
+        covered[label.row, label.col:label.col + label.width] = True
     if on_panel:
         cells[row][col] = ("+", Style(reverse=True, bold=True))
         covered[row, col] = True
@@ -286,10 +286,10 @@ def _put_labels(cells, labels: list[Label], ascii: bool) -> None:
     for label in labels:
         style = Style(color=None if ascii else OUTLINE[label.kind], bold=label.kind == "selected")
         row = cells[label.row]
-        for i, ch in enumerate(label.text):
-            row[label.col + i] = (ch, style)
+        for i, cell in enumerate(label.cells):
+            row[label.col + i] = (cell, style)
         if ascii:  # ramp and outline characters next to a label would read as part of it: a blank either side
-            for col in (label.col - 1, label.col + len(label.text)):
+            for col in (label.col - 1, label.col + label.width):
                 if 0 <= col < len(row):
                     row[col] = (" ", Style())
 
