@@ -250,6 +250,8 @@ def _fitted(table, args):
 
 def _glimpse(table, safe, output: str | None) -> str:
     """The first and last frames' main columns; the rows between are in the file written, if one is."""
+    from tui.core.formatting import padded
+
     names = [n for n in ("Label", "BJD_TDB", "AIRMASS", "rel_flux_T1", "rel_flux_err_T1", "Width_T1")
              if n in table.colnames]
     rows = list(range(len(table)))
@@ -264,7 +266,7 @@ def _glimpse(table, safe, output: str | None) -> str:
         cells = []
         for n in names:
             v = table[n][k]
-            cells.append(f"{safe(str(v)):>15}" if n == "Label" else f"{float(v):15.6f}" if n == "BJD_TDB"
+            cells.append(padded(safe(str(v)), 15, right=True) if n == "Label" else f"{float(v):15.6f}" if n == "BJD_TDB"
                          else f"{float(v):15.5g}")
         lines.append("  ".join(cells))
     return "\n".join(lines)

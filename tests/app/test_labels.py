@@ -181,3 +181,24 @@ def test_a_shortened_wide_label_never_keeps_half_a_character():
         label = _fit([bytearray(b"\x00" * room + b"\x01" * (8 - room))], cells, "selected", 0, 0, -1, 1)
         assert label.cells[-1] == "…" and label.width <= room
         assert "".join(label.cells[:-1]) == "星の名前"[:(room - 1) // 2]  # whole characters only
+
+
+def test_a_label_cut_in_the_middle_fits_the_cells_it_is_given():
+    # Selects and headings cut a long label in the middle: counted in characters, a CJK name overflowed and lost
+    # its end (what tells planes apart) to the crop, and an accented one was cut where it fit.
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from tui.app.safe import safe_label
+
+    console = Console(width=80)
+    name = "観測データの画像_E\u0301toile_0001[SCI,1]"
+    for width in range(8, 45):
+        [line] = console.render_lines(safe_label(name, before="#1 "), console.options.update_width(width), pad=False)
+        shown = "".join(segment.text for segment in line)
+        if width >= cell_len("#1 " + name):
+            assert shown == "#1 " + name
+        else:
+            assert width - 2 <= cell_len(shown) <= width and "…" in shown, (width, shown)  # a wide one left out
+            assert shown.startswith("#1 観") or width < 11 and shown.startswith("#1 "), shown
+            assert width < 14 or shown.endswith("[SCI,1]"), (width, shown)  # its end, once 7 cells are left for it

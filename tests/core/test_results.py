@@ -128,3 +128,26 @@ def test_a_table_added_is_copied_unless_adopted():
     assert s.add_table(handed, adopt=True) is handed and list(handed["id"]) == [4]
     assert list(s.get_aperture_photometry_results()["id"]) == [1, 2, 3, 4]
     assert s.get_aperture_photometry_results()["aperture_sum"][3] == stored["aperture_sum"][0]
+
+
+def test_printed_tables_line_up_under_wide_and_accented_labels():
+    """measure's and series' printed tables pad by terminal cells: a CJK label takes two a character, an accent
+    typed after its letter (as macOS writes file names) none."""
+    from rich.cells import cell_len
+
+    from tui.core.formatting import summary
+    from tui.series_cli import _glimpse
+
+    labels = ["明るい星", "E\u0301toile", "plain"]
+    s = Session()
+    s.load_data(np.ones((30, 30)), label="星の画像")
+    for label in labels:
+        s.add_subset(CirclePixelRegion(PixCoord(10, 10), 3), label=label)
+        s.calculate(subset=label)
+    lines = summary(s.get_aperture_photometry_results()).splitlines()
+    assert {cell_len(line) for line in lines} == {cell_len(lines[0])}
+    assert len({cell_len(line[:line.index("10.00")]) for line in lines[2:]}) == 1  # xcenter starts in one column
+    table = QTable({"Label": labels, "BJD_TDB": [2460000.5] * 3, "rel_flux_T1": [1.0] * 3})
+    lines = _glimpse(table, str, None).splitlines()
+    assert {cell_len(line) for line in lines} == {cell_len(lines[0])}
+    assert lines[1].startswith(" " * 7 + "明るい星  ")  # right-aligned in 15 cells

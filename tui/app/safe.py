@@ -5,6 +5,7 @@ Kept apart from tui.core.formatting so that widgets painted before astropy is im
 
 from __future__ import annotations
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 
@@ -45,17 +46,34 @@ class CutInTheMiddle(Text):
     def __rich_measure__(self, console, options):
         from rich.measure import Measurement
 
-        return Measurement(min(self.cell_len, self.keep + self.SHORTEST), self.cell_len)
+        return Measurement(min(self.cell_len, cell_len(self.plain[:self.keep]) + self.SHORTEST), self.cell_len)
 
     def __rich_console__(self, console, options):
         kept, label = self.plain[:self.keep], self.plain[self.keep:]
-        room = options.max_width - len(kept)
-        if len(label) > room >= self.SHORTEST:
+        room, width = options.max_width - cell_len(kept), cell_len(label)
+        if width > room >= self.SHORTEST:
             head = room // self.HEAD
-            label = f"{label[:head]}…{label[len(label) - (room - head - 1):]}"
-        elif len(label) > room > 0:  # too little room for both ends to tell anything: the start, as a crop would
-            label = f"{label[:room - 1]}…"
+            label = f"{within(label, head)}…{within(label, room - head - 1, end=True)}"
+        elif width > room > 0:  # too little room for both ends to tell anything: the start, as a crop would
+            label = f"{within(label, room - 1)}…"
         yield Text(kept + label, style=self.style, no_wrap=True, overflow="crop")
+
+
+def within(text: str, cells: int, end: bool = False) -> str:
+    """The longest start (or `end`) of the text that takes at most `cells` terminal cells: a CJK character takes
+    two, an accent typed after its letter none (it stays with its letter)."""
+    taken, used = [], 0
+    for ch in reversed(text) if end else text:
+        size = get_character_cell_size(ch)
+        if used + size > cells:
+            break
+        taken.append(ch)
+        used += size
+    if end:
+        taken.reverse()
+        while taken and get_character_cell_size(taken[0]) == 0:  # its letter was left out
+            taken.pop(0)
+    return "".join(taken)
 
 
 def safe_label(label, style: str = "", before: str = "") -> CutInTheMiddle:

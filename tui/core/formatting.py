@@ -10,6 +10,7 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable, vstack
 from astropy.time import Time
+from rich.cells import cell_len
 
 # The result panel, photometry first so it shows without scrolling at 80x24; then the reference's other columns.
 RESULT_FIELDS = (
@@ -178,6 +179,13 @@ def glimpse(most: int) -> tuple[int, int]:
     return most - tail, tail
 
 
+def padded(text: str, width: int, right: bool = False) -> str:
+    """The text and spaces to fill `width` terminal cells (a CJK character takes two, an accent typed after its
+    letter none); `right`: the spaces first."""
+    room = " " * max(width - cell_len(text), 0)
+    return room + text if right else text + room
+
+
 def summary(table: QTable, most: int | None = None, total: int | None = None) -> str:
     """A plain-text table of the main columns, for the terminal; with `most`, a longer table shows its first and
     last rows (glimpse) around a line that says how many are left out. `total`: how many rows there are when
@@ -198,10 +206,10 @@ def summary(table: QTable, most: int | None = None, total: int | None = None) ->
     # Plain values column by column (the units are in the header): no Quantity per cell.
     columns = [table[n].value.tolist() if isinstance(table[n], u.Quantity) else list(table[n]) for n in names]
     body = list(zip(*(column_texts(n, values) for n, values in zip(names, columns))))
-    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header)]
+    widths = [max(len(h), *(cell_len(b[i]) for b in body)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.rjust(w) if i not in (1, 2) else c.ljust(w) for i, (c, w) in enumerate(zip(b, widths)))
+    lines += ["  ".join(padded(c, w, right=i not in (1, 2)) for i, (c, w) in enumerate(zip(b, widths)))
               for b in body]
     if left_out:
         lines.insert(len(lines) - tail, f"... {left_out:,} more rows ...")
