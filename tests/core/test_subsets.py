@@ -399,3 +399,32 @@ def test_a_background_annulus_around_a_physical_region_is_in_physical_pixels(tmp
     assert (annulus.inner_radius, annulus.outer_radius) == (6, 10)
     x, y = s.pixel_regions([label], s.selected_data)[0].center.xy
     assert (x, y) == (30, 25)  # on the image: physical less the LTV offsets
+
+
+def test_a_region_centred_too_far_away_to_place_its_edge_is_refused_in_words():
+    # A radius of 1e17 around a centre at x = -1e17 reaches the image, but float64 spaces numbers there 16 pixels
+    # apart: the large-circle footprint divided by zero and ended in a ValueError, other shapes summed wrong pixels.
+    from regions import PolygonPixelRegion, RectanglePixelRegion
+
+    s = Session(warn=False)
+    s.load_data(np.ones((30, 30)), label="img")
+    far = {"circle": CirclePixelRegion(PixCoord(-1e17, 10), 1e17),
+           "box": RectanglePixelRegion(PixCoord(-1e16, 10), 2e16 + 8, 10),
+           "wedge": PolygonPixelRegion(PixCoord([-1e16, 4, 4], [5, 5, 15]))}
+    for label, region in far.items():
+        s.add_subset(region, label=label)
+        what = "vertex" if label == "wedge" else "centre"
+        with pytest.raises(PhotometryError, match=rf"^{label}: its {what} lies 1e\+1[67] pixels off img, too far to "
+                                                  "place its edge on the image's pixels; use a smaller region nearer"):
+            s.calculate(subset=label)
+    rows, skipped = s.calculate_many(subsets=list(far))
+    assert rows is None and [label for label, _ in skipped] == list(far)
+    # Off the image, however far, is said as before; a huge radius around a near centre is the whole image; and a
+    # billion pixels away the edge is still placed (the arc is straight to 2e-7 of a pixel over 30 rows).
+    s.add_subset(CirclePixelRegion(PixCoord(-1e17, 10), 3), label="gone")
+    with pytest.raises(PhotometryError, match="gone on img is outside the image"):
+        s.calculate(subset="gone")
+    s.add_subset(CirclePixelRegion(PixCoord(15, 15), 1e300), label="all")
+    assert s.calculate(subset="all")["aperture_sum"] == 900.0
+    s.add_subset(CirclePixelRegion(PixCoord(-1e9, 10), 1e9 + 4), label="edge")
+    assert s.calculate(subset="edge")["aperture_sum"] == pytest.approx(4.5 * 30, abs=1e-5)

@@ -15,6 +15,7 @@ import regions as rg
 from tui.core import physical
 from tui.core.errors import PhotometryError
 from tui.core.images import Image
+from tui.core.masks import on_image_box
 
 try:  # regions 0.13 on converts sky circles by the local Jacobian, which it computes for arrays itself
     from regions._utils.wcs_helpers import compute_pixel_to_sky_jacobians
@@ -119,6 +120,32 @@ def check_shape(region, name: str | None = None, points: bool = False) -> None:
 
 def pixel_region(subset: Subset, image: Image) -> rg.PixelRegion:
     """The subset in this image's pixel coordinates."""
+    return placeable(_pixel_region(subset, image), subset.label, image)
+
+
+# Pixels from the image beyond which a region that still reaches it is refused: float64 places a pixel edge there
+# only to 1e-7 of a pixel (and a large circle's edge at 1e16 not at all), while the apertures anyone measures lie
+# within a few thousand pixels of the image.
+FAR = 1e9
+
+
+def placeable(region: rg.PixelRegion, label: str, image: Image) -> rg.PixelRegion:
+    """The region, unless its centre (or a vertex) lies more than FAR pixels from the image and it reaches the image
+    all the same (a typed radius of 1e17 around a centre at -1e17)."""
+    vertices = isinstance(region, rg.PolygonPixelRegion)
+    points = region.vertices if vertices else region.center
+    # plain floats for a centre: NumPy's per-call cost would be most of this check's
+    xs, ys = (points.x.tolist(), points.y.tolist()) if vertices else ([float(points.x)], [float(points.y)])
+    ny, nx = image.shape
+    off = max(-min(xs), max(xs) - nx, -min(ys), max(ys) - ny)
+    if off > FAR and on_image_box(region.bounding_box, image.shape) is not None:
+        raise PhotometryError(f"{label}: its {'vertex' if vertices else 'centre'} lies {off:.3g} pixels off "
+                              f"{image.label}, too far to place its edge on the image's pixels; use a smaller "
+                              f"region nearer the image")
+    return region
+
+
+def _pixel_region(subset: Subset, image: Image) -> rg.PixelRegion:
     if physical.is_physical(subset.region):
         return physical.to_image(subset.region, image, subset.label)
     if subset.is_sky:
@@ -188,7 +215,11 @@ def pixel_regions(subsets: list[Subset], image: Image) -> list:
             continue
         for k, circle in zip(batch, circles):
             if math.isfinite(circle.center.x + circle.center.y + circle.radius):
-                out[k] = circle  # else one by one below, which says why
+                try:
+                    out[k] = placeable(circle, subsets[k].label, image)
+                except PhotometryError as exc:
+                    out[k] = exc
+            # else one by one below, which says why
     for k, subset in enumerate(subsets):
         if out[k] is None:
             try:
