@@ -138,6 +138,34 @@ async def test_tiny_terminal_asks_for_a_larger_window_and_recovers(make_app):
         assert "CALCULATE" in text and "please enlarge" not in text
 
 
+async def test_keys_in_a_tiny_window_reach_nothing_hidden_and_focus_comes_back(make_app):
+    # Below 60x18 the layout is hidden, but the Data select kept the focus: enter opened its list with no room,
+    # and page down then ended the app with a KeyError inside Textual. A list open when the window shrank did too.
+    from textual.widgets import Select
+
+    for start in ((50, 15), (80, 24)):
+        app = make_app()
+        async with app.run_test(size=start) as pilot:
+            await ready(app, pilot)
+            if start == (80, 24):
+                await pilot.press("enter")  # the Data select's list, open when the window shrinks
+                await pilot.pause()
+                assert app.query_one("#data", Select).expanded
+                await pilot.resize_terminal(40, 12)
+                await pilot.pause()
+            for key in ("enter", "pagedown", "pageup", "down", "tab", "enter", "pagedown", "end", "home"):
+                await pilot.press(key)
+                await pilot.pause()
+            assert app.is_running and "enlarge it to 60x18" in screen_text(app)
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause()
+            await pilot.pause()
+            assert app.focused is app.query_one("#data", Select) and not app.focused.expanded
+            await pilot.press("f5")
+            await pilot.pause()
+            assert "#1  Star A" in screen_text(app) and app.session.result_count == 1
+
+
 async def test_the_smallest_window_shows_everything_without_scrolling(make_app, tmp_path):
     """At 60x18 and 80x19 the panes' minimum heights once added up to more than the window: the screen scrolled, with
     the image pane and the results table below its bottom edge."""

@@ -87,6 +87,7 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         self._sequence = False  # many files or a cube: frames are read when shown, not at start
         self.site = site  # (lat, lon east, height m) for light curves, over the frames' own
         self._reader = None  # tui.core.frames.FrameReader, made by the load worker
+        self._focus_before_tiny = None  # what had focus when the window became too small (on_resize)
 
     # -- layout ------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -327,8 +328,21 @@ class AperPhotApp(TypeAhead, ViewActions, DialogFlows, App):
         return found.first() if found else self.main(selector)
 
     def on_resize(self, event) -> None:
-        """Below 60x18 the layout cannot work: one line asks for a larger window instead."""
+        """Below 60x18 the layout cannot work: one line asks for a larger window instead, and the hidden layout
+        takes no keys (a select opened there had no room, and Textual's page keys then ended the app). Focus
+        comes back where it was."""
         small = event.size.width < 60 or event.size.height < 18
+        if small != self.has_class("-tiny"):
+            main = self.screen_stack[0]
+            if small:
+                self._focus_before_tiny = main.focused
+            for part in ("#main", "#results"):
+                self.main(part).disabled = small  # disabling blurs what had focus in it, and closes a select
+            if not small:
+                before = self._focus_before_tiny
+                if before is not None and isinstance(before.parent, Select):  # its list, open then: the select
+                    before = before.parent
+                main.set_focus(before if before is not None and before.focusable else self.main("#data"))
         self.set_class(small, "-tiny")
         if small:
             self.main("#too-small", Static).update(Text(
