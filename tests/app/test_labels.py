@@ -202,3 +202,27 @@ def test_a_label_cut_in_the_middle_fits_the_cells_it_is_given():
             assert width - 2 <= cell_len(shown) <= width and "…" in shown, (width, shown)  # a wide one left out
             assert shown.startswith("#1 観") or width < 11 and shown.startswith("#1 "), shown
             assert width < 14 or shown.endswith("[SCI,1]"), (width, shown)  # its end, once 7 cells are left for it
+
+
+async def test_the_light_curve_star_list_keeps_its_columns_under_wide_labels():
+    # The F9 star list padded and cut labels by characters: a CJK name pushed the role and scatter off the line.
+    from rich.cells import cell_len
+    from textual.app import App
+
+    from tui.app.screens.lightcurve import StarList
+
+    class Host(App):
+        def compose(self):
+            yield StarList()
+
+    app = Host()
+    async with app.run_test(size=(40, 10)) as pilot:
+        stars = app.query_one(StarList)
+        stars.show_rows([("T1", "明るい星", "target", 0.012),
+                         ("C2", "とても長い名前の比較星です", "comp", 0.034),
+                         ("C3", "E\u0301toile", "comp", 0.02)], 0)
+        await pilot.pause()
+        lines = stars.render().plain.splitlines()
+        assert {cell_len(line) for line in lines[1:4]} == {cell_len(lines[0])} == {stars.size.width}
+        assert "明るい星" in lines[1] and "とても長…" in lines[2] and "E\u0301toile" in lines[3]
+        assert all(line.endswith(tail) for line, tail in zip(lines[1:4], (" 1.20", " 3.40", " 2.00")))

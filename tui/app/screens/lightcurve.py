@@ -12,6 +12,7 @@ import math
 import time
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -22,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.app.widgets.footer import KeyFooter
-from tui.app.safe import safe, safe_label, safe_rich
+from tui.app.safe import safe, safe_label, safe_rich, within
 from tui.app.widgets.plot import Figure, Marker, PlotView, Series
 
 REDRAW_SECONDS = 0.25  # points appear this often while frames are measured
@@ -60,10 +61,10 @@ class StarList(Widget):
         out = Text(f" {'star':<{label_w + 5}}{'role':<6}{'rms%':>5}\n", style="dim")
         for j, (role, label, state, scatter) in enumerate(self.rows):
             label = safe(label)  # escaped first, so the width counts what is shown
-            shown = label if len(label) <= label_w else label[: label_w - 1] + "…"
+            shown = label if cell_len(label) <= label_w else within(label, label_w - 1) + "…"
             rms = percent5(scatter * 100) if math.isfinite(scatter) else "    -"
             line = Text(f"{'>' if j == self.cursor else ' '}{role:<3} ")
-            line.append(f"{shown:<{label_w}} ")
+            line.append(shown + " " * (label_w - cell_len(shown) + 1))  # in cells: a CJK name takes two each
             line.append(f"{state:<6}{rms}",
                         style="bold" if state == "target" else "" if state == "comp" else "dim")
             if j == self.cursor:
