@@ -94,13 +94,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dq-flags", type=_dq_flags, metavar="FLAGS", default=None,
                    help="DQ flag values that make a pixel bad (default: per telescope, as for measure)")
     p.add_argument("--fit", choices=["transit"], help="fit a transit (optional extra: pip install -e '.[transit]')")
-    p.add_argument("--detrend", default="auto", metavar="auto|none|COL[,COL...]",
-                   help="baseline regressors beside a line in time: columns such as AIRMASS,Width_T1,X(IJ)_T1; "
-                        "auto (default) picks the set with the lowest BIC")
+    p.add_argument("--detrend", default=None, metavar="auto|none|COL[,COL...]",
+                   help="with --fit: baseline regressors beside a line in time: columns such as "
+                        "AIRMASS,Width_T1,X(IJ)_T1; auto (default) picks the set with the lowest BIC")
     p.add_argument("--period", type=_at_least(0, True, "the period"), default=None, metavar="DAYS",
-                   help="orbital period (default 3 d: one transit's shape does not need it)")
+                   help="with --fit: orbital period (default 3 d: one transit's shape does not need it)")
     p.add_argument("--limb-darkening", type=_limb_darkening, default=None, metavar="U1,U2",
-                   help="quadratic limb darkening (default 0.40,0.26)")
+                   help="with --fit: quadratic limb darkening (default 0.40,0.26)")
     cluster = p.add_mutually_exclusive_group()
     cluster.add_argument("--workers", type=_positive_int, metavar="N",
                          help="measure on a local dask.distributed cluster of N worker processes (extra: dask)")
@@ -116,6 +116,10 @@ def run(argv: list[str]) -> int:
     argparser = parser()
     args = argparser.parse_intermixed_args(_glue_negative_numbers(argv, NUMBERS))  # frames after options too
     check_output(argparser, args)
+    shaping = [name for name in ("detrend", "period", "limb_darkening") if getattr(args, name) is not None]
+    if shaping and not args.fit:  # else taken without a word, and no fit made
+        argparser.error(f"{', '.join('--' + n.replace('_', '-') for n in shaping)} "
+                        f"{'shapes' if len(shaping) == 1 else 'shape'} the transit fit: add --fit transit")
     from tui.core import PhotometryError
     from tui.core.batch import LineStream, bare_labels
     from tui.core.formatting import counted
@@ -127,6 +131,8 @@ def run(argv: list[str]) -> int:
                         annulus=args.annulus, recentre=args.recentre, gain=args.gain, read_noise=args.read_noise,
                         dark=args.dark, saturation=args.saturation, site=args.site, dq_flags=args.dq_flags)
         stream = LineStream(args.output, args.overwrite, args.resume, key="Label") if args.output else None
+        if args.fit:
+            _check_detrend(series, _detrend(args))
     except PhotometryError as exc:
         return _fail(str(exc))
     roles = ", ".join(f"{s.role} = {s.label}" for s in series.stars)
@@ -240,12 +246,31 @@ def _on_cluster(client, series, todo: list[int], advance):
         yield result
 
 
+def _detrend(args):
+    """--detrend as fit_table takes it: "auto", () for none, or column names."""
+    text = args.detrend or "auto"
+    return () if text == "none" else "auto" if text == "auto" else tuple(c.strip() for c in text.split(",")
+                                                                           if c.strip())
+
+
+def _check_detrend(series, detrend) -> None:
+    """A column --detrend names that the light curve will not have, said before any frame is measured (the
+    fit, after them all, said it too late)."""
+    import numpy as np
+
+    from tui.core import PhotometryError
+
+    columns = series.table(indices=np.array([], dtype=int)).colnames
+    for name in () if detrend == "auto" else detrend:
+        if name not in columns:
+            raise PhotometryError(f"--detrend: no column {name!r} in the light curve (columns such as AIRMASS, "
+                                  f"Width_T1, X(IJ)_T1, Y(IJ)_T1, Sky/Pixel_T1)")
+
+
 def _fitted(table, args):
     from tui.core.lightcurve import fit_table, with_fit
 
-    detrend = () if args.detrend == "none" else "auto" if args.detrend == "auto" else \
-        tuple(c.strip() for c in args.detrend.split(",") if c.strip())
-    return with_fit(table, fit_table(table, detrend, args.period, args.limb_darkening))
+    return with_fit(table, fit_table(table, _detrend(args), args.period, args.limb_darkening))
 
 
 def _glimpse(table, safe, output: str | None) -> str:

@@ -506,6 +506,21 @@ def test_impossible_detector_sky_and_fit_settings_are_refused(sequence, args, me
     assert done.returncode == 2 and message in done.stderr.splitlines()[-1]
 
 
+def test_fit_settings_without_a_fit_or_naming_no_column_are_said_before_measuring(sequence, tmp_path):
+    # --detrend, --period and --limb-darkening without --fit were taken without a word and no fit made; a --detrend
+    # column the light curve lacks was said only once every frame had been measured.
+    paths, regions, _ = sequence
+    common = [*paths[:3], "--regions", regions, "--target", "Target", "--comparisons", "Comp1"]
+    done = series_cli(*common, "--detrend", "AIRMASS", "--period", "2")
+    assert done.returncode == 2 and done.stderr.splitlines()[-1].endswith(
+        "error: --detrend, --period shape the transit fit: add --fit transit")
+    out = tmp_path / "lc.ecsv"
+    done = series_cli(*common, "--fit", "transit", "--detrend", "AIRMASS,Widht_T1", "-o", out)
+    assert done.returncode == 2 and not out.exists() and "Label" not in done.stdout
+    assert done.stderr.splitlines()[-1] == "aperphot-tui: error: --detrend: no column 'Widht_T1' in the light " \
+                                           "curve (columns such as AIRMASS, Width_T1, X(IJ)_T1, Y(IJ)_T1, Sky/Pixel_T1)"
+
+
 def test_a_site_south_and_west_is_taken_as_typed(sequence):
     # "--site -30.24,-70.74,2715" (Cerro Pachon) was "argument --site: expected one argument"
     paths, regions, _ = sequence
