@@ -97,7 +97,7 @@ def measure_parser() -> argparse.ArgumentParser:
     bg = p.add_mutually_exclusive_group()
     bg.add_argument("--background", type=_number, metavar="V", help="background value in the data unit")
     bg.add_argument("--background-region", metavar="LABEL", help="background = median of this region")
-    p.add_argument("--background-stat", choices=["median", "sigma-clip"], default="median",
+    p.add_argument("--background-stat", choices=["median", "sigma-clip"], default=None,
                    help="with --background-region: its median (default) or 3-sigma clipped median")
     p.add_argument("--dq-flags", type=_dq_flags, metavar="FLAGS", default=None,
                    help="DQ flag values that make a pixel bad, e.g. 1,4,256; 'none' ignores DQ "
@@ -245,6 +245,9 @@ def measure(argv: list[str]) -> int:
                      (f"; {args.beside[0]} is beside the images" if args.beside else ""))
     if not args.images:
         parser.error("no image: name one or more FITS images")
+    if args.background_stat is not None and args.background_region is None:  # else taken without a word
+        parser.error("--background-stat is how --background-region's pixels become one value: name that region "
+                     "too")
     from tui.core import PhotometryError, Session
     from tui.core.batch import Settings, TableStream, bare_labels, measure_image, profiles_folder
     from tui.core.formatting import counted, glimpse, summary
@@ -276,7 +279,7 @@ def measure(argv: list[str]) -> int:
     for note in stream.notes if stream is not None else ():
         _say("note", note)
     settings = Settings(tuple(str(Path(p).resolve()) for p in args.regions), args.background,
-                        args.background_region, args.background_stat, args.dq_flags, args.pixel_area,
+                        args.background_region, args.background_stat or "median", args.dq_flags, args.pixel_area,
                         args.counts_factor, args.flux_scaling, args.profiles,
                         args.overwrite or args.resume)  # resumed: the profiles of a pair measured again are new
     apertures = [s for s in subsets if not session.subsets[s].is_annulus and s != args.background_region]

@@ -251,6 +251,15 @@ def test_overwrite_and_resume_together_are_refused(tmp_path):
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_a_background_stat_without_a_background_region_is_refused(tmp_path):
+    # It was taken without a word: the rows then said "value" (no background) where sigma-clipping was asked for.
+    paths, reg = images(tmp_path, 1)
+    done = measure(*paths, "--regions", reg, "--background-stat", "sigma-clip")
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.splitlines()[-1] == (
+        "aperphot-tui measure: error: --background-stat is how --background-region's pixels become one value: "
+        "name that region too")
+
+
 def test_ctrl_c_keeps_and_writes_what_was_measured(tmp_path):
     # The run stops at a FIFO named as an image (its read waits for a writer), after two images: ctrl+c there.
     paths, reg = images(tmp_path, 3)
