@@ -56,6 +56,8 @@ class StarList(Widget):
             self.refresh()
 
     def render(self) -> Text:
+        from tui.core.formatting import padded  # in terminal cells: a CJK name takes two a character
+
         width = max(self.size.width, 10)
         label_w = max(width - 17, 4)
         out = Text(f" {'star':<{label_w + 5}}{'role':<6}{'rms%':>5}\n", style="dim")
@@ -64,7 +66,7 @@ class StarList(Widget):
             shown = label if cell_len(label) <= label_w else within(label, label_w - 1) + "…"
             rms = percent5(scatter * 100) if math.isfinite(scatter) else "    -"
             line = Text(f"{'>' if j == self.cursor else ' '}{role:<3} ")
-            line.append(shown + " " * (label_w - cell_len(shown) + 1))  # in cells: a CJK name takes two each
+            line.append(padded(shown, label_w) + " ")
             line.append(f"{state:<6}{rms}",
                         style="bold" if state == "target" else "" if state == "comp" else "dim")
             if j == self.cursor:
