@@ -89,6 +89,26 @@ def test_resume_after_a_row_cut_short_measures_it_again(tmp_path):
         assert list(again[name]) == list(whole[name])
 
 
+def test_resume_reads_an_out_whose_sky_positions_were_edited(tmp_path):
+    # A declination edited to 113.5 (or a cell that is no number) ended --resume, and read_results, in astropy's
+    # ValueError: such positions now stay plain columns, and the rows are still known as measured.
+    import csv
+
+    imgs, regs = demo_files()
+    image, reg = next(str(p) for p in imgs if "nircam_demo.fits" in str(p)), str(regs[0])
+    out = tmp_path / "out.csv"
+    assert measure(image, "--regions", reg, "-o", out).returncode == 0
+    rows = list(csv.reader(out.open()))
+    rows[2][rows[0].index("sky_center_dec")], rows[3][rows[0].index("sky_center_ra")] = "113.5", "n/a"
+    with out.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    back = read_results(out)
+    assert list(back["sky_center_dec"])[1] == 113.5 and "sky_center" not in back.colnames
+    done = measure(image, "--regions", reg, "-o", out, "--resume")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert f"--resume: {out} holds {len(rows) - 1} measurements already; they are skipped" in done.stderr
+
+
 @pytest.mark.parametrize("content, message", [
     ("a,b\n1,2\n", "not a table this command wrote (no id column): --resume cannot continue it; name another OUT, "
                     "or --overwrite to replace it"),

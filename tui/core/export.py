@@ -202,9 +202,12 @@ def _with_mixins(table: QTable) -> QTable:
         if getattr(ra, "mask", None) is not None and np.any(ra.mask):
             continue  # positions that are missing stay plain columns
         match = _FRAME.search(getattr(ra.info, "description", None) or "")
-        coords = SkyCoord(np.asarray(ra.value if hasattr(ra, "unit") and ra.unit else ra, float),
-                          np.asarray(dec.value if hasattr(dec, "unit") and dec.unit else dec, float),
-                          unit="deg", frame=match.group(1) if match else "icrs")
+        try:
+            coords = SkyCoord(np.asarray(ra.value if hasattr(ra, "unit") and ra.unit else ra, float),
+                              np.asarray(dec.value if hasattr(dec, "unit") and dec.unit else dec, float),
+                              unit="deg", frame=match.group(1) if match else "icrs")
+        except (ValueError, TypeError):  # not numbers, or not angles (a file edited or torn): left as they are
+            continue
         index = table.colnames.index(f"{name}_ra")
         table.remove_columns([f"{name}_ra", f"{name}_dec"])
         table.add_column(coords, name=name, index=index)
