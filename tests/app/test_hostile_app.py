@@ -117,7 +117,7 @@ async def test_resume_from_a_damaged_journal_restores_the_good_rows(make_app, tm
         await ready(app, pilot)
         assert len(app.session.result_rows) == 4
         messages = " ".join(n.message for n in app._notifications)
-        assert "restored 4 results, skipped 12 damaged lines" in messages
+        assert "restored 4 results, skipped 13 damaged lines" in messages
         assert list(state.glob("*.damaged"))
     app = make_app(state_dir=str(state))  # the next start: nothing to offer, nothing to skip
     async with app.run_test(size=(80, 24)) as pilot:

@@ -176,7 +176,8 @@ def damaged_journal(tmp_path):
         json.dumps(dict(record, aperture_sum={"value": 1.0, "unit": "furlongs_per_fortnight"})).encode() + b"\n",
         json.dumps(dict(record, timestamp={"time": "yesterday"})).encode() + b"\n",  # 14
         json.dumps(dict(record, xcenter="left")).encode() + b"\n",  # 15
-        b'{"torn": ',  # 16
+        edited(good[0], columns=("aperture_sum:q:MJy", "aperture_sum:q:MJy , sr")),  # 16: a structured unit
+        b'{"torn": ',  # 17
     ]
     path = tmp_path / "live-999999999.jsonl"
     path.write_bytes(b"".join(lines))
@@ -198,8 +199,9 @@ def test_damaged_lines_are_skipped_with_reasons(tmp_path):
     assert "column aperture_sum" in reasons[13] and "furlongs" in reasons[13]
     assert reasons[14].startswith("column timestamp: ")
     assert reasons[15] == "column xcenter holds str"
-    assert reasons[16] == "not JSON (torn by a crash?)"
-    assert sorted(reasons) == [2, 3, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16]
+    assert reasons[16] == "column aperture_sum: 'MJy , sr' is a unit of records, not of numbers"
+    assert reasons[17] == "not JSON (torn by a crash?)"
+    assert sorted(reasons) == [2, 3, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16, 17]
 
 
 def test_both_formats_restore_the_same_values(tmp_path):
@@ -248,11 +250,11 @@ def test_restore_keeps_the_damaged_file_and_journals_the_good_rows(tmp_path):
     original = path.read_bytes()
     s = Session()
     replay = s.restore_journal(path)
-    assert len(s.result_rows) == 4 and len(replay.skipped) == 12
+    assert len(s.result_rows) == 4 and len(replay.skipped) == 13
     assert replay.damaged == path.with_name(path.name + ".damaged")
     assert replay.damaged.read_bytes() == original  # kept as it was
     notice = " ".join(s.pop_notices())
-    assert f"Journal {path.name}: restored 4 results, skipped 12 damaged lines" in notice
+    assert f"Journal {path.name}: restored 4 results, skipped 13 damaged lines" in notice
     assert "line 2: not a JSON object" in notice and str(replay.damaged) in notice
     again = read_journal(path)  # the new journal holds the good rows only: the next start skips nothing
     assert again.count == 4 and not again.skipped

@@ -74,7 +74,7 @@ def test_tables_and_archives_come_back_as_they_were(tmp_path):
 
 def test_a_unit_string_is_parsed_once_however_many_rows_hold_it(tmp_path, monkeypatch):
     parsed = []
-    parse = journal_lines._parse_unit
+    parse = journal_lines.plain_unit
 
     def counting(text):
         parsed.append(text)
@@ -82,7 +82,7 @@ def test_a_unit_string_is_parsed_once_however_many_rows_hold_it(tmp_path, monkey
 
     s = measured(tmp_path / "j.jsonl", n=500)
     s.close()
-    monkeypatch.setattr(journal_lines, "_parse_unit", counting)
+    monkeypatch.setattr(journal_lines, "plain_unit", counting)
     replay = read_journal(tmp_path / "j.jsonl")
     assert replay.count == 502
     units = set()

@@ -77,6 +77,15 @@ class Image:
                      for name, default in zip(_LTM, (1.0, 1.0, 0.0, 0.0, 0.0, 0.0)))
 
 
+def plain_unit(text: str) -> u.UnitBase:
+    """astropy's unit for the text; a ValueError for what is no unit of numbers (a comma makes a structured unit,
+    of records: a BUNIT of "MJy, sr")."""
+    unit = u.Unit(text, parse_strict="raise")
+    if not isinstance(unit, u.UnitBase):
+        raise ValueError(f"{text!r} is a unit of records, not of numbers")
+    return unit
+
+
 def parse_unit(text: str | None) -> tuple[u.UnitBase | None, str | None]:
     """(unit, problem): an unparseable unit gives (None, a message)."""
     if text is None or not str(text).strip():
@@ -86,9 +95,9 @@ def parse_unit(text: str | None) -> tuple[u.UnitBase | None, str | None]:
     try:
         with warnings.catch_warnings():  # "erg/s/cm2/A contains multiple slashes": parsed all the same
             warnings.simplefilter("ignore", u.UnitsWarning)
-            unit = u.Unit(text, parse_strict="raise")
+            unit = plain_unit(text)
             if u.A in unit.decompose().bases:  # "erg/s/cm2/A" (HST's FLAM) means Angstrom: no image is in amperes
-                unit = u.Unit(_AMPERE.sub("Angstrom", text), parse_strict="raise")
+                unit = plain_unit(_AMPERE.sub("Angstrom", text))
     except (ValueError, TypeError):
         return None, f"unit {text!r} could not be parsed; the image is treated as unitless"
     if unit == u.dimensionless_unscaled:

@@ -31,6 +31,7 @@ from astropy.coordinates import SkyCoord, frame_transform_graph
 from astropy.table import Column, QTable
 from astropy.time import Time
 
+from tui.core.images import plain_unit
 from tui.core.photometry import ALL_COLUMNS, COLUMNS, unknown_extended
 
 VERSION = 2
@@ -129,10 +130,6 @@ def table_lines(table) -> list[bytes]:
 _scan = json.scanner.make_scanner(json.JSONDecoder())
 
 
-def _parse_unit(text: str):
-    return u.Unit(text, parse_strict="raise")
-
-
 @dataclass
 class _Column:
     name: str
@@ -166,7 +163,7 @@ class Reader:
     def unit(self, text: str):
         if text not in self._units:
             try:
-                self._units[text] = _parse_unit(text)
+                self._units[text] = plain_unit(text)
             except Exception as exc:  # astropy raises several types for a unit it cannot parse
                 self._units[text] = ValueError(_first_line(exc))
         return self._units[text]
