@@ -254,17 +254,13 @@ def _detrend(args):
 
 
 def _check_detrend(series, detrend) -> None:
-    """A column --detrend names that the light curve will not have, said before any frame is measured (the
-    fit, after them all, said it too late)."""
+    """The fit's own check of --detrend, against the columns the light curve will have, before any frame is
+    measured (the fit, after them all, said it too late)."""
     import numpy as np
 
-    from tui.core import PhotometryError
+    from tui.core.transit import check_detrend
 
-    columns = series.table(indices=np.array([], dtype=int)).colnames
-    for name in () if detrend == "auto" else detrend:
-        if name not in columns:
-            raise PhotometryError(f"--detrend: no column {name!r} in the light curve (columns such as AIRMASS, "
-                                  f"Width_T1, X(IJ)_T1, Y(IJ)_T1, Sky/Pixel_T1)")
+    check_detrend(detrend, series.table(indices=np.array([], dtype=int)).colnames)
 
 
 def _fitted(table, args):

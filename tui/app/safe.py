@@ -59,21 +59,37 @@ class CutInTheMiddle(Text):
         yield Text(kept + label, style=self.style, no_wrap=True, overflow="crop")
 
 
+def label_cells(text: str) -> tuple[str, ...]:
+    """What each terminal cell of the text shows: a wide character (CJK) takes two cells, the second empty; a
+    combining mark (an accent after its letter, as macOS writes names) joins its letter's cell."""
+    if text.isascii():
+        return tuple(text)
+    cells: list[str] = []
+    for ch in text:
+        size = get_character_cell_size(ch)
+        if size == 0:
+            if cells:  # a mark with no letter before it has no cell to join
+                cells[-2 if cells[-1] == "" else -1] += ch
+            continue
+        cells.append(ch)
+        if size == 2:
+            cells.append("")
+    return tuple(cells)
+
+
+def first_cells(cells: tuple[str, ...], n: int) -> tuple[str, ...]:
+    """The first n cells, less the first half of a wide character cut there."""
+    return cells[:n - 1] if 0 < n < len(cells) and cells[n] == "" else cells[:n]
+
+
 def within(text: str, cells: int, end: bool = False) -> str:
     """The longest start (or `end`) of the text that takes at most `cells` terminal cells: a CJK character takes
     two, an accent typed after its letter none (it stays with its letter)."""
-    taken, used = [], 0
-    for ch in reversed(text) if end else text:
-        size = get_character_cell_size(ch)
-        if used + size > cells:
-            break
-        taken.append(ch)
-        used += size
-    if end:
-        taken.reverse()
-        while taken and get_character_cell_size(taken[0]) == 0:  # its letter was left out
-            taken.pop(0)
-    return "".join(taken)
+    split = label_cells(text)
+    if not end:
+        return "".join(first_cells(split, cells))
+    kept = split[max(len(split) - cells, 0):] if cells > 0 else ()
+    return "".join(kept[1:] if kept and kept[0] == "" else kept)  # the second half of a wide character cut there
 
 
 def safe_label(label, style: str = "", before: str = "") -> CutInTheMiddle:

@@ -103,6 +103,14 @@ class TransitFit:
         return out
 
 
+def check_detrend(detrend, columns) -> None:
+    """Refuse a detrend set (column names, () or "auto") naming a column that is not among `columns`."""
+    for name in () if detrend == "auto" else detrend:
+        if name not in columns:
+            raise PhotometryError(f"--detrend: no column {name!r} in the light curve (columns such as AIRMASS, "
+                                  f"Width_T1, X(IJ)_T1, Y(IJ)_T1, Sky/Pixel_T1)")
+
+
 def fit(time, flux, error, columns: dict | None = None, detrend="auto", period: float = DEFAULT_PERIOD,
         limb_darkening=DEFAULT_LIMB_DARKENING, baseline_order: int = 1, use=None) -> TransitFit:
     """Fit a transit to relative flux; `detrend`: column names (from `columns`), () for none, or "auto" (the
@@ -112,10 +120,8 @@ def fit(time, flux, error, columns: dict | None = None, detrend="auto", period: 
     t, y, e = (np.asarray(v, dtype=float) for v in (time, flux, error))
     known = {c for c, values in columns.items() if np.isfinite(np.asarray(values, dtype=float)).any()}
     # auto: the sets whose columns were measured (a cube from space has no AIRMASS)
+    check_detrend(detrend, columns)
     sets = [s for s in AUTO_SETS if set(s) <= known] if detrend == "auto" else [tuple(detrend)]
-    for name in sets[0] if sets else ():
-        if name not in columns:
-            raise PhotometryError(f"--detrend: no column {name!r}")
     good = np.isfinite(t) & np.isfinite(y) & np.isfinite(e) & (e > 0)
     if use is not None:
         good &= np.asarray(use, dtype=bool)

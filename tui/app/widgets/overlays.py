@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from regions import PixCoord
-from rich.cells import get_character_cell_size
+
+from tui.app.safe import first_cells, label_cells
 
 from tui.core.photometry import region_center
 
@@ -100,24 +101,6 @@ def _outlines(overlays: OverlaySet, geo) -> np.ndarray:
     if selected.any() and selected[dots].any():
         put_dots(dots & selected)  # drawn last: no other outline hides the selected subset
     return kinds
-
-
-def label_cells(text: str) -> tuple[str, ...]:
-    """What each terminal cell of the text shows: a wide character (CJK) takes two cells, the second empty; a
-    combining mark (an accent after its letter, as macOS writes names) joins its letter's cell."""
-    if text.isascii():
-        return tuple(text)
-    cells: list[str] = []
-    for ch in text:
-        size = get_character_cell_size(ch)
-        if size == 0:
-            if cells:  # a mark with no letter before it has no cell to join
-                cells[-2 if cells[-1] == "" else -1] += ch
-            continue
-        cells.append(ch)
-        if size == 2:
-            cells.append("")
-    return tuple(cells)
 
 
 @dataclass(frozen=True)
@@ -214,9 +197,7 @@ def _fit(closed, text: tuple[str, ...], kind: str, row: int, right: int, left: i
     keep = room - 1
     if keep < min(shortest, n - 1) or keep < 1:
         return None
-    kept = list(text[:keep])
-    if text[keep] == "":  # half a wide character
-        kept.pop()
+    kept = list(first_cells(text, keep))
     while kept and kept[-1] == " ":
         kept.pop()
     return Label(row, col, (*kept, "…"), kind)
