@@ -176,13 +176,13 @@ def extras(sample: Sample, stats) -> dict[str, float]:
     """The ten columns of the current Imviz plugin (robust statistics, moment shape), from the values read."""
     if not sample.values.size:
         return dict.fromkeys(robust.EXTRA, math.nan)
-    mean, _, median, low, high, var = (np.array([v]) for v in stats)
-    found = robust.robust(sample.shifted[None, :], median, mean, var, low, high)
+    mean, _, median, low, high, var = (np.float64(v) for v in stats)
+    found = robust.robust(sample.shifted, median, mean, var, low, high)
     found.update(_shape(sample))
-    return {name: float(values[0]) for name, values in found.items()}
+    return {name: float(value) for name, value in found.items()}
 
 
-def _shape(sample: Sample) -> dict[str, np.ndarray]:
+def _shape(sample: Sample) -> dict:
     fp = sample.footprint
     if fp.runs and sample.good is None:  # every pixel of a large circle: its rows' sums give the y moments
         moments = robust.run_moments(sample.shifted, sample.total, fp.run_columns(),
@@ -191,7 +191,7 @@ def _shape(sample: Sample) -> dict[str, np.ndarray]:
     xs, ys = fp.coordinates()
     if sample.good is not None:
         xs, ys = np.extract(sample.good, xs), np.extract(sample.good, ys)
-    return robust.shape(sample.shifted[None, :], np.array([sample.total]), xs[None, :], ys[None, :])
+    return robust.shape(sample.shifted, np.float64(sample.total), xs, ys)
 
 
 def moment_shape(image: Image, region: rg.PixelRegion, bg: float, what: str, dq_flags: int | None = None) -> dict:
@@ -200,7 +200,7 @@ def moment_shape(image: Image, region: rg.PixelRegion, bg: float, what: str, dq_
     sample = read(image, _footprint_on(image, region, what), bg, dq_flags)
     if not sample.values.size:
         return dict.fromkeys(robust.SHAPE, math.nan)
-    return {name: float(values[0]) for name, values in _shape(sample).items()}
+    return {name: float(value) for name, value in _shape(sample).items()}
 
 
 def _q(value: float | None, unit):
