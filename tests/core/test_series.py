@@ -4,6 +4,7 @@ import math
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,66 @@ def test_a_frame_without_a_time_names_the_keywords():
         frametimes.frame_time(header(EXPTIME=10.0), None, None, "f.fits")
 
 
+@pytest.mark.parametrize("cards, message", [
+    ({"MJD_AVG": 5e9}, "its time, JD 5002400000, is not when a frame was taken (1800 to 2200); it came from MJD-AVG"),
+    ({"DATE_OBS": "9999-12-31T23:59:59"}, "its time, JD 5373484.5 (about the year 10000), is not when a frame was "
+                                          "taken (1800 to 2200); it came from DATE-OBS (no EXPTIME/EXPOSURE/"
+                                          "EFFINTTM: the start)"),
+    ({"MJD_OBS": 60370.5, "EXPTIME": 1e300}, "its time, JD 5.787037037e+294, is not when a frame was taken (1800 to "
+                                             "2200); it came from MJD-OBS + EXPTIME/2"),
+    ({"DATE_OBS": "2024-03-01T04:05:60.5"}, "its time keywords cannot be read (2024-03-01T04:05:60.5: second 60 of a "
+                                            "minute without a leap second)"),
+])
+def test_a_time_no_frame_was_taken_at_is_refused_in_words(cards, message):
+    """Such times ended `series` in ERFA's "unacceptable date" traceback, or went through with a Python warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(PhotometryError) as refused:
+            frametimes.frame_time(header(**cards), None, None, "f.fits")
+        assert str(refused.value) == f"f.fits: {message}"
+        leap = frametimes.frame_time(header(DATE_OBS="2016-12-31T23:59:60.5"), None, None, "f.fits")  # one there was
+    assert leap.jd_utc == pytest.approx(Time("2017-01-01T00:00:00").jd - 0.5 / 86400, abs=1e-9)
+
+
+def test_a_frame_whose_time_was_refused_is_left_out_saying_why(sequence, tmp_path):
+    """The app lists frames without a time too: a light curve leaves them out, and its note said "looked for
+    INT_TIMES, ..." of a frame that had MJD-AVG, only an absurd one."""
+    paths, regions, _ = sequence
+    copies = []
+    for k, path in enumerate(paths[:3]):
+        with fits.open(path) as hdul:
+            if k == 1:
+                hdul[0].header["MJD-AVG"] = 5e9
+            hdul.writeto(tmp_path / path.name)
+        copies.append(tmp_path / path.name)
+    s = Series(list_frames(copies, require_time=False), regions, "Target", ["Comp1"])
+    assert [f.label for f in s.frames] == [copies[0].name, copies[2].name]
+    assert "1 frame without a time left out (frame_0001.fits): frame_0001.fits: its time, JD 5002400000, is not " \
+           "when a frame was taken (1800 to 2200); it came from MJD-AVG" in s.notes
+
+
+def test_frames_before_1960_and_beyond_erfas_leap_seconds_are_timed_without_a_warning(sequence, tmp_path):
+    """A plate from 1890 (UTC was not defined) and a frame from 2031 (beyond the leap-second table pyerfa 2.0.1.5
+    knows: it calls every date from 2029 on dubious) printed ERFA's Python warnings; the early ones now get one note
+    of what their BJD_TDB can be off by."""
+    paths, regions, _ = sequence
+    dated = []
+    for path, date in zip(paths[:4], ["1890-05-01T03:00:00", "1890-05-01T03:10:00", "2031-05-01T03:00:00",
+                                      "2031-05-01T03:10:00"]):
+        with fits.open(path) as hdul:
+            hdul[0].header["DATE-OBS"] = date
+            hdul.writeto(tmp_path / path.name)
+        dated.append(tmp_path / path.name)
+    done = series_cli(*dated, "-r", regions, "--target", "Target", "--comparisons", "Comp1")
+    assert done.returncode == 0 and "Warning" not in done.stderr, done.stderr
+    assert [line for line in done.stderr.splitlines() if "1960" in line] == [
+        "note: 2 frames taken before 1960, when UTC had no defined offset from atomic time: their BJD_TDB takes "
+        "TT - UTC as 32.184 s, and may be off by up to a minute"]
+    s = Series(dated, regions, "Target", ["Comp1"])
+    offset = (s.bjd_tdb - s.jd_utc) * 86400  # TDB - UTC, plus at most 8.3 min of light time
+    assert np.abs(offset - [32.184, 32.184, 69.184, 69.184]).max() < 500
+
+
 @pytest.mark.parametrize("site", [SITE, (-24.6, -70.4, 2635.0), None])
 def test_bjd_tdb_agrees_with_astropy(site):
     jd = Time("2025-11-20T04:00:00").jd + np.linspace(0, 0.2, 40)
@@ -227,6 +288,9 @@ def test_the_ccd_equation_by_hand():
     by_hand = (2.0 * f + n_pix * (1 + n_pix / n_sky) * (2.0 * b + 3.0 + 64.0 + 4.0 * 0.289**2)) / 4.0
     assert ccd_variance(f, n_pix, b, n_sky, d) == pytest.approx(by_hand, rel=1e-15)
     assert ccd_variance(-5.0, n_pix, -1.0, 0, d) == pytest.approx(n_pix * (3.0 + 64.0 + 4 * 0.289**2) / 4.0)
+    tiny = Detector(gain=1e-200, read_noise=0.0)  # its square is zero: a ZeroDivisionError ended `series`
+    assert ccd_variance(f, n_pix, b, 0, tiny) == pytest.approx(f / 1e-200 + n_pix * (b / 1e-200 + 0.289**2),
+                                                               rel=1e-15)
 
 
 def test_relative_fluxes_by_hand():
@@ -464,6 +528,45 @@ def test_resume_after_a_row_cut_short_measures_that_frame_again(sequence, tmp_pa
     a, b = Table.read(whole), Table.read(part)
     assert list(b["Label"]) == list(a["Label"])
     np.testing.assert_allclose(b["rel_flux_T1"], a["rel_flux_T1"], rtol=1e-12)
+
+
+def test_resume_on_a_light_curve_edited_or_torn_says_what_is_wrong(sequence, tmp_path):
+    """A cell that is no number, a column renamed, a name torn into bytes that are no UTF-8: each ended --resume in
+    a traceback (ValueError, KeyError, UnicodeDecodeError). They are said in a line, and OUT is left as it is; an
+    empty cell is a missing value, and a Saturated flag read back as NaN is no NumPy warning."""
+    paths, regions, _ = sequence
+    common = ["--regions", regions, "--target", "Target", "--comparisons", "Comp1,Comp2", "--aperture", "5"]
+    written = tmp_path / "lc.csv"
+    assert series_cli(*paths[:3], *common, "-o", written).returncode == 0
+    names, first, second, *rest = written.read_text().splitlines(keepends=True)
+    peak, saturated = (names.split(",").index(name) for name in ("Peak_C2", "Saturated_C2"))
+
+    def with_peak(cell, flag="0"):
+        row = second.split(",")
+        row[peak], row[saturated] = cell, flag
+        return "".join([names, first, ",".join(row), *rest])
+
+    # torn: a byte of the names changed and the last row cut short, as a run killed on a failing disk leaves it
+    torn = written.read_bytes().replace(b"Peak_C2", b"Peak_C2\xf0")
+    for name, data, message in (
+            ("text.csv", with_peak("abc").encode(), "has 'abc' in Peak_C2 on the row of frame_0001.fits, which is "
+                                                    "no number"),
+            ("renamed.csv", "".join([names.replace("Peak_C2", "Peek_C2"), first, second, *rest]).encode(),
+             "has no Peak_C2 column"),
+            ("torn.csv", torn[:-20], "has no Peak_C2 column")):
+        out = tmp_path / name
+        out.write_bytes(data)
+        done = series_cli(*paths[:5], *common, "-o", out, "--resume")
+        assert done.returncode == 2 and done.stderr.splitlines()[-1] == (
+            f"aperphot-tui: error: --resume: {out} {message}: fix the file, name another OUT, or --overwrite to "
+            f"measure every frame again"), name
+        assert out.read_bytes() == data[:data.rindex(b"\n") + 1], name  # all but a row cut short, as it was
+    out = tmp_path / "empty.csv"
+    out.write_text(with_peak("", flag="nan"))
+    done = series_cli(*paths[:5], *common, "-o", out, "--resume")
+    assert done.returncode == 0 and "Warning" not in done.stderr, done.stderr
+    table = Table.read(out)
+    assert list(table["Label"]) == [Path(p).name for p in paths[:5]] and table["Peak_C2"].mask[1]  # as it was
 
 
 @pytest.mark.parametrize("ext, args, message", [

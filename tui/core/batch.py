@@ -49,7 +49,7 @@ def _text(table: QTable, fmt: str, fast: bool = True) -> tuple[str, list[str]]:
 
 
 def _header(path: Path) -> str:
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", errors="replace") as f:  # a header damaged is one no run's equals
         lines = []
         for line in f:
             lines.append(line)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import functools
 import math
 import re
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,12 +47,36 @@ def _timesys(headers) -> str:
     return system if system in ("utc", "tt", "tdb", "tai") else "utc"
 
 
+# The years a frame can have been taken in: the first astronomical photographs are from the 1840s, and a date
+# beyond 2200 is a placeholder or a number in the wrong unit. ERFA refuses some dates outside them (the year
+# 13,000,000 of an MJD-AVG of 5e9), and calls times before 1960 or far ahead dubious.
+EARLIEST, LATEST = 2378496.5, 2524593.5  # JD of 1800-01-01 and 2200-01-01
+UTC_FROM = 2436934.5  # JD of 1960-01-01: before it UTC had no defined offset from atomic time
+
+
+@contextmanager
+def erfa_quiet():
+    """ERFA's "dubious year" said in words by whoever needs it (Series' note on frames before 1960), not printed
+    as a Python warning: beyond its leap-second table (2029 on with pyerfa 2.0.1.5) it says so of every date."""
+    from erfa import ErfaWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ErfaWarning)
+        warnings.filterwarnings("error", ".*after end of day", ErfaWarning)  # checked first: filters go in front
+        yield
+
+
 @functools.lru_cache(maxsize=256)  # a cube's planes share their start: 10,000 planes, one astropy Time
 def _to_utc_jd(value, fmt: str, scale: str) -> float:
     from astropy.time import Time
+    from erfa import ErfaWarning
 
-    t = Time(value, format=fmt, scale=scale)
-    return float(t.utc.jd) if scale != "utc" else float(t.jd)
+    try:
+        with erfa_quiet():
+            t = Time(value, format=fmt, scale=scale)
+            return float(t.utc.jd) if scale != "utc" else float(t.jd)
+    except ErfaWarning:
+        raise ValueError(f"{value}: second 60 of a minute without a leap second") from None
 
 
 _OLD_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{2})$")  # DD/MM/YY, before the FITS Y2K agreement: 19YY
@@ -145,9 +171,22 @@ def cycle_seconds(headers) -> tuple[float | None, str | None]:
 def frame_time(header, primary=None, int_times_row=None, label: str = "frame", plane: int | None = None,
                planes: int = 1) -> FrameTime:
     """The mid-exposure time of a frame, or of `plane` (0-based) of a cube of `planes`; raises PhotometryError
-    naming the frame and the keywords looked for."""
+    naming the frame and the keywords looked for, or the time found when it is no year a frame was taken in."""
+    found = _frame_time(header, primary, int_times_row, label, plane, planes)
+    jd = found.jd_utc
+    if not EARLIEST <= jd <= LATEST and not math.isnan(jd):  # NaN: INT_TIMES without this integration's time
+        year = 2000.0 + (jd - 2451545.0) / 365.25
+        when = f"JD {jd:.10g}" + (f" (about the year {year:.0f})" if abs(year) < 1e6 else "")
+        raise PhotometryError(f"{label}: its time, {when}, is not when a frame was taken (1800 to 2200); it came "
+                              f"from {found.source}")
+    return found
+
+
+def _frame_time(header, primary, int_times_row, label: str, plane: int | None, planes: int) -> FrameTime:
     if int_times_row is not None:
         mjd_mid, bjd_mid, number = int_times_row
+        if math.isnan(mjd_mid):
+            return FrameTime(math.nan, f"{label}: its INT_TIMES gives no int_mid_MJD_UTC for integration {number}")
         return FrameTime(mjd_mid + MJD_ZERO, f"INT_TIMES int_mid_MJD_UTC (integration {number})",
                          bjd_mid + MJD_ZERO if math.isfinite(bjd_mid) else math.nan)
     headers = (header, primary)
@@ -282,6 +321,7 @@ def _site_vectors(site):
 GRID = 0.002  # days (3 minutes): dense sequences interpolate the correction between these, off by under 0.2 us
 
 
+@erfa_quiet()
 def barycentric(jd_utc: np.ndarray, target, site: tuple[float, float, float] | None) -> np.ndarray:
     """BJD_TDB of mid-exposure UTC Julian dates toward a target, seen from a site (else the geocentre).
 
@@ -329,6 +369,7 @@ def _barycentric(jd_utc: np.ndarray, target, site: tuple[float, float, float] | 
     return tt1 + tdb2 + delay / 86400.0
 
 
+@erfa_quiet()
 def airmass(jd_utc: np.ndarray, target, site: tuple[float, float, float]) -> np.ndarray:
     """Airmass by AstroImageJ's formula (Snell & Heiser 1968, as in skycalc): with s = sec z,
     X = s - sum c_i (s - 1)^(i+1); NaN below the horizon. The zenith distance is ERFA's atco13 without refraction

@@ -38,6 +38,7 @@ from tui.core.subsets import ANNULUS_SHAPES, POINT_SHAPES
 from tui.filekinds import named_once
 
 ANOTHER_RUN = "another run's light curve (name another OUT, or --overwrite to replace it)"
+DAMAGED = "fix the file, name another OUT, or --overwrite to measure every frame again"
 QUANTITIES = ("x", "y", "source_sky", "source_error", "sky", "peak", "width", "n_src", "saturated")
 PER_STAR = ("rel_flux", "rel_flux_err", "Source-Sky", "Source_Error", "Sky/Pixel", "Peak", "Width", "X(IJ)",
             "Y(IJ)", "N_Src_Pixels", "Saturated")
@@ -181,8 +182,10 @@ class Series:
         timeless = [f for f in self.frames if not math.isfinite(f.time.jd_utc)]
         if timeless:
             names = ", ".join(f.label for f in timeless[:3]) + (" ..." if len(timeless) > 3 else "")
-            self.notes.append(f"{counted(len(timeless), 'frame')} without a time left out ({names}): "
-                              f"looked for {frametimes.LOOKED_FOR}")
+            # the first that had a time, refused (as absurd), if any: else the keywords none of them had
+            why = next((f.time.source for f in timeless if frametimes.LOOKED_FOR not in f.time.source),
+                       f"looked for {frametimes.LOOKED_FOR}")
+            self.notes.append(f"{counted(len(timeless), 'frame')} without a time left out ({names}): {why}")
             self.frames = [f for f in self.frames if math.isfinite(f.time.jd_utc)]
         stepped = list(dict.fromkeys(Path(f.path).name for f in self.frames
                                      if frametimes.BACK_TO_BACK in f.time.source))
@@ -250,6 +253,10 @@ class Series:
                 self.notes.append("no target position (no WCS, no RA/DEC keywords): BJD_TDB is left empty")
             else:
                 bjd[missing] = frametimes.barycentric(jd[missing], self.target_sky, self.site)
+                if early := int(np.count_nonzero(jd[missing] < frametimes.UTC_FROM)):
+                    self.notes.append(f"{counted(early, 'frame')} taken before 1960, when UTC had no defined offset "
+                                      f"from atomic time: their BJD_TDB takes TT - UTC as 32.184 s, and may be off "
+                                      f"by up to a minute")
                 where = f"from {self.site_source}" if self.site is not None else \
                     "from the geocentre (no site: up to 21 ms off for a ground site, 23 ms for HST)"
                 self.time_note = f"BJD_TDB toward the target ({self.target_source}) {where}"
@@ -337,7 +344,7 @@ class Series:
         held = {}
         for j, star in enumerate(self.stars):
             def column(name):
-                return np.asarray(table[f"{name}_{star.role}"], dtype=float)[rows]
+                return _numbers(table, f"{name}_{star.role}", rows)
 
             x, y = column("X(IJ)") - 0.5, ny - column("Y(IJ)") - 0.5  # back from ImageJ's convention (table())
             held[j] = {"x": x, "y": y, **{name: column(heading) for name, heading in (
@@ -453,7 +460,7 @@ class Series:
             columns[f"X(IJ)_{s}"] = a["x"][:, j] + 0.5  # ImageJ: pixel i spans [i, i+1), y down
             columns[f"Y(IJ)_{s}"] = ny - a["y"][:, j] - 0.5
             columns[f"N_Src_Pixels_{s}"] = a["n_src"][:, j]
-            columns[f"Saturated_{s}"] = Column(a["saturated"][:, j].astype(np.int8))
+            columns[f"Saturated_{s}"] = Column((a["saturated"][:, j] > 0).astype(np.int8))  # a cell read back empty: 0
         columns["tot_C_cnts"], columns["tot_C_err"] = rel["total"], rel["total_error"]
         columns["time_source"] = Column([f.time.source for f in frames], dtype=str)
         meta = self.meta()
@@ -465,6 +472,24 @@ class Series:
                 "aperture": self.apertures.radius, "annulus": [self.apertures.inner, self.apertures.outer],
                 "aperture_choice": self.aperture_note, "times": self.time_note,
                 "recentre": self.recentre}
+
+
+def _numbers(table, heading: str, rows: np.ndarray) -> np.ndarray:
+    """A column of a light curve read back, at `rows`, as floats (NaN where a cell is empty); a column missing or a
+    cell that is no number (the file edited, or torn) is said in words."""
+    if heading not in table.colnames:
+        raise PhotometryError(f"has no {heading} column: {DAMAGED}")
+    cells = table[heading][rows]
+    try:
+        return np.ma.filled(np.ma.asarray(cells).astype(float), np.nan)
+    except (ValueError, TypeError):
+        for row, cell in zip(rows.tolist(), cells):
+            try:
+                float(cell)
+            except (ValueError, TypeError):
+                raise PhotometryError(f"has {str(cell)!r} in {heading} on the row of {table['Label'][row]}, "
+                                      f"which is no number: {DAMAGED}") from None
+        raise
 
 
 def ensemble_gaps(table: QTable) -> str | None:

@@ -151,7 +151,7 @@ def ccd_variance(source: float, n_pix: float, sky_level: float, n_sky: int, dete
     ratio = n_pix / n_sky if n_sky else 0.0
     electrons = g * f + n_pix * (1.0 + ratio) * (g * b + detector.dark + detector.read_noise**2
                                                   + g * g * DIGITISATION)
-    return electrons / (g * g)
+    return electrons / g / g  # not / (g * g): a gain of 1e-200 squares to zero
 
 
 def profile_fwhm(dist: np.ndarray, values: np.ndarray, bin_width: float = 0.5) -> float:
