@@ -293,7 +293,7 @@ def measure(argv: list[str]) -> int:
     done = frozenset(stream.done) if stream is not None else frozenset()
     if done:
         _say("note", f"--resume: {args.output} holds {counted(len(done), 'measurement')} already; they are skipped")
-    images = [str(Path(p).resolve()) if os.path.exists(p) else p for p in args.images]
+    images = [str(Path(p).resolve()) if os.path.isfile(p) else p for p in args.images]  # else the reader says why
     folders = folders_of(images)
     prefixed: dict[str, str] = {}  # a label begins with its file's stem and "["; the first file of each stem
     for name in folders:

@@ -3,6 +3,7 @@
 
 import glob
 import os
+import stat
 
 REGION_SUFFIXES = (".reg", ".crtf")  # DS9 and CASA region files
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fz", ".gz")
@@ -77,6 +78,21 @@ def named_once(names) -> tuple[list[str], list[str]]:
         (again if key in seen else kept).append(name)
         seen.add(key)
     return kept, again
+
+
+def not_a_plain_file(path) -> str | None:
+    """Why a path that exists is no file to read images or regions from, in a sentence after its name: a pipe
+    (`<(gunzip -c a.fits.gz)`, a named pipe no program writes to), a device (/dev/zero) or a socket. Read as one, it
+    would wait forever, never end, or fail to seek. None for a file, a folder (not_a_file says why), or nothing."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    for kind, what in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a disk device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if kind(mode):
+            return f"is {what}, not a file: save what it holds to a file and name that"
+    return None
 
 
 def not_a_file(path) -> str:

@@ -281,11 +281,12 @@ def test_a_background_stat_without_a_background_region_is_refused(tmp_path):
 
 
 def test_ctrl_c_keeps_and_writes_what_was_measured(tmp_path):
-    # The run stops at a FIFO named as an image (its read waits for a writer), after two images: ctrl+c there.
+    # The run stops as it reads the third image, after two: ctrl+c there.
     paths, reg = images(tmp_path, 3)
-    fifo = tmp_path / "slow.fits"
+    slow = tmp_path / "slow.fits"
+    slow.write_bytes(paths[2].read_bytes())
     out = tmp_path / "out.fits"  # a format written whole at the end: without this, nothing was written
-    code, stdout, stderr = ctrl_c_at(fifo, paths[0], paths[1], fifo, paths[2], "--regions", reg, "-o", out)
+    code, stdout, stderr = ctrl_c_at(slow, paths[0], paths[1], slow, paths[2], "--regions", reg, "-o", out)
     assert code == 130 and "Traceback" not in stderr
     assert "interrupted: 4 measurements made before ctrl+c\n" in stderr and f"wrote: {out} (4 rows" in stderr
     assert [str(d) for d in read_results(out)["data_label"]] == ["img0[PRIMARY,1]"] * 2 + ["img1[PRIMARY,1]"] * 2
@@ -318,22 +319,44 @@ def test_ctrl_c_between_writing_rows_and_recording_them_writes_them_once(tmp_pat
 
 
 def test_ctrl_c_before_measuring_is_one_line(tmp_path):
-    paths, _ = images(tmp_path, 1)
-    fifo = tmp_path / "stars.reg"  # the region file is read first: ctrl+c while it waits
-    code, _, stderr = ctrl_c_at(fifo, paths[0], "--regions", fifo)
+    paths, reg = images(tmp_path, 1)
+    code, _, stderr = ctrl_c_at(reg, paths[0], "--regions", reg)  # the region file is read first: ctrl+c then
     assert code == 130 and stderr == "interrupted: stopped by ctrl+c before anything was measured\n"
 
 
-def ctrl_c_at(fifo, *args):
+# `measure`, in a process of its own, whose reading of one file (an image or a region file) waits on a FIFO
+# first: a FIFO named as the file itself is refused, as it would wait forever.
+_WAITING = """
+import sys
+from tui.core import images, regionfiles
+from tui.cli import main
+
+gate, slow = sys.argv[1:3]
+
+def waits(read):
+    def reading(path, *args, **kwargs):
+        if str(path).endswith(slow):
+            with open(gate, "rb") as f:
+                f.read()
+        return read(path, *args, **kwargs)
+    return reading
+
+images.load_fits, regionfiles._text = waits(images.load_fits), waits(regionfiles._text)
+sys.exit(main(["measure", *sys.argv[3:]]))
+"""
+
+
+def ctrl_c_at(slow, *args):
     """(exit status, stdout, stderr) of `measure ARGS` sent SIGINT, as ctrl+c sends it, once it waits on reading
-    `fifo` (made here), a FIFO that gets a writer but no data."""
-    os.mkfifo(fifo)
-    run = subprocess.Popen([sys.executable, "-m", "tui", "measure", *map(str, args)], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+    the file `slow`: its read waits on a FIFO that gets a writer but no data."""
+    gate = slow.parent / "gate"
+    os.mkfifo(gate)
+    run = subprocess.Popen([sys.executable, "-c", _WAITING, str(gate), str(slow.name), *map(str, args)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while True:
         try:
-            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            writer = os.open(gate, os.O_WRONLY | os.O_NONBLOCK)
             break
         except OSError as exc:  # ENXIO: no reader yet
             if exc.errno != errno.ENXIO or time.monotonic() > deadline:

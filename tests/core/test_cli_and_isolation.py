@@ -151,6 +151,30 @@ def test_measure_takes_region_files_as_a_shell_glob_gives_them(tmp_path):
                                                                           "FITS images")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_or_a_device_named_as_a_file_is_one_line(tmp_path):
+    """A named pipe no program writes to made `measure` and `series` wait forever; /dev/zero as an image did too,
+    and as a region file it ended in a MemoryError once it had taken every byte of memory; `<(gunzip -c a.fits.gz)`
+    was "not seekable", or "no such file" for a region file."""
+    images, (_, plain_reg) = demo_files()
+    pipe = tmp_path / "night.fits"
+    os.mkfifo(pipe)
+    why = "not a file: save what it holds to a file and name that"
+    for args, said in (
+            (["measure", pipe, "-r", plain_reg], f"{pipe}: is a pipe, {why}"),
+            (["measure", images[2], "-r", pipe], f"{pipe}: is a pipe, {why}"),
+            (["measure", images[2], "-r", os.devnull], f"{os.devnull}: is a device, {why}"),
+            (["series", pipe, "-r", plain_reg, "--target", "Bright", "--comparisons", "Medium"],
+             f"{pipe}: is a pipe, {why}")):
+        done = subprocess.run([sys.executable, "-m", "tui", *map(str, args)], capture_output=True, text=True,
+                              cwd=ROOT, timeout=60)
+        assert done.returncode == 2 and done.stderr.splitlines()[-1] == f"aperphot-tui: error: {said}", args
+    out = tmp_path / "res.ecsv"
+    done = run("measure", str(images[2]), str(pipe), "-r", str(plain_reg), "-o", str(out))  # the others measured
+    assert done.returncode == 1 and f"skipped: {pipe}: is a pipe, {why}" in done.stderr.splitlines()
+    assert set(read_results(out)["data_label"]) == {"plain_demo[PRIMARY,1]"}
+
+
 def test_a_folder_stands_for_the_fits_files_in_it(tmp_path):
     """As AstroImageJ opens a folder as a sequence: `aperphot-tui night1/`, `measure night1/ -r stars.reg`."""
     import shutil

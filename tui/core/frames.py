@@ -69,10 +69,12 @@ def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
 
     if not os.path.exists(path):  # nor a name the system cannot look up: os.path never raises
         raise _Unreadable(f"{path}: no such file")
-    if os.path.isdir(path):
-        from tui.filekinds import not_a_file
+    from tui.filekinds import not_a_file, not_a_plain_file
 
+    if os.path.isdir(path):
         raise _Unreadable(f"{path}: {not_a_file(path)}")
+    if why := not_a_plain_file(path):
+        raise _Unreadable(f"{path}: {why}")
     try:
         with truncation_unsaid(), fits.open(path, memmap=True, lazy_load_hdus=False) as hdul:
             try:

@@ -313,10 +313,12 @@ def load_fits(path: str | Path) -> Image:
         plane = int(match["plane"]) if match["plane"] is not None else None
     if not os.path.exists(path):  # nor a name the system cannot look up (too long, say): os.path never raises
         raise PhotometryError(f"{path}: no such file")
-    if os.path.isdir(path):
-        from tui.filekinds import not_a_file
+    from tui.filekinds import not_a_file, not_a_plain_file
 
+    if os.path.isdir(path):
         raise PhotometryError(f"{path}: {not_a_file(path)}")
+    if why := not_a_plain_file(path):
+        raise PhotometryError(f"{path}: {why}")
     try:
         return _read_image(path, ext, plane, memmap=True)
     except _Unmappable:

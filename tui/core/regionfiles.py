@@ -20,6 +20,7 @@ from tui.core import physical
 from tui.core.errors import PhotometryError
 from tui.core.export import write_atomically
 from tui.core.subsets import Subset, bare, check_shape, shape_name
+from tui.filekinds import not_a_plain_file
 
 SAID_APART = 3  # notes about a region file's left-out lines, at most; more are said as one
 _DS9_FRAMES = ("image", "physical", "fk4", "fk5", "icrs", "galactic", "ecliptic", "j2000", "b1950", "wcs",
@@ -42,6 +43,8 @@ def read_region_file(path: str | Path, points: bool = False) -> tuple[list[tuple
     path = Path(path)
     if not os.path.exists(path):  # nor a name the system cannot look up: os.path never raises
         raise PhotometryError(f"{path}: no such file")
+    if why := not_a_plain_file(path):
+        raise PhotometryError(f"{path}: {why}")
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, points)
     if key not in _PARSED:
