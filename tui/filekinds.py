@@ -80,7 +80,7 @@ def named_once(names) -> tuple[list[str], list[str]]:
     return kept, again
 
 
-def not_a_plain_file(path) -> str | None:
+def not_a_plain_file(path, advice: str = "save what it holds to a file and name that") -> str | None:
     """Why a path that exists is no file to read images or regions from, in a sentence after its name: a pipe
     (`<(gunzip -c a.fits.gz)`, a named pipe no program writes to), a device (/dev/zero) or a socket. Read as one, it
     would wait forever, never end, or fail to seek. None for a file, a folder (not_a_file says why), or nothing."""
@@ -91,7 +91,7 @@ def not_a_plain_file(path) -> str | None:
     for kind, what in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a disk device"),
                        (stat.S_ISSOCK, "a socket")):
         if kind(mode):
-            return f"is {what}, not a file: save what it holds to a file and name that"
+            return f"is {what}, not a file: {advice}"
     return None
 
 

@@ -153,14 +153,17 @@ def test_measure_takes_region_files_as_a_shell_glob_gives_them(tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_pipe_or_a_device_named_as_a_file_is_one_line(tmp_path):
-    """A named pipe no program writes to made `measure` and `series` wait forever; /dev/zero as an image did too,
-    and as a region file it ended in a MemoryError once it had taken every byte of memory; `<(gunzip -c a.fits.gz)`
-    was "not seekable", or "no such file" for a region file."""
+    """A named pipe no program writes to made `measure` and `series` wait forever (as OUT too, with --resume);
+    /dev/zero as an image did too, and as a region file it ended in a MemoryError once it had taken every byte of
+    memory; `<(gunzip -c a.fits.gz)` was "not seekable", or "no such file" for a region file."""
     images, (_, plain_reg) = demo_files()
-    pipe = tmp_path / "night.fits"
+    pipe, out_pipe = tmp_path / "night.fits", tmp_path / "res.csv"
     os.mkfifo(pipe)
+    os.mkfifo(out_pipe)
     why = "not a file: save what it holds to a file and name that"
     for args, said in (
+            (["measure", images[2], "-r", plain_reg, "-o", out_pipe, "--resume"],
+             f"{out_pipe}: is a pipe, not a file: --resume reads OUT to continue it; name a file"),
             (["measure", pipe, "-r", plain_reg], f"{pipe}: is a pipe, {why}"),
             (["measure", images[2], "-r", pipe], f"{pipe}: is a pipe, {why}"),
             (["measure", images[2], "-r", os.devnull], f"{os.devnull}: is a device, {why}"),

@@ -21,6 +21,7 @@ from astropy.table import QTable
 from tui.core.errors import PhotometryError
 from tui.core.export import folder_for, format_for, read_table, writable, write_table
 from tui.core.images import load_fits
+from tui.filekinds import not_a_plain_file
 
 LINE_FORMATS = ("ascii.ecsv", "ascii.csv")
 
@@ -63,6 +64,8 @@ def resumed(path: Path, needs: tuple[str, ...]) -> tuple[QTable, str | None]:
     appending (killed, the disk full) can leave a row without its newline. That row is cut off the file, to be
     measured again, once the rows before it have read as a table with the columns `needs` (a file of another
     kind is refused, never changed)."""
+    if why := not_a_plain_file(path, "--resume reads OUT to continue it; name a file"):
+        raise PhotometryError(f"{path}: {why}")
     try:
         with open(path, "rb") as f:
             size = f.seek(0, os.SEEK_END)
