@@ -35,8 +35,8 @@ def same_tables(a, b):
     for name in a.colnames:
         x, y = a[name], b[name]
         if hasattr(x, "frame"):
-            assert np.array_equal(x.spherical.lon.deg, y.spherical.lon.deg), name
-            assert np.array_equal(x.spherical.lat.deg, y.spherical.lat.deg), name
+            assert np.array_equal(x.spherical.lon.deg, y.spherical.lon.deg, equal_nan=True), name
+            assert np.array_equal(x.spherical.lat.deg, y.spherical.lat.deg, equal_nan=True), name
         elif hasattr(x, "isot"):
             assert list(x.isot) == list(y.isot), name
         elif hasattr(x, "unit") and x.unit is not None:
@@ -53,6 +53,27 @@ def test_a_restored_journal_holds_every_value_exactly(tmp_path):
     restored = Session.restore(tmp_path / "j.jsonl", journal=False)
     same_tables(restored.get_aperture_photometry_results(extended=True),
                 s.get_aperture_photometry_results(extended=True))
+
+
+def test_a_centre_on_no_sky_is_restored_as_measured(tmp_path):
+    """An all-sky map's corners lie off its projection: the WCS puts an aperture there on no sky, and its row's
+    sky_center is NaN. The journal wrote it, but a restore skipped the row as "not a sky position": lost."""
+    from astropy.wcs import WCS
+
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype, wcs.wcs.crpix, wcs.wcs.cdelt = ["RA---AIT", "DEC--AIT"], [50.5, 50.5], [-4.0, 4.0]
+    s = Session(journal=tmp_path / "j.jsonl")
+    s.load_data(np.ones((100, 100)), label="allsky", unit="Jy", wcs=wcs)
+    corner, centre = (s.add_subset(CirclePixelRegion(PixCoord(x, x), 2.0)) for x in (2.0, 50.0))
+    s.calculate(subset=corner)
+    s.calculate_many(subsets=[corner, centre])
+    s.close()
+    measured_rows = s.get_aperture_photometry_results(extended=True)
+    assert np.isnan(measured_rows["sky_center"].ra.deg[[0, 1]]).all() and measured_rows["sky_center"][2].dec.deg > 0
+    replay = read_journal(tmp_path / "j.jsonl")
+    assert replay.skipped == []
+    same_tables(Session.restore(tmp_path / "j.jsonl", journal=False).get_aperture_photometry_results(extended=True),
+                measured_rows)
 
 
 def test_tables_and_archives_come_back_as_they_were(tmp_path):

@@ -179,6 +179,25 @@ def test_centre_and_sky_centre():
     assert session_with(np.ones(shape)).calculate()["sky_center"] is None
 
 
+def test_a_centre_on_no_sky_reads_none():
+    """An all-sky map's corner lies off its projection (AIT): the row's sky_center is NaN, as the WCS gives it; the
+    panel and the table said 'RA nan, Dec +nan deg', and the cursor's readout 'RA nan Dec +nan'."""
+    from astropy.wcs import WCS
+
+    from tui.core.formatting import column_texts, result_lines
+
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype, wcs.wcs.crpix, wcs.wcs.cdelt = ["RA---AIT", "DEC--AIT"], [50.5, 50.5], [-4.0, 4.0]
+    s = Session(warn=False)
+    s.load_data(np.ones((100, 100)), label="allsky", unit="Jy", wcs=wcs)
+    row = s.calculate(subset=s.add_subset(CirclePixelRegion(PixCoord(2.0, 2.0), 2.0)))
+    assert np.isnan(row["sky_center"].ra.deg) and row["aperture_sum"].value == pytest.approx(4 * math.pi)
+    assert ("sky_center", "none: the WCS puts this centre on no sky") in result_lines(row)
+    assert column_texts("sky_center", [row["sky_center"]]) == ["none"]
+    assert s.pixel_info("allsky", 1.0, 1.0)["sky"] is None
+    assert s.pixel_info("allsky", 50.0, 50.0)["sky"].ra.deg == pytest.approx(357.999, abs=1e-3)
+
+
 def test_ids_labels_and_timestamp():
     s = session_with(np.ones((30, 30)))
     before = Time.now()

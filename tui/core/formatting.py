@@ -79,9 +79,13 @@ def number(value: float, fmt: str = ".4e") -> str:
     return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
 
 
+NO_SKY = "none"  # a centre the WCS puts on no sky: off an all-sky map's projection, or behind a TAN's tangent point
+
+
 def sky_text(coord: SkyCoord) -> str:
     sph = coord.icrs.spherical if coord.frame.name not in ("icrs", "fk5") else coord.spherical
-    return f"{sph.lon.deg:.6f} {sph.lat.deg:+.6f}"
+    lon, lat = float(sph.lon.deg), float(sph.lat.deg)
+    return f"{lon:.6f} {lat:+.6f}" if math.isfinite(lon) and math.isfinite(lat) else NO_SKY
 
 
 def value_text(name: str, value, with_unit: bool = True) -> str:
@@ -145,7 +149,9 @@ def result_lines(row: dict) -> list[tuple[str, str | None]]:
         if name in ERROR_OF:
             text = with_error(value, row.get(ERROR_OF[name]))
         elif name == "sky_center":
-            text = f"RA {value_text(name, value).replace(' ', ', Dec ')} deg"
+            text = value_text(name, value)
+            text = "none: the WCS puts this centre on no sky" if text == NO_SKY else \
+                f"RA {text.replace(' ', ', Dec ')} deg"
         elif name == "background_npix":
             text = f"{value} ({row['background_stat']})"
         else:

@@ -351,7 +351,8 @@ def build(reader: Reader, schema: _Schema, numbers: list[bytes], texts: list[lis
         elif kind == "s":
             lon, lat = matrix[:, j].copy(), matrix[:, j + 1].copy()
             with np.errstate(invalid="ignore"):
-                wrong = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90))
+                nowhere = np.isnan(lon) & np.isnan(lat)  # a centre the WCS puts on no sky (off an all-sky map)
+                wrong = ~(nowhere | (np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90)))
             reject(wrong, f"column {name}: not a sky position")
             lon[wrong], lat[wrong] = 0.0, 0.0
             out[name] = SkyCoord(lon, lat, unit="deg", frame=column.frame)

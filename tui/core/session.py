@@ -253,13 +253,16 @@ class Session:
         return label
 
     def pixel_info(self, data: str, x: float, y: float) -> dict:
-        """What the cursor reads out at a pixel: value (with unit text), sky position."""
+        """What the cursor reads out at a pixel: value (with unit text), sky position (None where the WCS puts the
+        pixel on no sky, as beyond an all-sky map's projection)."""
         image = self._image(data)
         ix, iy = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))
         inside = 0 <= ix < image.shape[1] and 0 <= iy < image.shape[0]
         info = {"value": float(image.data[iy, ix]) if inside else None, "unit": unit_text(image.unit), "sky": None}
         if image.wcs is not None:
-            info["sky"] = image.wcs.pixel_to_world(x, y)
+            sky = image.wcs.pixel_to_world(x, y)
+            if math.isfinite(sky.spherical.lon.deg) and math.isfinite(sky.spherical.lat.deg):
+                info["sky"] = sky
         return info
 
     @staticmethod
