@@ -50,7 +50,7 @@ def _text(table: QTable, fmt: str, fast: bool = True) -> tuple[str, list[str]]:
 
 
 def _header(path: Path) -> str:
-    with open(path, encoding="utf-8", errors="replace") as f:  # a header damaged is one no run's equals
+    with open(path, encoding="utf-8", errors="replace") as f:  # bytes that are no UTF-8: a header no run's equals
         lines = []
         for line in f:
             lines.append(line)

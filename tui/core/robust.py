@@ -18,10 +18,9 @@ centre-mode pixels (NaN and, here, DQ-flagged ones left out): photutils' documen
 Everything is computed from the values the row already read, for k apertures of n values at once (a (k, n)
 block), or for one aperture (its (n,) values, with a float64 scalar wherever a block has one number per row), with
 per-row reductions that give each row the same bits however many rows the block has: calculate and calculate_many
-agree bit for bit. (A large circle's moments come from its rows'
-sums instead, run_moments; calculate_many measures large apertures one by one, so they agree too.) The sums are dot
-products where they can be (BLAS, twice the speed of a summing pass), and each pass writes over an array already
-spent.
+agree bit for bit. (A large circle's moments come from its rows' sums instead, run_moments; calculate_many
+measures large apertures one by one, so they agree too.) The sums are dot products where they can be (BLAS, twice
+the speed of a summing pass), and each pass writes over an array already spent.
 """
 
 from __future__ import annotations

@@ -480,16 +480,19 @@ def _numbers(table, heading: str, rows: np.ndarray) -> np.ndarray:
     if heading not in table.colnames:
         raise PhotometryError(f"has no {heading} column: {DAMAGED}")
     cells = table[heading][rows]
+    empty = np.ma.getmaskarray(cells)
     try:
-        return np.ma.filled(np.ma.asarray(cells).astype(float), np.nan)
-    except (ValueError, TypeError):
-        for row, cell in zip(rows.tolist(), cells):
+        values = np.asarray(cells).astype(float)
+    except (ValueError, TypeError):  # text among the numbers: cell by cell, to name it
+        values = np.full(len(rows), np.nan)
+        for i, (row, cell) in enumerate(zip(rows.tolist(), np.asarray(cells).tolist())):
             try:
-                float(cell)
+                values[i] = math.nan if empty[i] else float(cell)
             except (ValueError, TypeError):
                 raise PhotometryError(f"has {str(cell)!r} in {heading} on the row of {table['Label'][row]}, "
                                       f"which is no number: {DAMAGED}") from None
-        raise
+    values[empty] = np.nan
+    return values
 
 
 def ensemble_gaps(table: QTable) -> str | None:
