@@ -205,6 +205,22 @@ def test_an_unparsable_extname_is_one_line_and_an_unparsable_airmass_is_absent(t
     assert np.isnan(frame.airmass) and frame.time.jd_utc > 0
 
 
+def test_a_header_that_lost_a_naxis_keyword_is_one_line(tmp_path):
+    """A byte changed in NAXIS1's name: astropy's KeyError ended `measure`, `series` and the app's load."""
+    from tui.core.frames import list_frames
+
+    path = tmp_path / "torn.fits"
+    fits.PrimaryHDU(np.ones((20, 30), np.float32), fits.Header({"DATE-OBS": "2024-03-01T02:00:00"})).writeto(path)
+    path.write_bytes(path.read_bytes().replace(b"NAXIS1  =", b"NAXIZ1  =", 1))
+    said = f"{path}: not a readable FITS file (its header has no NAXIS1 keyword)"
+    with pytest.raises(PhotometryError) as refused:
+        Session().load_data(str(path))
+    assert str(refused.value) == said
+    with pytest.raises(PhotometryError) as refused:
+        list_frames([path])
+    assert str(refused.value) == said
+
+
 def test_a_header_card_astropy_cannot_parse_counts_as_absent(tmp_path):
     import subprocess
     import sys

@@ -198,6 +198,38 @@ def test_a_centre_on_no_sky_reads_none():
     assert s.pixel_info("allsky", 50.0, 50.0)["sky"].ra.deg == pytest.approx(357.999, abs=1e-3)
 
 
+def test_signalling_nans_are_nan_pixels_without_a_warning():
+    """A NaN whose quiet bit is clear (bytes an odd writer or a damaged file left) printed NumPy's "invalid value
+    encountered in cast" from every measurement that cast the pixels: it is a NaN pixel like any other."""
+    import warnings
+
+    quiet = np.random.default_rng(4).normal(10.0, 1.0, (60, 60)).astype(np.float32)
+    spots = ([20, 22, 25, 31, 40], [20, 17, 25, 22, 40])
+    quiet[spots] = np.nan
+    signalling = quiet.copy()
+    signalling.view(np.uint32)[spots] = [0x7F800001, 0x7F800002, 0x7FA00000, 0xFF800001, 0x7F812345]
+    assert np.isnan(signalling[spots]).all() and not (signalling.view(np.uint32)[spots] & 0x400000).any()
+    sessions = []
+    for data in (quiet, signalling):
+        s = Session(warn=False)
+        s.load_data(data, label="img", unit="Jy")
+        label = s.add_subset(CirclePixelRegion(PixCoord(22.3, 22.2), 6.0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            s.calculate(subset=label)
+            s.calculate_many(subsets=[label])
+            found = (s.radial_profile(subset=label), s.curve_of_growth(subset=label), s.recenter(subset=label))
+            s.profile_summary(subset=label)
+        sessions.append((s, found))
+    (a, found_a), (b, found_b) = sessions
+    rows_a, rows_b = (s.get_aperture_photometry_results(extended=True) for s in (a, b))
+    for name in ("aperture_sum", "npix", "npix_bad", "mean", "median", "biweight_location", "fwhm"):
+        assert np.array_equal(np.asarray(rows_a[name]), np.asarray(rows_b[name]), equal_nan=True), name
+    assert rows_a["npix_bad"][0] == 3  # the three spots inside the aperture, either way
+    assert np.array_equal(found_a[0]["profile"], found_b[0]["profile"], equal_nan=True)
+    assert found_a[2] == found_b[2]
+
+
 def test_ids_labels_and_timestamp():
     s = session_with(np.ones((30, 30)))
     before = Time.now()

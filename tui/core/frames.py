@@ -12,13 +12,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from astropy.io import fits
-from astropy.io.fits.verify import VerifyError
 
 from tui.core import quality
 from tui.core.errors import PhotometryError
 from tui.core.frametimes import FrameTime, frame_time, header_site, int_times_rows
 from tui.core.headers import keyword
-from tui.core.images import Image, file_stem, folders_apart, from_hdu, pick_hdu, truncation_unsaid, unread
+from tui.core.images import (UNREADABLE, Image, file_stem, folders_apart, from_hdu, pick_hdu, truncation_unsaid,
+                             unread, why_unreadable)
 
 @dataclass(frozen=True)
 class Frame:
@@ -96,9 +96,8 @@ def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
             return [Frame(str(path), None, path.name, when(header, primary, None, path.name), **common)]
     except PhotometryError:
         raise  # said already: a frame without a time, or a file without an image
-    except (OSError, ValueError, TypeError, VerifyError) as exc:  # VerifyError: a structural card (EXTNAME) unparsable
-        reason = str(exc).split(". ")[0].split(", fix it")[0].rstrip(".")
-        raise _Unreadable(f"{path}: not a readable FITS file ({reason})") from None
+    except UNREADABLE as exc:
+        raise _Unreadable(f"{path}: not a readable FITS file ({why_unreadable(exc)})") from None
 
 
 def _airmass(header, primary) -> float:

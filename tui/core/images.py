@@ -346,6 +346,18 @@ def unread(path, hdu, exc: Exception) -> str:
     return f"could not read the image ({cut_short(path, hdu) or exc})"
 
 
+# What astropy raises for a file it cannot open as FITS: a KeyError when a header lost a NAXISn its data needs;
+# VerifyError when a card the structure hangs on (EXTNAME) cannot be parsed.
+UNREADABLE = (OSError, ValueError, TypeError, KeyError, VerifyError)
+
+
+def why_unreadable(exc: Exception) -> str:
+    """astropy's reason, in words: its first sentence (the rest is advice for programmers)."""
+    if isinstance(exc, KeyError) and exc.args:
+        return f"its header has no {exc.args[0]} keyword"
+    return str(exc).split(". ")[0].split(", fix it")[0].rstrip(".")
+
+
 @contextmanager
 def truncation_unsaid():
     """astropy warns, once a file is opened, that it may have been truncated; reading its pixels then fails, and
@@ -360,10 +372,8 @@ def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) ->
     try:
         # lazy_load_hdus=False reads every header now, so a truncated file fails here, not later.
         hdul = fits.open(path, memmap=memmap, lazy_load_hdus=False)
-    except (OSError, ValueError, TypeError) as exc:
-        # astropy's first sentence says what is wrong; the rest is advice for programmers
-        reason = str(exc).split(". ")[0].rstrip(".")
-        raise PhotometryError(f"{path}: not a readable FITS file ({reason})") from None
+    except UNREADABLE as exc:
+        raise PhotometryError(f"{path}: not a readable FITS file ({why_unreadable(exc)})") from None
     hdu = None
     try:
         hdu = pick_hdu(hdul, ext)
@@ -380,12 +390,12 @@ def _read_image(path: Path, ext: str | None, plane: int | None, memmap: bool) ->
     except PhotometryError as exc:  # named already when it starts with the image's label (file[SCI,1])
         named = str(exc).startswith(file_stem(path))
         raise PhotometryError(str(exc) if named else f"{path.name}: {exc}") from None
-    except (OSError, ValueError, TypeError) as exc:
+    except VerifyError as exc:
+        raise PhotometryError(f"{path}: not a readable FITS file ({why_unreadable(exc)})") from None
+    except UNREADABLE as exc:
         if memmap and "memory-mapped" in str(exc):
             raise _Unmappable() from None
         raise PhotometryError(f"{path}: {unread(path, hdu, exc)}") from None
-    except VerifyError as exc:  # a card the file's structure hangs on (EXTNAME) that astropy cannot parse
-        raise PhotometryError(f"{path}: not a readable FITS file ({str(exc).split(', fix it')[0]})") from None
 
 
 def with_quality(image: Image, error=None, mask=None) -> Image:

@@ -233,7 +233,7 @@ def _chunks(regions: list):
         yield run
 
 
-@np.errstate(over="ignore")
+@np.errstate(over="ignore", invalid="ignore")  # a signalling NaN pixel: see photometry.read
 def measure_many(image: Image, regions: list, inputs: Inputs, labels: list[str],
                  background: Background | None = None, dq_flags: int | None = None):
     """Rows for many regions on one image: (a QTable of the measured ones in the order given, without ids, or None;

@@ -126,6 +126,10 @@ class Sample:
     shifted: np.ndarray  # values - bg in float64; overwritten by _stats
 
 
+# A signalling NaN (bytes an odd writer or a damaged file left: NumPy's own NaN is quiet) is a NaN pixel, but its
+# cast to float64 raises IEEE's "invalid", which NumPy would print as a RuntimeWarning: each function that casts
+# pixels ignores it (this one for every aperture, profiles' and the light curve's for theirs).
+@np.errstate(invalid="ignore")
 def read(image: Image, fp: Footprint, bg: float, dq_flags: int | None) -> Sample:
     cutout = image.data[fp.large]
     values = fp.take(cutout, cutout.dtype.newbyteorder("="))

@@ -33,6 +33,7 @@ def largest_semi_axis(region: rg.PixelRegion) -> float:
     raise PhotometryError(f"a {type(region).__name__} has no profile: use a circle, ellipse, rectangle or polygon")
 
 
+@np.errstate(invalid="ignore")  # a signalling NaN pixel: see photometry.read
 def pixels_within(image: Image, x: float, y: float, radius: float, bg: float, dq_flags, what: str):
     """(distance of each good pixel's centre, its background-subtracted value, bad pixels left out)."""
     ny, nx = image.shape
@@ -81,6 +82,7 @@ def radial_profile(image: Image, region: rg.PixelRegion, bg: float, what: str, r
                    "npix": npix[used]}, meta=meta)
 
 
+@np.errstate(invalid="ignore")  # a signalling NaN pixel: see photometry.read
 def curve_of_growth(image: Image, region: rg.PixelRegion, bg: float, what: str, pixel_area: float = 0.0,
                     radii=None, dq_flags=None) -> QTable:
     """`radius`, `aperture_sum` in exact-overlap circles on the subset's centre (the masks `calculate` uses, so a
@@ -180,6 +182,7 @@ def moved(region: rg.PixelRegion, x: float, y: float) -> rg.PixelRegion:
     return region.copy(center=rg.PixCoord(x, y))
 
 
+@np.errstate(invalid="ignore")  # a signalling NaN pixel: see photometry.read
 def centroid(image: Image, region: rg.PixelRegion, bg: float, what: str, dq_flags=None,
              tolerance: float = 0.01, max_iterations: int = 10) -> tuple[float, float]:
     """Intensity-weighted centroid of the positive background-subtracted pixels inside the region (exact-overlap

@@ -98,6 +98,7 @@ def recentre(image: Image, x: float, y: float, radius: float, bg: float, dq_flag
     return profiles.centroid(image, rg.CirclePixelRegion(rg.PixCoord(x, y), radius), bg, what, dq_flags)
 
 
+@np.errstate(invalid="ignore")  # a signalling NaN pixel: see photometry.read
 def measure(image: Image, x: float, y: float, apertures: Apertures, detector: Detector, dq_flags, what: str,
             moves: bool = True) -> Star:
     """The star near (x, y): recentred there first unless `moves` is False. Never raises: a star that cannot be
