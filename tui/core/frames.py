@@ -19,6 +19,7 @@ from tui.core.frametimes import FrameTime, frame_time, header_site, int_times_ro
 from tui.core.headers import keyword
 from tui.core.images import (UNREADABLE, Image, file_stem, folders_apart, from_hdu, pick_hdu, truncation_unsaid,
                              unread, why_unreadable)
+from tui.filekinds import not_a_file, not_a_plain_file
 
 @dataclass(frozen=True)
 class Frame:
@@ -69,8 +70,6 @@ def _frames_of(path: Path, require_time: bool = True) -> list[Frame]:
 
     if not os.path.exists(path):  # nor a name the system cannot look up: os.path never raises
         raise _Unreadable(f"{path}: no such file")
-    from tui.filekinds import not_a_file, not_a_plain_file
-
     if os.path.isdir(path):
         raise _Unreadable(f"{path}: {not_a_file(path)}")
     if why := not_a_plain_file(path):

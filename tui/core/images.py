@@ -21,6 +21,7 @@ from astropy.wcs.utils import wcs_to_celestial_frame
 from tui.core import headers, quality
 from tui.core.errors import PhotometryError
 from tui.core.quality import DataQuality, Uncertainty
+from tui.filekinds import not_a_file, not_a_plain_file
 
 # BUNIT spellings used by HST pipelines that astropy's parser does not know.
 _UNIT_ALIASES = {
@@ -313,8 +314,6 @@ def load_fits(path: str | Path) -> Image:
         plane = int(match["plane"]) if match["plane"] is not None else None
     if not os.path.exists(path):  # nor a name the system cannot look up (too long, say): os.path never raises
         raise PhotometryError(f"{path}: no such file")
-    from tui.filekinds import not_a_file, not_a_plain_file
-
     if os.path.isdir(path):
         raise PhotometryError(f"{path}: {not_a_file(path)}")
     if why := not_a_plain_file(path):
@@ -343,7 +342,7 @@ def cut_short(path, hdu) -> str | None:
 
 def unread(path, hdu, exc: Exception) -> str:
     """Why an image's pixels could not be read, in words."""
-    return f"could not read the image ({cut_short(path, hdu) or exc})"
+    return f"could not read the image ({cut_short(path, hdu) or why_unreadable(exc)})"
 
 
 # What astropy raises for a file it cannot open as FITS: a KeyError when a header lost a NAXISn its data needs;
